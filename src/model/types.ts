@@ -1,0 +1,73 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ScaleIndex } from './constants';
+
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+
+/** How the target row is scored (SPEC §4, §4b). */
+export type MatchMode = 'fused' | 'mmnet' | 'raw';
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+/** Anything `encode` accepts: browser image sources, raw RGBA/RGB pixels, or an H×W×3 tensor (0..255). */
+export type ImageInput =
+  | tf.Tensor3D
+  | ImageData
+  | { data: Uint8Array | Uint8ClampedArray; width: number; height: number }
+  | ImageBitmap
+  | HTMLImageElement
+  | HTMLCanvasElement
+  | OffscreenCanvas
+  | HTMLVideoElement;
+
+export interface LoadProgress {
+  /** Bytes received so far, over all files. */
+  loaded: number;
+  /** Total bytes to fetch (from model.json). */
+  total: number;
+  /** The file being fetched. */
+  file: string;
+}
+
+export interface BackendReport {
+  /** The backend in use. */
+  name: BackendName;
+  /** Backends tried before it, with the reason each was not used. */
+  rejected: { name: BackendName; reason: string }[];
+}
+
+export interface MatchOptions {
+  /** Prediction scale 1–4 (stride 4, 8, 16, 32); default 3. */
+  scale?: ScaleIndex;
+  /** Default `'fused'`. */
+  mode?: MatchMode;
+  /** Also use the horizontally mirrored images (encodes them once, lazily). */
+  flip?: boolean;
+  /** Return the heat map (softmax of the row) for each point. */
+  heatmap?: boolean;
+}
+
+export interface HeatMap {
+  /** Probabilities, row-major `height × width`, summing to 1. */
+  data: Float32Array;
+  width: number;
+  height: number;
+  /** Target-image pixels per cell, in resized (network input) coordinates. */
+  stride: number;
+}
+
+export interface Match {
+  /** The query, in original source-image coordinates. */
+  source: Point;
+  /** The prediction, in original target-image coordinates. */
+  target: Point;
+  /** Argmax cell `[i, j]` (row, column) of the scored row. */
+  cell: [number, number];
+  /** Value of the scored row at the argmax cell. */
+  score: number;
+  /** Heat-map probability of the argmax cell (softmax over all cells). */
+  probability: number;
+  heatmap?: HeatMap;
+}
