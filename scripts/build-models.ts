@@ -1,0 +1,149 @@
+/**
+ * `npm run models`: converts the trunk and head `.npy` weights into a tfjs model folder
+ * (model.json + ≤4 MB shards, float16 storage, HWIO layouts, sha256 per shard).
+ *
+ *   tsx scripts/build-models.ts [--out DIR] [--head DIR] [--force]
+ *
+ * Sources: the trunk from $MMNET_MODELS_DIR or ../shared/models; the head named by --head or
+ * $MMNET_HEAD, else the newest models/mmnet_head_v* of this repository, else the source's v0.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { FEATURE_CHANNELS, INPUT_HEIGHT, INPUT_WIDTH, MODEL_NAME, RAW_TAP, SCALES } from '../src/model/constants';
+import type { ModelJson, ModelMetadata } from '../src/model/weights';
+import { headTensors, trunkTensors, type TensorSpec } from './model-layout';
+import { parseNpy, toHalfBits, transpose } from './npy';
+import { REPO_ROOT } from './paths';
+
+/** Bump when the output format changes, so stale builds are redone. */
+const BUILD_VERSION = 1;
+const SHARD_BYTES = 4 * 1024 * 1024;
+
+const { values: args } = parseArgs({
+  options: { out: { type: 'string' }, head: { type: 'string' }, force: { type: 'boolean', default: false } },
+});
+
+const modelsDir = resolve(process.env.MMNET_MODELS_DIR ?? join(REPO_ROOT, '..', 'shared', 'models'));
+const trunkDir = join(modelsDir, 'resnet_v2_101');
+const headDir = resolveHeadDir(args.head ?? process.env.MMNET_HEAD);
+const outDir = resolve(args.out ?? join(REPO_ROOT, 'public', 'models', MODEL_NAME));
+
+function resolveHeadDir(requested: string | undefined): string {
+  if (requested) {
+    const named = [resolve(requested), join(REPO_ROOT, 'models', requested)].find((d) => existsSync(d));
+    if (!named) fail(`MMNET_HEAD/--head "${requested}" is neither a folder nor a head under models/`);
+    return named!;
+  }
+  const ownHeads = existsSync(join(REPO_ROOT, 'models'))
+    ? readdirSync(join(REPO_ROOT, 'models'))
+        .filter((d) => /^mmnet_head_v\d+$/.test(d))
+        .sort((a, b) => Number(b.slice(12)) - Number(a.slice(12)))
+    : [];
+  return ownHeads.length ? join(REPO_ROOT, 'models', ownHeads[0]) : join(modelsDir, 'mmnet_head_v0');
+}
+
+function fail(message: string): never {
+  console.error(`npm run models: ${message}`);
+  process.exit(1);
+}
+
+/** Identifies the inputs: unchanged sources and options mean the existing output is current. */
+function buildKey(sources: { dir: string; specs: TensorSpec[] }[]): string {
+  const hash = createHash('sha256').update(JSON.stringify({ BUILD_VERSION, SHARD_BYTES }));
+  for (const { dir, specs } of sources) {
+    for (const s of specs) {
+      const path = join(dir, s.file);
+      if (!existsSync(path)) fail(`missing weight file ${path}`);
+      const { size, mtimeMs } = statSync(path);
+      hash.update(`${path}:${size}:${mtimeMs}\n`);
+    }
+  }
+  return hash.digest('hex');
+}
+
+function isCurrent(key: string): boolean {
+  const modelPath = join(outDir, 'model.json');
+  if (!existsSync(modelPath)) return false;
+  try {
+    const model = JSON.parse(readFileSync(modelPath, 'utf8')) as ModelJson & { metadata: { buildKey?: string } };
+    return model.metadata.buildKey === key && model.metadata.shards.every((s) => existsSync(join(outDir, s.path)) && statSync(join(outDir, s.path)).size === s.bytes);
+  } catch {
+    return false;
+  }
+}
+
+/** Reads, checks and re-lays-out one tensor as float16 bits. */
+function readTensor(dir: string, spec: TensorSpec): { bits: Uint16Array; shape: number[] } {
+  const path = join(dir, spec.file);
+  const npy = parseNpy(readFileSync(path), path);
+  if (npy.shape.join(',') !== spec.shape.join(',')) {
+    fail(`${path} has shape [${npy.shape}], expected [${spec.shape}]`);
+  }
+  const bits = npy.dtype === 'float16' ? (npy.data as Uint16Array) : toHalfBits(npy.data as Float32Array);
+  return spec.perm ? (({ data, shape }) => ({ bits: data, shape }))(transpose(bits, spec.shape, spec.perm)) : { bits, shape: spec.shape };
+}
+
+function headVersion(dir: string): string {
+  return /mmnet_head_(v\d+)/.exec(basename(dir))?.[1] ?? basename(dir);
+}
+
+function main(): void {
+  if (!existsSync(trunkDir)) {
+    fail(`no trunk weights at ${trunkDir}: set MMNET_MODELS_DIR to a folder holding resnet_v2_101/`);
+  }
+  if (!existsSync(headDir)) fail(`no head weights at ${headDir}`);
+  const sources = [
+    { dir: trunkDir, specs: trunkTensors() },
+    { dir: headDir, specs: headTensors() },
+  ];
+  const key = buildKey(sources);
+  if (!args.force && isCurrent(key)) {
+    console.log(`npm run models: ${relative(process.cwd(), outDir) || '.'} is up to date`);
+    return;
+  }
+
+  const parts: Uint8Array[] = [];
+  const weights: ModelJson['weightsManifest'][number]['weights'] = [];
+  for (const { dir, specs } of sources) {
+    for (const spec of specs) {
+      const { bits, shape } = readTensor(dir, spec);
+      parts.push(new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength));
+      weights.push({ name: spec.name, shape, dtype: 'float32', quantization: { dtype: 'float16' } });
+    }
+  }
+  const blob = Buffer.concat(parts);
+
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const count = Math.ceil(blob.byteLength / SHARD_BYTES);
+  const shards: ModelMetadata['shards'] = [];
+  for (let i = 0; i < count; i++) {
+    const bytes = blob.subarray(i * SHARD_BYTES, (i + 1) * SHARD_BYTES);
+    const path = `group1-shard${i + 1}of${count}.bin`;
+    writeFileSync(join(outDir, path), bytes);
+    shards.push({ path, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') });
+  }
+
+  const metadata: ModelMetadata & { buildKey: string } = {
+    format: 'mmnet-web/1',
+    input: { height: INPUT_HEIGHT, width: INPUT_WIDTH },
+    featureChannels: FEATURE_CHANNELS,
+    scales: SCALES.map((s) => ({ ...s })),
+    rawTap: RAW_TAP,
+    trunk: { name: 'resnet_v2_101', source: trunkDir },
+    head: { version: headVersion(headDir), source: headDir },
+    quantization: 'float16',
+    shards,
+    buildKey: key,
+  };
+  const model: ModelJson = { metadata, weightsManifest: [{ paths: shards.map((s) => s.path), weights }] };
+  writeFileSync(join(outDir, 'model.json'), JSON.stringify(model, null, 1));
+  console.log(
+    `npm run models: wrote ${relative(process.cwd(), outDir)} (${weights.length} tensors, ${count} shards, ` +
+      `${(blob.byteLength / 2 ** 20).toFixed(1)} MiB; head ${metadata.head.version})`,
+  );
+}
+
+main();

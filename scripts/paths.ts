@@ -1,0 +1,9 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root, whatever the working directory. */
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** ../shared beside the checkout: fixtures and datasets (read-only). */
+export const SHARED_DIR = join(REPO_ROOT, '..', 'shared');
+/** Where `npm run models` puts the default model. */
+export const MODEL_DIR = join(REPO_ROOT, 'public', 'models');

@@ -1,0 +1,102 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { MMNetError } from './errors';
+import type { BackendName, BackendReport } from './types';
+
+/** Fastest first. */
+export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+/** A backend that neither starts nor fails in this time is skipped (a hung GPU driver must not hang the app). */
+const BACKEND_TIMEOUT_MS = 20_000;
+
+export interface BackendOptions {
+  /** One backend, or the order to try; default `BACKEND_ORDER`. */
+  backend?: BackendName | readonly BackendName[];
+  /** Folder (URL) holding tfjs-backend-wasm's `.wasm` files, for bundled apps. */
+  wasmPaths?: string;
+}
+
+/**
+ * Starts the first backend of the list that works and says why the ones before it did not.
+ * Backends load lazily, so an app that only ever runs wasm does not download the WebGPU kernels.
+ */
+export async function selectBackend({ backend, wasmPaths }: BackendOptions = {}): Promise<BackendReport> {
+  const order = typeof backend === 'string' ? [backend] : (backend ?? BACKEND_ORDER);
+  const rejected: BackendReport['rejected'] = [];
+  for (const name of order) {
+    try {
+      await withTimeout(startBackend(name, wasmPaths), BACKEND_TIMEOUT_MS, `${name} did not start within ${BACKEND_TIMEOUT_MS / 1000} s`);
+      return { name, rejected };
+    } catch (e) {
+      rejected.push({ name, reason: (e as Error).message || String(e) });
+    }
+  }
+  throw new MMNetError('backend', `no tfjs backend could start: ${rejected.map((r) => `${r.name}: ${r.reason}`).join('; ')}`);
+}
+
+async function startBackend(name: BackendName, wasmPaths?: string): Promise<void> {
+  await registerBackend(name, wasmPaths);
+  if (!(await tf.setBackend(name))) throw new Error(`${name} failed to initialise`);
+  await tf.ready();
+}
+
+async function registerBackend(name: BackendName, wasmPaths?: string): Promise<void> {
+  if (tf.findBackendFactory(name)) return;
+  switch (name) {
+    case 'webgpu':
+      return registerWebGPU();
+    case 'webgl': {
+      if (typeof OffscreenCanvas === 'undefined' && typeof document === 'undefined') throw new Error('no canvas here (not a browser)');
+      await import('@tensorflow/tfjs-backend-webgl');
+      if (!tf.findBackendFactory('webgl')) throw new Error('WebGL is not available');
+      return;
+    }
+    case 'wasm': {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      // Threaded wasm needs cross-origin isolation and breaks in minified bundles.
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      if (wasmPaths) wasm.setWasmPaths(wasmPaths.endsWith('/') ? wasmPaths : `${wasmPaths}/`);
+      return;
+    }
+    case 'cpu':
+      await import('@tensorflow/tfjs-backend-cpu');
+      return;
+  }
+}
+
+/**
+ * tfjs's own WebGPU factory asks only for a high-performance adapter; machines without a GPU (or
+ * with a blocklisted one) only offer the fallback (software) adapter, which is slow but correct.
+ */
+async function registerWebGPU(): Promise<void> {
+  const gpu = (globalThis.navigator as Navigator & { gpu?: GPU } | undefined)?.gpu;
+  if (!gpu) throw new Error('WebGPU is not available (navigator.gpu is missing)');
+  const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
+  tf.registerBackend('webgpu', async () => {
+    const adapter =
+      (await gpu.requestAdapter({ powerPreference: 'high-performance' })) ??
+      (await gpu.requestAdapter({ forceFallbackAdapter: true }));
+    if (!adapter) throw new Error('no WebGPU adapter');
+    const limits = adapter.limits;
+    const device = await adapter.requestDevice({
+      requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
+      requiredLimits: {
+        maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+        maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+        maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+        maxBufferSize: limits.maxBufferSize,
+        maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+        maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+      },
+    });
+    // `info` replaced requestAdapterInfo() in newer browsers; tfjs only uses it for vendor tweaks.
+    return new WebGPUBackend(device, (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info);
+  }, 3);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout>;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,43 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { RAW_TAP } from './constants';
+import { ScaleAccumulator } from './head';
+import type { FeatureMaps } from './matching';
+import { runTrunk } from './trunk';
+import type { WeightMap } from './weights';
+
+/** Unit-length vectors over the channel axis (PyTorch F.normalize, eps 1e-12). */
+export const l2Normalize = (x: tf.Tensor4D): tf.Tensor4D =>
+  tf.tidy(() => tf.div(x, tf.maximum(tf.norm(x, 'euclidean', -1, true), 1e-12)));
+
+/** [1, h, w, C] → [h·w, C]. */
+const flatten = (x: tf.Tensor4D): tf.Tensor2D => tf.reshape(x, [x.shape[1] * x.shape[2], x.shape[3]]);
+
+/**
+ * The whole network on a preprocessed 1×224×320×3 input: trunk, head, and the normalised trunk
+ * tap of the fused prior, all from one trunk pass. `mirrored`: the input is a horizontally flipped
+ * image, so the maps are flipped back to line up with the original.
+ */
+export function encodeMaps(weights: WeightMap, input: tf.Tensor4D, { mirrored = false } = {}): FeatureMaps {
+  const accumulator = new ScaleAccumulator(weights);
+  const x = mirrored ? tf.reverse(input, 2) : input;
+  let raw: tf.Tensor4D | undefined;
+  try {
+    runTrunk(weights, x, (name, tap) => {
+      accumulator.add(name, tap);
+      if (name === RAW_TAP) raw = l2Normalize(tap);
+    });
+  } catch (e) {
+    accumulator.dispose();
+    raw?.dispose();
+    throw e;
+  } finally {
+    if (x !== input) x.dispose();
+  }
+  const g = accumulator.finish();
+  return tf.tidy(() => {
+    const unflip = (x: tf.Tensor4D) => (mirrored ? tf.reverse(x, 2) : x);
+    const maps = { head: g.map((x) => flatten(unflip(x))), raw: flatten(unflip(raw!)) };
+    tf.dispose([...g, raw!]);
+    return maps;
+  });
+}

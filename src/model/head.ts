@@ -1,0 +1,120 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { MSBLOCK_DILATIONS, SCALES, type ScaleIndex } from './constants';
+import { weight, type WeightMap } from './weights';
+
+/** Conv with PyTorch-style symmetric zero padding and bias; weights are HWIO in model.json. */
+function conv(weights: WeightMap, name: string, x: tf.Tensor4D, pad: number, dilation = 1, activation: 'relu' | 'linear' = 'linear'): tf.Tensor4D {
+  return tf.fused.conv2d({
+    x,
+    filter: weight<tf.Rank.R4>(weights, `${name}.weight`),
+    bias: weight(weights, `${name}.bias`),
+    strides: 1,
+    pad: pad === 0 ? 'valid' : pad,
+    dilations: dilation,
+    activation,
+  });
+}
+
+/** MSBlock of one trunk tap, then its 1×1 projection to the matching channels: 1×h×w×C → 1×h×w×21. */
+export function msBlock(weights: WeightMap, tap: string, x: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const o = conv(weights, `ms.${tap}.conv`, x, 1, 1, 'relu');
+    const branches = MSBLOCK_DILATIONS.map((d, k) => conv(weights, `ms.${tap}.conv${k + 1}`, o, d, d, 'relu'));
+    return conv(weights, `down.${tap}`, tf.addN([o, ...branches]), 0);
+  });
+}
+
+/** Pads height and width by one cell that repeats the edge (PyTorch 'replicate'). */
+export function padEdge(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [, h, w] = x.shape;
+    const rows = tf.concat([tf.slice(x, [0, 0, 0, 0], [-1, 1, -1, -1]), x, tf.slice(x, [0, h - 1, 0, 0], [-1, 1, -1, -1])], 1);
+    return tf.concat([tf.slice(rows, [0, 0, 0, 0], [-1, -1, 1, -1]), rows, tf.slice(rows, [0, 0, w - 1, 0], [-1, -1, 1, -1])], 2);
+  });
+}
+
+/**
+ * LocalAttention ("WeightAverage"): every cell re-weights its 3×3 neighbourhood by the cosine
+ * similarity of θ and φ embeddings and adds the projected average back (SPEC §3).
+ */
+export function localAttention(weights: WeightMap, scale: ScaleIndex, x: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [, h, w] = x.shape;
+    const name = (part: string) => `attn.${scale}.${part}`;
+    const theta = conv(weights, name('theta'), x, 0);
+    const phi = padEdge(conv(weights, name('phi'), x, 0));
+    const g = padEdge(conv(weights, name('g'), x, 0));
+    const thetaNorm = tf.norm(theta, 'euclidean', -1, true);
+
+    const shifted = (t: tf.Tensor4D, dy: number, dx: number) => tf.slice(t, [0, dy, dx, 0], [-1, h, w, -1]);
+    const offsets = [0, 1, 2].flatMap((dy) => [0, 1, 2].map((dx) => [dy, dx] as const));
+    const sims = offsets.map(([dy, dx]) => {
+      const p = shifted(phi, dy, dx);
+      const dot = tf.sum(tf.mul(theta, p), -1, true);
+      return tf.div(dot, tf.maximum(tf.mul(thetaNorm, tf.norm(p, 'euclidean', -1, true)), 1e-8));
+    });
+    const attention = tf.softmax(tf.concat(sims, -1)); // 1×h×w×9
+    const aggregated = tf.addN(
+      offsets.map(([dy, dx], k) => tf.mul(tf.slice(attention, [0, 0, 0, k], [-1, -1, -1, 1]), shifted(g, dy, dx))),
+    );
+    return tf.add(x, conv(weights, name('back'), aggregated as tf.Tensor4D, 0));
+  });
+}
+
+/** Top-down pathway: G_4 = E_4; G_s = fuse_s([E_s, up_{s+1}(G_{s+1})]). Returns [G_1, G_2, G_3, G_4]. */
+export function crossScale(weights: WeightMap, enhanced: readonly tf.Tensor4D[]): tf.Tensor4D[] {
+  const out: tf.Tensor4D[] = new Array(4);
+  out[3] = tf.clone(enhanced[3]);
+  for (let s = 3; s >= 1; s--) {
+    out[s - 1] = tf.tidy(() => {
+      const coarse = out[s];
+      const [n, h, w, c] = coarse.shape;
+      const filter = weight<tf.Rank.R4>(weights, `up.${s + 1}.weight`);
+      const up = tf.conv2dTranspose(coarse, filter, [n, 2 * h, 2 * w, c], 2, 'same');
+      return conv(weights, `fuse.${s}`, tf.concat([enhanced[s - 1], up], -1), 1);
+    });
+  }
+  return out;
+}
+
+/**
+ * Accumulates Σ_t down_t(MSBlock_t(tap)) per scale as the trunk produces taps, so no tap outlives
+ * its own MSBlock.
+ */
+export class ScaleAccumulator {
+  private readonly sums = new Map<ScaleIndex, tf.Tensor4D>();
+  private readonly scaleOfTap = new Map(SCALES.flatMap((s) => s.taps.map((t) => [t, s.index] as const)));
+
+  constructor(private readonly weights: WeightMap) {}
+
+  add(tap: string, x: tf.Tensor4D): void {
+    const scale = this.scaleOfTap.get(tap);
+    if (scale === undefined) return;
+    const d = msBlock(this.weights, tap, x);
+    const previous = this.sums.get(scale);
+    this.sums.set(scale, previous ? tf.tidy(() => tf.add(previous, d)) : d);
+    if (previous) {
+      previous.dispose();
+      d.dispose();
+    }
+  }
+
+  /** E_1…E_4 (intra-scale enhancement), then the top-down pathway: [G_1, …, G_4]. Disposes the sums. */
+  finish(): tf.Tensor4D[] {
+    const enhanced = SCALES.map((s) => {
+      const sum = this.sums.get(s.index)!;
+      const e = localAttention(this.weights, s.index, sum);
+      sum.dispose();
+      return e;
+    });
+    this.sums.clear();
+    const g = crossScale(this.weights, enhanced);
+    tf.dispose(enhanced);
+    return g;
+  }
+
+  dispose(): void {
+    tf.dispose([...this.sums.values()]);
+    this.sums.clear();
+  }
+}

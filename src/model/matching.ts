@@ -1,0 +1,183 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { FUSED_LAMBDA, FUSED_TAU, INPUT_HEIGHT, INPUT_WIDTH, RAW_STRIDE, scaleSpec, type ScaleIndex } from './constants';
+import type { MatchMode, Point } from './types';
+
+/** The per-image tensors matching needs, kept flat (cells × channels) so a row is one matMul. */
+export interface FeatureMaps {
+  /** G_1…G_4, each [h·w, 21], row-major cells. */
+  readonly head: readonly tf.Tensor2D[];
+  /** `block3_unit22` L2-normalised over channels, [14·20, 1024] (SPEC §4b). */
+  readonly raw: tf.Tensor2D;
+}
+
+export interface Grid {
+  height: number;
+  width: number;
+  stride: number;
+}
+
+export const gridOf = (stride: number): Grid => ({ height: INPUT_HEIGHT / stride, width: INPUT_WIDTH / stride, stride });
+
+/** The grid a mode's rows live on at a given scale. */
+export const rowGrid = (mode: MatchMode, scale: ScaleIndex): Grid => gridOf(mode === 'raw' ? RAW_STRIDE : scaleSpec(scale).stride);
+
+/**
+ * Bilinear sampling taps of a continuous input-image point on a feature grid, with border clamping
+ * (grid_sample, align_corners=False, padding 'border'): 4 cell indices and their weights.
+ */
+export function bilinearTaps(p: Point, grid: Grid): { index: [number, number, number, number]; weight: [number, number, number, number] } {
+  const clamp = (v: number, hi: number) => Math.min(Math.max(v, 0), hi);
+  const gx = clamp(p.x / grid.stride - 0.5, grid.width - 1);
+  const gy = clamp(p.y / grid.stride - 0.5, grid.height - 1);
+  const x0 = Math.floor(gx);
+  const y0 = Math.floor(gy);
+  const x1 = Math.min(x0 + 1, grid.width - 1);
+  const y1 = Math.min(y0 + 1, grid.height - 1);
+  const wx = gx - x0;
+  const wy = gy - y0;
+  const cell = (y: number, x: number) => y * grid.width + x;
+  return {
+    index: [cell(y0, x0), cell(y0, x1), cell(y1, x0), cell(y1, x1)],
+    weight: [(1 - wy) * (1 - wx), (1 - wy) * wx, wy * (1 - wx), wy * wx],
+  };
+}
+
+/** Feature vectors of `map` ([cells, C]) at the points: [N, C]. */
+export function sampleAt(map: tf.Tensor2D, points: readonly Point[], grid: Grid): tf.Tensor2D {
+  const taps = points.map((p) => bilinearTaps(p, grid));
+  return tf.tidy(() => {
+    const index = tf.tensor1d(taps.flatMap((t) => t.index), 'int32');
+    const weight = tf.tensor2d(taps.flatMap((t) => t.weight), [4 * points.length, 1]);
+    const corners = tf.mul(tf.gather(map, index), weight); // [4N, C]
+    return tf.sum(tf.reshape(corners, [points.length, 4, map.shape[1]]), 1);
+  });
+}
+
+/** One correlation row per query: plain dot products with every target cell, [N, cells]. */
+export const correlationRows = (queries: tf.Tensor2D, target: tf.Tensor2D): tf.Tensor2D => tf.matMul(queries, target, false, true);
+
+/** Nearest-neighbour upsampling of rows on an h×w grid by an integer factor (cell i → floor(i / f)). */
+export function upsampleRows(rows: tf.Tensor2D, grid: Pick<Grid, 'height' | 'width'>, factor: number): tf.Tensor2D {
+  if (factor === 1) return tf.clone(rows);
+  return tf.tidy(() => {
+    const n = rows.shape[0];
+    const cells = tf.reshape(rows, [n, grid.height, 1, grid.width, 1]);
+    return tf.reshape(tf.tile(cells, [1, 1, factor, 1, factor]), [n, grid.height * factor * grid.width * factor]);
+  });
+}
+
+/** Coarse-to-fine rows of the head (SPEC §4): row_s = corr_s + up×2(row_{s+1}), from scale 4 down to `scale`. */
+export function headRows(source: FeatureMaps, target: FeatureMaps, points: readonly Point[], scale: ScaleIndex): tf.Tensor2D {
+  return tf.tidy(() => {
+    let rows: tf.Tensor2D | undefined;
+    for (let s = 4; s >= scale; s--) {
+      const grid = gridOf(scaleSpec(s as ScaleIndex).stride);
+      const corr = correlationRows(sampleAt(source.head[s - 1], points, grid), target.head[s - 1]);
+      rows = rows ? tf.add<tf.Tensor2D>(corr, upsampleRows(rows, gridOf(grid.stride * 2), 2)) : corr;
+    }
+    return rows!;
+  });
+}
+
+/** Cosine rows of the normalised trunk tap on the stride-16 grid (the training-free baseline). */
+export const rawRows = (source: FeatureMaps, target: FeatureMaps, points: readonly Point[]): tf.Tensor2D =>
+  tf.tidy(() => correlationRows(sampleAt(source.raw, points, gridOf(RAW_STRIDE)), target.raw));
+
+/**
+ * The rows a mode predicts from (SPEC §4, §4b), on `rowGrid(mode, scale)`:
+ * - `mmnet`: the head's coarse-to-fine rows;
+ * - `fused`: log_softmax(head rows) + λ·up(log_softmax(raw / τ));
+ * - `raw`: the trunk's cosine rows.
+ * `flipped` (features of the mirrored images, mapped back) adds log_softmax of their head rows.
+ */
+export function scoredRows(
+  source: FeatureMaps,
+  target: FeatureMaps,
+  points: readonly Point[],
+  scale: ScaleIndex,
+  mode: MatchMode,
+  flipped?: { source: FeatureMaps; target: FeatureMaps },
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    if (mode === 'raw') return rawRows(source, target, points);
+    const head = headRows(source, target, points, scale);
+    if (mode === 'mmnet' && !flipped) return head;
+    const terms = [tf.logSoftmax(head)];
+    if (flipped) terms.push(tf.logSoftmax(headRows(flipped.source, flipped.target, points, scale)));
+    if (mode === 'fused') {
+      const prior = tf.logSoftmax(tf.div(rawRows(source, target, points), FUSED_TAU)) as tf.Tensor2D;
+      terms.push(tf.mul(upsampleRows(prior, gridOf(RAW_STRIDE), RAW_STRIDE / scaleSpec(scale).stride), FUSED_LAMBDA));
+    }
+    return tf.addN(terms) as tf.Tensor2D;
+  });
+}
+
+/** The heat-map logits of a scored row: raw cosines are sharpened by 1/τ as in the fused prior. */
+export const heatLogitScale = (mode: MatchMode) => (mode === 'raw' ? 1 / FUSED_TAU : 1);
+
+export interface Peak {
+  /** Argmax cell (row, column). */
+  i: number;
+  j: number;
+  value: number;
+  /** Soft-argmax offset within the 3×3 window, each in [-1, 1]. */
+  dy: number;
+  dx: number;
+}
+
+/**
+ * Argmax of one row, refined by the softmax-weighted offset over its 3×3 window; cells outside the
+ * map count as −∞ (SPEC §4 "Prediction").
+ */
+export function refinedPeak(row: ArrayLike<number>, grid: Pick<Grid, 'height' | 'width'>, offset = 0): Peak {
+  const cells = grid.height * grid.width;
+  let best = offset;
+  for (let k = offset + 1; k < offset + cells; k++) if (row[k] > row[best]) best = k;
+  const i = Math.floor((best - offset) / grid.width);
+  const j = (best - offset) % grid.width;
+  const value = row[best];
+
+  let total = 0;
+  let dy = 0;
+  let dx = 0;
+  for (let oy = -1; oy <= 1; oy++) {
+    for (let ox = -1; ox <= 1; ox++) {
+      const y = i + oy;
+      const x = j + ox;
+      if (y < 0 || y >= grid.height || x < 0 || x >= grid.width) continue;
+      const e = Math.exp(row[offset + y * grid.width + x] - value);
+      total += e;
+      dy += e * oy;
+      dx += e * ox;
+    }
+  }
+  return { i, j, value, dy: dy / total, dx: dx / total };
+}
+
+/** The refined peak as a continuous point of the (resized) target image. */
+export const peakPoint = (peak: Peak, stride: number): Point => ({
+  x: (peak.j + 0.5 + peak.dx) * stride,
+  y: (peak.i + 0.5 + peak.dy) * stride,
+});
+
+/** softmax(scale · row[offset … offset+cells)), into `out` when given. */
+export function softmaxRow(row: ArrayLike<number>, cells: number, offset = 0, scale = 1, out = new Float32Array(cells)): Float32Array {
+  let max = -Infinity;
+  for (let k = 0; k < cells; k++) max = Math.max(max, row[offset + k] * scale);
+  let sum = 0;
+  for (let k = 0; k < cells; k++) {
+    out[k] = Math.exp(row[offset + k] * scale - max);
+    sum += out[k];
+  }
+  for (let k = 0; k < cells; k++) out[k] /= sum;
+  return out;
+}
+
+/** Probability of one cell under softmax(scale · row), without materialising the map. */
+export function cellProbability(row: ArrayLike<number>, cells: number, offset: number, cell: number, scale = 1): number {
+  let max = -Infinity;
+  for (let k = 0; k < cells; k++) max = Math.max(max, row[offset + k] * scale);
+  let sum = 0;
+  for (let k = 0; k < cells; k++) sum += Math.exp(row[offset + k] * scale - max);
+  return Math.exp(row[offset + cell] * scale - max) / sum;
+}

@@ -1,0 +1,173 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend, type BackendOptions } from './backend';
+import { DEFAULT_SCALE, FUSED_SCALES, SCALE_INDICES, scaleSpec, type ScaleIndex } from './constants';
+import { encodeMaps } from './encoder';
+import { MMNetError } from './errors';
+import { preprocess, readImage, toInput, toOriginal, type Size } from './image';
+import {
+  cellProbability,
+  gridOf,
+  heatLogitScale,
+  peakPoint,
+  refinedPeak,
+  rowGrid,
+  scoredRows,
+  softmaxRow,
+  type FeatureMaps,
+} from './matching';
+import type { BackendReport, ImageInput, LoadProgress, Match, MatchMode, MatchOptions, Point } from './types';
+import { loadWeights, type ModelMetadata, type WeightMap } from './weights';
+
+export interface LoadOptions extends BackendOptions {
+  onProgress?: (progress: LoadProgress) => void;
+  /** Replaces the global fetch (Node file access, caching, tests). */
+  fetch?: (url: string) => Promise<Response>;
+}
+
+/** One encoded image: its feature maps, its original size, and (lazily) its mirror's maps. */
+export class Features {
+  /** @internal */ flipped?: FeatureMaps;
+  private disposed = false;
+
+  /** @internal */
+  constructor(
+    /** @internal */ readonly maps: FeatureMaps,
+    /** @internal */ readonly input: tf.Tensor4D,
+    readonly width: number,
+    readonly height: number,
+  ) {}
+
+  get size(): Size {
+    return { width: this.width, height: this.height };
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** G_s as an h×w×21 tensor (a new tensor: the caller disposes it). */
+  featureMap(scale: ScaleIndex): tf.Tensor3D {
+    this.assertAlive();
+    const { height, width } = gridOf(scaleSpec(scale).stride);
+    return tf.reshape(this.maps.head[scale - 1], [height, width, -1]);
+  }
+
+  /** @internal */
+  assertAlive(): void {
+    if (this.disposed) throw new MMNetError('bad-argument', 'these features were disposed');
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    const all = (m?: FeatureMaps) => (m ? [...m.head, m.raw] : []);
+    tf.dispose([...all(this.maps), ...all(this.flipped), this.input]);
+  }
+}
+
+/** MMNet with its weights on one tfjs backend. */
+export class MMNet {
+  private disposed = false;
+
+  /** @internal */
+  constructor(
+    private readonly weights: WeightMap,
+    readonly metadata: ModelMetadata,
+    readonly backend: BackendReport,
+  ) {}
+
+  /** Encodes an image once; every later match against it only costs correlation rows. */
+  async encode(image: ImageInput): Promise<Features> {
+    this.assertAlive();
+    const { pixels, size } = await readImage(image);
+    const input = preprocess(pixels);
+    pixels.dispose();
+    try {
+      return new Features(encodeMaps(this.weights, input), input, size.width, size.height);
+    } catch (e) {
+      input.dispose();
+      throw e;
+    }
+  }
+
+  /**
+   * Where each source point (original source-image coordinates) lands in the target. Swap the
+   * arguments for the reverse direction.
+   */
+  async match(source: Features, target: Features, points: readonly Point[], options: MatchOptions = {}): Promise<Match[]> {
+    this.assertAlive();
+    source.assertAlive();
+    target.assertAlive();
+    const { scale = DEFAULT_SCALE, mode = 'fused', flip = false, heatmap = false } = options;
+    checkMatchOptions(scale, mode);
+    if (points.length === 0) return [];
+    for (const p of points) {
+      if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) throw new MMNetError('bad-argument', `not a point: (${p.x}, ${p.y})`);
+    }
+
+    const useFlip = flip && mode !== 'raw';
+    if (useFlip) this.ensureFlipped(source, target);
+    const inputPoints = points.map((p) => toInput(p, source.size));
+    const rows = scoredRows(
+      source.maps,
+      target.maps,
+      inputPoints,
+      scale,
+      mode,
+      useFlip ? { source: source.flipped!, target: target.flipped! } : undefined,
+    );
+    const values = await rows.data();
+    rows.dispose();
+
+    const grid = rowGrid(mode, scale);
+    const cells = grid.height * grid.width;
+    const logitScale = heatLogitScale(mode);
+    return points.map((p, n) => {
+      const offset = n * cells;
+      const peak = refinedPeak(values, grid, offset);
+      const cell = peak.i * grid.width + peak.j;
+      return {
+        source: { x: p.x, y: p.y },
+        target: toOriginal(peakPoint(peak, grid.stride), target.size),
+        cell: [peak.i, peak.j],
+        score: peak.value,
+        probability: cellProbability(values, cells, offset, cell, logitScale),
+        ...(heatmap && {
+          heatmap: { data: softmaxRow(values, cells, offset, logitScale), width: grid.width, height: grid.height, stride: grid.stride },
+        }),
+      };
+    });
+  }
+
+  private ensureFlipped(...features: Features[]): void {
+    for (const f of features) f.flipped ??= encodeMaps(this.weights, f.input, { mirrored: true });
+  }
+
+  private assertAlive(): void {
+    if (this.disposed) throw new MMNetError('bad-argument', 'the model was disposed');
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    tf.dispose(Object.values(this.weights));
+  }
+}
+
+function checkMatchOptions(scale: ScaleIndex, mode: MatchMode): void {
+  if (!SCALE_INDICES.includes(scale)) throw new MMNetError('bad-argument', `scale must be 1, 2, 3 or 4, not ${scale}`);
+  if (mode !== 'fused' && mode !== 'mmnet' && mode !== 'raw') throw new MMNetError('bad-argument', `unknown mode "${mode}"`);
+  if (mode === 'fused' && !FUSED_SCALES.includes(scale)) {
+    throw new MMNetError('bad-argument', `the fused mode works at scales ${FUSED_SCALES.join(', ')}; use mode "mmnet" for scale ${scale}`);
+  }
+}
+
+/**
+ * Starts a backend (WebGPU → WebGL → WASM → CPU unless told otherwise), then downloads, verifies
+ * and decodes the weights under `baseUrl` (the folder holding model.json).
+ */
+export async function loadMMNet(baseUrl: string, options: LoadOptions = {}): Promise<MMNet> {
+  const backend = await selectBackend(options);
+  const { weights, metadata } = await loadWeights(baseUrl, { fetch: options.fetch, onProgress: options.onProgress });
+  return new MMNet(weights, metadata, backend);
+}

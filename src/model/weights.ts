@@ -1,0 +1,115 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { MMNetError } from './errors';
+import { sha256Hex } from './sha256';
+import type { LoadProgress } from './types';
+import type { ScaleSpec } from './constants';
+
+/** What `npm run models` writes beside the shards (scripts/build-models.ts). */
+export interface ModelMetadata {
+  format: 'mmnet-web/1';
+  input: { height: number; width: number };
+  featureChannels: number;
+  scales: ScaleSpec[];
+  rawTap: string;
+  trunk: { name: string; source: string };
+  head: { version: string; source: string };
+  /** Storage of the weights: tfjs's float16 or affine uint8 quantization. */
+  quantization: 'float16' | 'uint8';
+  shards: { path: string; bytes: number; sha256: string }[];
+}
+
+export interface ModelJson {
+  metadata: ModelMetadata;
+  weightsManifest: tf.io.WeightsManifestConfig;
+}
+
+export type WeightMap = Readonly<Record<string, tf.Tensor>>;
+
+export interface LoadedWeights {
+  metadata: ModelMetadata;
+  weights: WeightMap;
+}
+
+type Fetch = (url: string) => Promise<Response>;
+
+/**
+ * Fetches `model.json` and its shards under `baseUrl`, checks every shard's sha256 and decodes the
+ * weights to float32 tensors. Errors are `MMNetError('model-load')` naming the file.
+ */
+export async function loadWeights(
+  baseUrl: string,
+  { fetch: fetchFn = (url) => fetch(url), onProgress }: { fetch?: Fetch; onProgress?: (p: LoadProgress) => void } = {},
+): Promise<LoadedWeights> {
+  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+  const modelJson = await fetchJson(fetchFn, base, 'model.json');
+  const { metadata, weightsManifest } = modelJson;
+  const total = metadata.shards.reduce((sum, s) => sum + s.bytes, 0);
+  let loaded = 0;
+
+  const shards: Uint8Array[] = [];
+  for (const shard of metadata.shards) {
+    const buffer = await fetchBytes(fetchFn, base, shard.path, (n) => {
+      loaded += n;
+      onProgress?.({ loaded, total, file: shard.path });
+    });
+    if (buffer.byteLength !== shard.bytes) {
+      throw new MMNetError('model-load', `${shard.path}: ${buffer.byteLength} bytes, expected ${shard.bytes}`, shard.path);
+    }
+    if ((await sha256Hex(buffer)) !== shard.sha256) {
+      throw new MMNetError('model-load', `${shard.path}: sha256 mismatch (corrupted or stale file)`, shard.path);
+    }
+    shards.push(new Uint8Array(buffer));
+  }
+
+  const specs = weightsManifest.flatMap((group) => group.weights);
+  const weights = tf.io.decodeWeights(concat(shards), specs);
+  return { metadata, weights };
+}
+
+async function fetchJson(fetchFn: Fetch, base: string, file: string): Promise<ModelJson> {
+  const bytes = await fetchBytes(fetchFn, base, file);
+  try {
+    const json = JSON.parse(new TextDecoder().decode(bytes)) as ModelJson;
+    if (json.metadata?.format !== 'mmnet-web/1' || !Array.isArray(json.weightsManifest)) throw new Error('not an mmnet-web model');
+    return json;
+  } catch (e) {
+    throw new MMNetError('model-load', `${file}: ${(e as Error).message}`, file);
+  }
+}
+
+/** Reads a response body chunk by chunk so a progress bar can move during a 4 MB shard. */
+async function fetchBytes(fetchFn: Fetch, base: string, file: string, onChunk?: (bytes: number) => void): Promise<ArrayBuffer> {
+  let response: Response;
+  try {
+    response = await fetchFn(base + file);
+  } catch (e) {
+    throw new MMNetError('model-load', `${file}: ${(e as Error).message}`, file);
+  }
+  if (!response.ok) throw new MMNetError('model-load', `${file}: HTTP ${response.status}`, file);
+  if (!response.body || !onChunk) return response.arrayBuffer();
+
+  const chunks: Uint8Array[] = [];
+  const reader = response.body.getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    chunks.push(r.value);
+    onChunk(r.value.byteLength);
+  }
+  return concat(chunks);
+}
+
+function concat(parts: Uint8Array[]): ArrayBuffer {
+  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.byteLength, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.byteLength;
+  }
+  return out.buffer;
+}
+
+/** A weight by name; a missing one means model.json and the code disagree. */
+export function weight<R extends tf.Rank>(weights: WeightMap, name: string): tf.Tensor<R> {
+  const t = weights[name];
+  if (!t) throw new MMNetError('model-load', `model.json has no tensor "${name}"`, 'model.json');
+  return t as tf.Tensor<R>;
+}
