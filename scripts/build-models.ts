@@ -4,8 +4,9 @@
  *
  *   tsx scripts/build-models.ts [--out DIR] [--head DIR] [--force]
  *
- * Sources: the trunk from $MMNET_MODELS_DIR or ../shared/models; the head named by --head or
- * $MMNET_HEAD, else the newest models/mmnet_head_v* of this repository, else the source's v0.
+ * Sources: the trunk from $MMNET_MODELS_DIR, ../shared/models, the download cache or its public
+ * URL (scripts/trunk-source.ts); the head named by --head or $MMNET_HEAD, else the newest
+ * models/mmnet_head_v* of this repository.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import type { ModelJson, ModelMetadata } from '../src/model/weights';
 import { headTensors, trunkTensors, type TensorSpec } from './model-layout';
 import { parseNpy, toHalfBits, transpose } from './npy';
 import { REPO_ROOT } from './paths';
+import { resolveTrunk } from './trunk-source';
 
 /** Bump when the output format changes, so stale builds are redone. */
 const BUILD_VERSION = 1;
@@ -25,8 +27,6 @@ const { values: args } = parseArgs({
   options: { out: { type: 'string' }, head: { type: 'string' }, force: { type: 'boolean', default: false } },
 });
 
-const modelsDir = resolve(process.env.MMNET_MODELS_DIR ?? join(REPO_ROOT, '..', 'shared', 'models'));
-const trunkDir = join(modelsDir, 'resnet_v2_101');
 const headDir = resolveHeadDir(args.head ?? process.env.MMNET_HEAD);
 const outDir = resolve(args.out ?? join(REPO_ROOT, 'public', 'models', MODEL_NAME));
 
@@ -36,12 +36,11 @@ function resolveHeadDir(requested: string | undefined): string {
     if (!named) fail(`MMNET_HEAD/--head "${requested}" is neither a folder nor a head under models/`);
     return named!;
   }
-  const ownHeads = existsSync(join(REPO_ROOT, 'models'))
-    ? readdirSync(join(REPO_ROOT, 'models'))
-        .filter((d) => /^mmnet_head_v\d+$/.test(d))
-        .sort((a, b) => Number(b.slice(12)) - Number(a.slice(12)))
-    : [];
-  return ownHeads.length ? join(REPO_ROOT, 'models', ownHeads[0]) : join(modelsDir, 'mmnet_head_v0');
+  const newest = readdirSync(join(REPO_ROOT, 'models'))
+    .filter((d) => /^mmnet_head_v\d+$/.test(d))
+    .sort((a, b) => Number(b.slice(12)) - Number(a.slice(12)))[0];
+  if (!newest) fail('no head under models/ (expected models/mmnet_head_v*)');
+  return join(REPO_ROOT, 'models', newest);
 }
 
 function fail(message: string): never {
@@ -89,13 +88,15 @@ function headVersion(dir: string): string {
   return /mmnet_head_(v\d+)/.exec(basename(dir))?.[1] ?? basename(dir);
 }
 
-function main(): void {
-  if (!existsSync(trunkDir)) {
-    fail(`no trunk weights at ${trunkDir}: set MMNET_MODELS_DIR to a folder holding resnet_v2_101/`);
+async function main(): Promise<void> {
+  let trunk: Awaited<ReturnType<typeof resolveTrunk>>;
+  try {
+    trunk = await resolveTrunk();
+  } catch (e) {
+    fail((e as Error).message);
   }
-  if (!existsSync(headDir)) fail(`no head weights at ${headDir}`);
   const sources = [
-    { dir: trunkDir, specs: trunkTensors() },
+    { dir: trunk.dir, specs: trunkTensors() },
     { dir: headDir, specs: headTensors() },
   ];
   const key = buildKey(sources);
@@ -132,8 +133,8 @@ function main(): void {
     featureChannels: FEATURE_CHANNELS,
     scales: SCALES.map((s) => ({ ...s })),
     rawTap: RAW_TAP,
-    trunk: { name: 'resnet_v2_101', source: trunkDir },
-    head: { version: headVersion(headDir), source: headDir },
+    trunk: { name: 'resnet_v2_101', source: trunk.origin },
+    head: { version: headVersion(headDir), source: relative(REPO_ROOT, headDir) },
     quantization: 'float16',
     shards,
     buildKey: key,
@@ -146,4 +147,4 @@ function main(): void {
   );
 }
 
-main();
+await main();

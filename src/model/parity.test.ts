@@ -1,0 +1,135 @@
+/**
+ * Parity with ../shared/fixtures/mmnet_r101v2_reference.json (SPEC §5): trunk taps, G_1…G_4, the
+ * willow pair's rows, argmax cells and refined points at every scale, the raw baseline and the
+ * fused prediction. Tolerance: 2e-3 × absmax per tensor (rows: × |row max|); ≥ 9/10 cells equal.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileFetch, loadNodeModel, modelUrl, readRgb } from '../../scripts/node-io';
+import { SHARED_DIR } from '../../scripts/paths';
+import type { MMNet, Features } from './mmnet';
+import { preprocess } from './image';
+import { gridOf, scoredRows } from './matching';
+import { runTrunk } from './trunk';
+import { loadWeights } from './weights';
+import { scaleSpec, type ScaleIndex } from './constants';
+import type { MatchMode, Point } from './types';
+
+const FIXTURES = join(SHARED_DIR, 'fixtures');
+type Stats = { shape: number[]; absmax: number; samples: [number, number, number, number][] };
+const ref = JSON.parse(readFileSync(join(FIXTURES, 'mmnet_r101v2_reference.json'), 'utf8'));
+const pair = ref.willow_pair;
+const points: Point[] = pair.source_points_resized.map(([x, y]: number[]) => ({ x, y }));
+const rgb = (name: string) => readRgb(join(FIXTURES, `${name}_224x320.rgb`));
+
+/** Max |ours − ref| over the fixture's [c, y, x] samples of an h×w×C map. */
+async function sampleError(map: tf.Tensor, expected: Stats): Promise<number> {
+  const [h, w, c] = map.shape.slice(-3);
+  expect([c, h, w]).toEqual(expected.shape);
+  const values = await map.data();
+  return Math.max(...expected.samples.map(([ch, y, x, v]) => Math.abs(values[(y * w + x) * c + ch] - v)));
+}
+
+let model: MMNet;
+let source: Features;
+let target: Features;
+beforeAll(async () => {
+  model = await loadNodeModel();
+  source = await model.encode(rgb('willow_a'));
+  target = await model.encode(rgb('willow_b'));
+});
+afterAll(() => {
+  source.dispose();
+  target.dispose();
+  model.dispose();
+});
+
+describe('trunk and head on the pattern image', () => {
+  it('reproduces every trunk tap', async () => {
+    const { weights } = await loadWeights(modelUrl(), { fetch: fileFetch });
+    const input = preprocess(rgb('pattern'));
+    const errors: Record<string, [number, number]> = {};
+    const pending: Promise<void>[] = [];
+    runTrunk(weights, input, (name, tap) => {
+      const expected = ref.pattern.taps[name] as Stats | undefined;
+      if (!expected) return;
+      const copy = tap.clone();
+      pending.push(sampleError(copy, expected).then((e) => void (errors[name] = [e, 2e-3 * expected.absmax])).finally(() => copy.dispose()));
+    });
+    await Promise.all(pending);
+    input.dispose();
+    tf.dispose(Object.values(weights));
+    expect(Object.keys(errors).sort()).toEqual(Object.keys(ref.pattern.taps).sort());
+    for (const [name, [error, tolerance]] of Object.entries(errors)) expect(error, name).toBeLessThanOrEqual(tolerance);
+  });
+
+  it('reproduces G_1…G_4', async () => {
+    const features = await model.encode(rgb('pattern'));
+    for (const s of [1, 2, 3, 4] as ScaleIndex[]) {
+      const expected = ref.pattern.head[`s${s}`] as Stats;
+      const map = features.featureMap(s);
+      expect(await sampleError(map, expected), `G_${s}`).toBeLessThanOrEqual(2e-3 * expected.absmax);
+      map.dispose();
+    }
+    features.dispose();
+  });
+});
+
+async function rows(mode: MatchMode, scale: ScaleIndex): Promise<Float32Array> {
+  const t = scoredRows(source.maps, target.maps, points, scale, mode);
+  const values = (await t.data()) as Float32Array;
+  t.dispose();
+  return values;
+}
+
+const expectCells = (ours: number[][], theirs: number[][]) =>
+  expect(ours.filter((c, k) => c[0] === theirs[k][0] && c[1] === theirs[k][1]).length).toBeGreaterThanOrEqual(9);
+
+/** Refined points must agree wherever the argmax cell does. */
+function expectRefined(ours: { cell: number[]; target: Point }[], expected: { argmax_cell: number[][]; refined_xy: number[][] }) {
+  ours.forEach((m, k) => {
+    if (m.cell[0] !== expected.argmax_cell[k][0] || m.cell[1] !== expected.argmax_cell[k][1]) return;
+    expect(Math.abs(m.target.x - expected.refined_xy[k][0]), `point ${k} x`).toBeLessThan(1e-2);
+    expect(Math.abs(m.target.y - expected.refined_xy[k][1]), `point ${k} y`).toBeLessThan(1e-2);
+  });
+}
+
+describe.each([4, 3, 2, 1] as ScaleIndex[])('willow pair, MMNet rows at scale %i', (scale) => {
+  const expected = pair[`s${scale}`];
+  const cells = gridOf(scaleSpec(scale).stride).height * gridOf(scaleSpec(scale).stride).width;
+
+  it('matches the first row and every row maximum', async () => {
+    const values = await rows('mmnet', scale);
+    const { width } = gridOf(scaleSpec(scale).stride);
+    const tolerance = 2e-3 * Math.abs(expected.row_max[0]);
+    for (const [i, j, v] of expected.row0_samples) expect(Math.abs(values[i * width + j] - v)).toBeLessThanOrEqual(tolerance);
+    expected.row_max.forEach((max: number, n: number) => {
+      const ours = Math.max(...values.subarray(n * cells, (n + 1) * cells));
+      expect(Math.abs(ours - max), `row ${n}`).toBeLessThanOrEqual(2e-3 * Math.abs(max));
+    });
+  });
+
+  it('predicts the argmax cells and refined points', async () => {
+    const matches = await model.match(source, target, points, { scale, mode: 'mmnet' });
+    expectCells(matches.map((m) => m.cell), expected.argmax_cell);
+    expectRefined(matches, expected);
+  });
+});
+
+describe('raw baseline and fused prediction', () => {
+  it('matches the raw row samples', async () => {
+    const values = await rows('raw', 3);
+    const { width } = gridOf(16);
+    const max = Math.max(...values.subarray(0, 14 * 20));
+    for (const [i, j, v] of pair.raw_row0_samples) expect(Math.abs(values[i * width + j] - v)).toBeLessThanOrEqual(2e-3 * max);
+  });
+
+  it.each([3, 2, 1] as ScaleIndex[])('predicts the fused cells and points at scale %i', async (scale) => {
+    const expected = pair[`fused_s${scale}`];
+    const matches = await model.match(source, target, points, { scale, mode: 'fused' });
+    expectCells(matches.map((m) => m.cell), expected.argmax_cell);
+    expectRefined(matches, expected);
+  });
+});
