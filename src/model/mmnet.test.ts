@@ -1,0 +1,148 @@
+/** The public API's error paths and resource hygiene: every failure is typed, nothing leaks. */
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileFetch, loadNodeModel, modelUrl } from '../../scripts/node-io';
+import { MMNetError, loadMMNet, type MMNet, type Features } from '.';
+
+let model: MMNet;
+let a: Features;
+let b: Features;
+
+/** A textured 96×128 image whose right half is the left half shifted, so matches are predictable. */
+const image = (shift = 0) =>
+  tf.tidy(() => {
+    const [h, w] = [96, 128];
+    const values = Array.from({ length: h * w * 3 }, (_, k) => {
+      const c = k % 3;
+      const x = Math.floor(k / 3) % w;
+      const y = Math.floor(k / 3 / w);
+      return (Math.sin((x - shift) * 0.3 + c) * Math.cos(y * 0.2 - c) * 0.5 + 0.5) * 255;
+    });
+    return tf.tensor3d(values, [h, w, 3]);
+  });
+
+beforeAll(async () => {
+  model = await loadNodeModel();
+  const [ia, ib] = [image(), image(8)];
+  a = await model.encode(ia);
+  b = await model.encode(ib);
+  tf.dispose([ia, ib]);
+});
+afterAll(() => {
+  a.dispose();
+  b.dispose();
+  model.dispose();
+});
+
+async function expectError(promise: Promise<unknown>, code: MMNetError['code'], message?: RegExp) {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(MMNetError);
+  expect((error as MMNetError).code).toBe(code);
+  if (message) expect((error as MMNetError).message).toMatch(message);
+}
+
+/** Runs `f` and checks it left no tensor behind, whether it resolved or threw. */
+async function withoutLeaks(f: () => Promise<unknown>) {
+  const before = tf.memory().numTensors;
+  await f();
+  expect(tf.memory().numTensors).toBe(before);
+}
+
+describe('encode', () => {
+  it('remembers the original size and maps points back into it', async () => {
+    expect(a.size).toEqual({ width: 128, height: 96 });
+    const [m] = await model.match(a, b, [{ x: 60, y: 40 }], { heatmap: true });
+    expect(m.source).toEqual({ x: 60, y: 40 });
+    expect(m.target.x).toBeGreaterThan(0);
+    expect(m.target.x).toBeLessThan(128);
+    expect(m.heatmap!.data.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 4);
+    expect(m.probability).toBeGreaterThan(0);
+    expect(m.probability).toBeLessThanOrEqual(1);
+  });
+
+  it.each([
+    ['an empty pixel buffer', () => ({ data: new Uint8Array(0), width: 0, height: 0 }), /empty/],
+    ['a two-channel buffer', () => ({ data: new Uint8Array(2 * 4 * 4), width: 4, height: 4 }), /neither RGB nor RGBA/],
+    ['a four-channel tensor', () => tf.zeros([4, 4, 4]) as tf.Tensor3D, /H×W×3/],
+    ['a zero-height tensor', () => tf.zeros([0, 4, 3]) as tf.Tensor3D, /empty/],
+    ['a NaN pixel', () => tf.fill([4, 4, 3], NaN) as tf.Tensor3D, /NaN/],
+  ])('rejects %s with a bad-image error and no leak', async (_, make, message) => {
+    const input = make();
+    await withoutLeaks(() => expectError(model.encode(input), 'bad-image', message));
+    if (input instanceof tf.Tensor) input.dispose();
+  });
+
+  it('leaves no tensor after encode → match → dispose cycles', async () => {
+    const input = image(3);
+    // `a` lives on: its mirrored maps, encoded lazily on first use, stay with it until a.dispose().
+    await model.match(a, a, [{ x: 1, y: 1 }], { flip: true });
+    await withoutLeaks(async () => {
+      for (let k = 0; k < 3; k++) {
+        const f = await model.encode(input);
+        await model.match(a, f, [{ x: 10, y: 10 }, { x: 100, y: 80 }], { heatmap: true });
+        await model.match(f, a, [{ x: 50, y: 50 }], { mode: 'mmnet', scale: 1, flip: true });
+        f.dispose();
+      }
+    });
+    input.dispose();
+  });
+});
+
+describe('match', () => {
+  it.each([
+    ['scale 5', { scale: 5 }, /scale/],
+    ['the fused mode at scale 4', { scale: 4, mode: 'fused' }, /fused/],
+    ['an unknown mode', { mode: 'best' }, /mode/],
+  ])('rejects %s', async (_, options, message) => {
+    await withoutLeaks(() => expectError(model.match(a, b, [{ x: 1, y: 1 }], options as never), 'bad-argument', message));
+  });
+
+  it('rejects a non-finite point and disposed features', async () => {
+    await withoutLeaks(() => expectError(model.match(a, b, [{ x: NaN, y: 1 }]), 'bad-argument', /not a point/));
+    const input = image();
+    const f = await model.encode(input);
+    input.dispose();
+    f.dispose();
+    await expectError(model.match(a, f, [{ x: 1, y: 1 }]), 'bad-argument', /disposed/);
+  });
+
+  it('answers every mode and scale it supports, on that mode’s grid', async () => {
+    for (const [mode, scale, cells] of [['mmnet', 1, 56 * 80], ['mmnet', 4, 7 * 10], ['fused', 2, 28 * 40], ['raw', 1, 14 * 20]] as const) {
+      const [m] = await model.match(a, b, [{ x: 64, y: 48 }], { mode, scale, heatmap: true });
+      expect(m.heatmap!.data.length, `${mode} s${scale}`).toBe(cells);
+    }
+  });
+});
+
+describe('loading', () => {
+  /** The real model, with one file of it replaced by `f`. */
+  const tampered = (file: string, f: (r: Response) => Promise<Response>) => (url: string) =>
+    fileFetch(url).then((r) => (url.endsWith(`/${file}`) ? f(r) : r));
+
+  it('names a missing shard', async () => {
+    const fetch = tampered('group1-shard3of18.bin', async () => new Response(null, { status: 404 }));
+    await withoutLeaks(() => expectError(loadMMNet(modelUrl(), { backend: 'wasm', fetch }), 'model-load', /group1-shard3of18\.bin: HTTP 404/));
+  });
+
+  it('names a corrupted shard', async () => {
+    const fetch = tampered('group1-shard7of18.bin', async (r) => {
+      const bytes = new Uint8Array(await r.arrayBuffer());
+      bytes[1234] ^= 0xff;
+      return new Response(bytes);
+    });
+    await withoutLeaks(() => expectError(loadMMNet(modelUrl(), { backend: 'wasm', fetch }), 'model-load', /group1-shard7of18\.bin: sha256 mismatch/));
+  });
+
+  it('names an unreadable model.json', async () => {
+    const fetch = tampered('model.json', async () => new Response('{"oops":'));
+    await expectError(loadMMNet(modelUrl(), { backend: 'wasm', fetch }), 'model-load', /model\.json/);
+  });
+
+  it('reports progress up to the total size', async () => {
+    const seen: number[] = [];
+    const m = await loadMMNet(modelUrl(), { backend: 'wasm', fetch: fileFetch, onProgress: (p) => seen.push(p.loaded / p.total) });
+    m.dispose();
+    expect(seen.at(-1)).toBe(1);
+    expect(seen.every((v, k) => k === 0 || v >= seen[k - 1])).toBe(true);
+  });
+});
