@@ -13,20 +13,23 @@ export interface BackendOptions {
   backend?: BackendName | readonly BackendName[];
   /** Folder (URL) holding tfjs-backend-wasm's `.wasm` files, for bundled apps. */
   wasmPaths?: string;
+  /** Per-backend start-up limit; default 20 s. */
+  backendTimeoutMs?: number;
 }
 
 /**
  * Starts the first backend of the list that works and says why the ones before it did not.
  * Backends load lazily, so an app that only ever runs wasm does not download the WebGPU kernels.
  */
-export async function selectBackend({ backend, wasmPaths }: BackendOptions = {}): Promise<BackendReport> {
+export async function selectBackend({ backend, wasmPaths, backendTimeoutMs = BACKEND_TIMEOUT_MS }: BackendOptions = {}): Promise<BackendReport> {
   const order = typeof backend === 'string' ? [backend] : (backend ?? BACKEND_ORDER);
   const rejected: BackendReport['rejected'] = [];
   for (const name of order) {
     try {
-      await withTimeout(startBackend(name, wasmPaths), BACKEND_TIMEOUT_MS, `${name} did not start within ${BACKEND_TIMEOUT_MS / 1000} s`);
+      await withTimeout(startBackend(name, wasmPaths), backendTimeoutMs, `${name} did not start within ${backendTimeoutMs / 1000} s`);
       return { name, rejected };
     } catch (e) {
+      abandonPendingInit();
       rejected.push({ name, reason: (e as Error).message || String(e) });
     }
   }
@@ -36,7 +39,16 @@ export async function selectBackend({ backend, wasmPaths }: BackendOptions = {})
 async function startBackend(name: BackendName, wasmPaths?: string): Promise<void> {
   await registerBackend(name, wasmPaths);
   if (!(await tf.setBackend(name))) throw new Error(`${name} failed to initialise`);
-  await tf.ready();
+}
+
+/**
+ * tfjs keeps waiting for a backend whose asynchronous start never settles, and refuses every op
+ * meanwhile, even on a backend set later; forget that start (tfjs has no public way to).
+ */
+function abandonPendingInit(): void {
+  const engine = tf.engine() as unknown as { pendingBackendInit: unknown; pendingBackendInitId: number };
+  engine.pendingBackendInitId++;
+  engine.pendingBackendInit = null;
 }
 
 async function registerBackend(name: BackendName, wasmPaths?: string): Promise<void> {
