@@ -2,11 +2,12 @@
  * `npm run models`: converts the trunk and head `.npy` weights into a tfjs model folder
  * (model.json + ≤4 MB shards, float16 storage, HWIO layouts, sha256 per shard).
  *
- *   tsx scripts/build-models.ts [--out DIR] [--head DIR] [--force]
+ *   tsx scripts/build-models.ts [--out DIR] [--head DIR] [--quantize float16|uint8] [--force]
  *
  * Sources: the trunk from $MMNET_MODELS_DIR, ../shared/models, the download cache or its public
  * URL (scripts/trunk-source.ts); the head named by --head or $MMNET_HEAD, else the newest
- * models/mmnet_head_v* of this repository.
+ * models/mmnet_head_v* of this repository. `--quantize uint8` (or $MMNET_QUANTIZE) stores conv
+ * filters with tfjs's per-tensor affine uint8 quantization (biases stay float16).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { FEATURE_CHANNELS, INPUT_HEIGHT, INPUT_WIDTH, MODEL_NAME, RAW_TAP, SCALES } from '../src/model/constants';
 import type { ModelJson, ModelMetadata } from '../src/model/weights';
 import { headTensors, trunkTensors, type TensorSpec } from './model-layout';
-import { parseNpy, toHalfBits, transpose } from './npy';
+import { fromHalfBits, parseNpy, quantizeUint8, toHalfBits, transpose } from './npy';
 import { REPO_ROOT } from './paths';
 import { resolveTrunk } from './trunk-source';
 
@@ -24,8 +25,15 @@ const BUILD_VERSION = 1;
 const SHARD_BYTES = 4 * 1024 * 1024;
 
 const { values: args } = parseArgs({
-  options: { out: { type: 'string' }, head: { type: 'string' }, force: { type: 'boolean', default: false } },
+  options: {
+    out: { type: 'string' },
+    head: { type: 'string' },
+    quantize: { type: 'string' },
+    force: { type: 'boolean', default: false },
+  },
 });
+const quantization = (args.quantize ?? process.env.MMNET_QUANTIZE ?? 'float16') as ModelMetadata['quantization'];
+if (quantization !== 'float16' && quantization !== 'uint8') fail(`--quantize must be float16 or uint8, not ${quantization}`);
 
 const headDir = resolveHeadDir(args.head ?? process.env.MMNET_HEAD);
 const outDir = resolve(args.out ?? join(REPO_ROOT, 'public', 'models', MODEL_NAME));
@@ -50,7 +58,7 @@ function fail(message: string): never {
 
 /** Identifies the inputs: unchanged sources and options mean the existing output is current. */
 function buildKey(sources: { dir: string; specs: TensorSpec[] }[]): string {
-  const hash = createHash('sha256').update(JSON.stringify({ BUILD_VERSION, SHARD_BYTES }));
+  const hash = createHash('sha256').update(JSON.stringify({ BUILD_VERSION, SHARD_BYTES, quantization }));
   for (const { dir, specs } of sources) {
     for (const s of specs) {
       const path = join(dir, s.file);
@@ -110,8 +118,14 @@ async function main(): Promise<void> {
   for (const { dir, specs } of sources) {
     for (const spec of specs) {
       const { bits, shape } = readTensor(dir, spec);
-      parts.push(new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength));
-      weights.push({ name: spec.name, shape, dtype: 'float32', quantization: { dtype: 'float16' } });
+      if (quantization === 'uint8' && shape.length === 4) {
+        const { bytes, min, scale } = quantizeUint8(fromHalfBits(bits));
+        parts.push(bytes);
+        weights.push({ name: spec.name, shape, dtype: 'float32', quantization: { dtype: 'uint8', min, scale } });
+      } else {
+        parts.push(new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength));
+        weights.push({ name: spec.name, shape, dtype: 'float32', quantization: { dtype: 'float16' } });
+      }
     }
   }
   const blob = Buffer.concat(parts);
@@ -135,7 +149,7 @@ async function main(): Promise<void> {
     rawTap: RAW_TAP,
     trunk: { name: 'resnet_v2_101', source: trunk.origin },
     head: { version: headVersion(headDir), source: relative(REPO_ROOT, headDir) },
-    quantization: 'float16',
+    quantization,
     shards,
     buildKey: key,
   };

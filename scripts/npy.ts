@@ -95,3 +95,31 @@ export function transpose<T extends Uint16Array | Float32Array>(data: T, shape: 
   }
   return { data: out, shape: outShape };
 }
+
+/** IEEE half bits → float32 values. */
+export function fromHalfBits(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i];
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const mant = h & 0x3ff;
+    out[i] =
+      exp === 0 ? sign * mant * 2 ** -24 : exp === 0x1f ? (mant ? NaN : sign * Infinity) : sign * (1 + mant / 1024) * 2 ** (exp - 15);
+  }
+  return out;
+}
+
+/** tfjs's affine uint8 quantization of one tensor: value ≈ q · scale + min. */
+export function quantizeUint8(values: Float32Array): { bytes: Uint8Array; min: number; scale: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  const scale = max > min ? (max - min) / 255 : 1;
+  const bytes = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) bytes[i] = Math.round((values[i] - min) / scale);
+  return { bytes, min, scale };
+}
