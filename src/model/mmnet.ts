@@ -15,14 +15,10 @@ import {
   softmaxRow,
   type FeatureMaps,
 } from './matching';
-import type { BackendReport, ImageInput, LoadProgress, Match, MatchMode, MatchOptions, Point } from './types';
-import { loadWeights, type ModelMetadata, type WeightMap } from './weights';
+import type { BackendReport, ImageInput, Match, MatchMode, MatchOptions, Point } from './types';
+import { loadWeights, type ModelMetadata, type WeightLoadOptions, type WeightMap } from './weights';
 
-export interface LoadOptions extends BackendOptions {
-  onProgress?: (progress: LoadProgress) => void;
-  /** Replaces the global fetch (Node file access, caching, tests). */
-  fetch?: (url: string) => Promise<Response>;
-}
+export interface LoadOptions extends BackendOptions, WeightLoadOptions {}
 
 /** One encoded image: its feature maps, its original size, and (lazily) its mirror's maps. */
 export class Features {
@@ -74,6 +70,8 @@ export class MMNet {
     private readonly weights: WeightMap,
     readonly metadata: ModelMetadata,
     readonly backend: BackendReport,
+    /** Every weight file came from the browser's cache. */
+    readonly fromCache: boolean,
   ) {}
 
   /** Encodes an image once; every later match against it only costs correlation rows. */
@@ -163,11 +161,12 @@ function checkMatchOptions(scale: ScaleIndex, mode: MatchMode): void {
 }
 
 /**
- * Starts a backend (WebGPU → WebGL → WASM → CPU unless told otherwise), then downloads, verifies
- * and decodes the weights under `baseUrl` (the folder holding model.json).
+ * Starts a backend (WebGPU → WebGL → WASM → CPU unless told otherwise), then downloads (or, with
+ * `cacheName`, reads from Cache Storage), verifies and decodes the weights under `baseUrl` (the
+ * folder holding model.json).
  */
 export async function loadMMNet(baseUrl: string, options: LoadOptions = {}): Promise<MMNet> {
   const backend = await selectBackend(options);
-  const { weights, metadata } = await loadWeights(baseUrl, { fetch: options.fetch, onProgress: options.onProgress });
-  return new MMNet(weights, metadata, backend);
+  const { weights, metadata, fromCache } = await loadWeights(baseUrl, options);
+  return new MMNet(weights, metadata, backend, fromCache);
 }

@@ -29,6 +29,8 @@ export interface LoadProgress {
   total: number;
   /** The file being fetched. */
   file: string;
+  /** The file came from the browser's cache, not the network. */
+  fromCache: boolean;
 }
 
 export interface BackendReport {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MMNetError } from './errors';
+import { openShardCache, type ShardCache } from './shard-cache';
 import { sha256Hex } from './sha256';
 import type { LoadProgress } from './types';
 import type { ScaleSpec } from './constants';
@@ -28,48 +29,84 @@ export type WeightMap = Readonly<Record<string, tf.Tensor>>;
 export interface LoadedWeights {
   metadata: ModelMetadata;
   weights: WeightMap;
+  /** Every shard came from the browser's cache (no download). */
+  fromCache: boolean;
 }
 
 type Fetch = (url: string) => Promise<Response>;
 
+export interface WeightLoadOptions {
+  fetch?: Fetch;
+  onProgress?: (p: LoadProgress) => void;
+  /** Cache Storage name for the model files (browsers only); omitted: no caching. */
+  cacheName?: string;
+}
+
 /**
- * Fetches `model.json` and its shards under `baseUrl`, checks every shard's sha256 and decodes the
- * weights to float32 tensors. Errors are `MMNetError('model-load')` naming the file.
+ * Fetches `model.json` and its shards under `baseUrl` (or takes them from the cache), checks every
+ * shard's sha256 and decodes the weights to float32 tensors. Errors are `MMNetError('model-load')`
+ * naming the file.
  */
 export async function loadWeights(
   baseUrl: string,
-  { fetch: fetchFn = (url) => fetch(url), onProgress }: { fetch?: Fetch; onProgress?: (p: LoadProgress) => void } = {},
+  { fetch: fetchFn = (url) => fetch(url), onProgress, cacheName }: WeightLoadOptions = {},
 ): Promise<LoadedWeights> {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
-  const modelJson = await fetchJson(fetchFn, base, 'model.json');
-  const { metadata, weightsManifest } = modelJson;
+  const cache = cacheName ? await openShardCache(cacheName, base) : undefined;
+  const { metadata, weightsManifest } = await fetchModelJson(fetchFn, base, cache);
   const total = metadata.shards.reduce((sum, s) => sum + s.bytes, 0);
   let loaded = 0;
+  let cached = 0;
 
   const shards: Uint8Array[] = [];
   for (const shard of metadata.shards) {
-    const buffer = await fetchBytes(fetchFn, base, shard.path, (n) => {
-      loaded += n;
-      onProgress?.({ loaded, total, file: shard.path });
-    });
+    const hit = await cache?.get(shard.sha256);
+    const buffer =
+      hit ??
+      (await fetchBytes(fetchFn, base, shard.path, (n) => {
+        loaded += n;
+        onProgress?.({ loaded, total, file: shard.path, fromCache: false });
+      }));
     if (buffer.byteLength !== shard.bytes) {
       throw new MMNetError('model-load', `${shard.path}: ${buffer.byteLength} bytes, expected ${shard.bytes}`, shard.path);
     }
     if ((await sha256Hex(buffer)) !== shard.sha256) {
       throw new MMNetError('model-load', `${shard.path}: sha256 mismatch (corrupted or stale file)`, shard.path);
     }
+    if (hit) {
+      cached++;
+      loaded += hit.byteLength;
+      onProgress?.({ loaded, total, file: shard.path, fromCache: true });
+    } else {
+      await cache?.put(shard.sha256, buffer);
+    }
     shards.push(new Uint8Array(buffer));
   }
+  await cache?.retain(metadata.shards.map((s) => s.sha256));
 
   const specs = weightsManifest.flatMap((group) => group.weights);
   const weights = tf.io.decodeWeights(concat(shards), specs);
-  return { metadata, weights };
+  return { metadata, weights, fromCache: cached === metadata.shards.length };
 }
 
-async function fetchJson(fetchFn: Fetch, base: string, file: string): Promise<ModelJson> {
-  const bytes = await fetchBytes(fetchFn, base, file);
+/** model.json from the network, else (offline) the copy cached by the last load. */
+async function fetchModelJson(fetchFn: Fetch, base: string, cache?: ShardCache): Promise<ModelJson> {
+  const url = `${base}model.json`;
+  let text: string;
   try {
-    const json = JSON.parse(new TextDecoder().decode(bytes)) as ModelJson;
+    text = new TextDecoder().decode(await fetchBytes(fetchFn, base, 'model.json'));
+    await cache?.putText(url, text);
+  } catch (e) {
+    const cached = await cache?.getText(url);
+    if (cached === undefined) throw e;
+    text = cached;
+  }
+  return parseModelJson(text, 'model.json');
+}
+
+function parseModelJson(text: string, file: string): ModelJson {
+  try {
+    const json = JSON.parse(text) as ModelJson;
     if (json.metadata?.format !== 'mmnet-web/1' || !Array.isArray(json.weightsManifest)) throw new Error('not an mmnet-web model');
     return json;
   } catch (e) {
