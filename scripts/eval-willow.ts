@@ -3,7 +3,7 @@
  *
  *   tsx scripts/eval-willow.ts [--mode mmnet|fused|raw] [--raw] [--flip] [--model DIR] [--limit N]
  *
- * Writes eval/pf-willow[-mode][-flip].json; the last line is `PCK@0.1 s1=… s2=… …` (percent).
+ * Writes eval/pf-willow[-mode][-flip][-uint8].json; the last line is `PCK@0.1 s1=… s2=… …` (percent).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,7 +33,6 @@ const mode = (args.raw ? 'raw' : args.mode) as MatchMode;
 if (!['mmnet', 'fused', 'raw'].includes(mode)) throw new Error(`--mode must be mmnet, fused or raw, not ${mode}`);
 /** Raw rows live on the stride-16 grid whatever the scale, so one run stands for all. */
 const scales: readonly ScaleIndex[] = mode === 'raw' ? [3] : mode === 'fused' ? FUSED_SCALES : SCALE_INDICES;
-const runName = ['pf-willow', mode !== 'mmnet' && mode, args.flip && 'flip'].filter(Boolean).join('-');
 const scaleLabel = (s: ScaleIndex) => (mode === 'raw' ? 'raw' : `s${s}`);
 
 /** Correct-keypoint counts per scale and α, and the number of keypoints. */
@@ -102,6 +101,9 @@ async function main(): Promise<void> {
     pck: pck(overall),
     perCategory: Object.fromEntries([...perCategory].map(([c, t]) => [c, pck(t)])),
   };
+  const runName = ['pf-willow', mode !== 'mmnet' && mode, args.flip && 'flip', result.quantization !== 'float16' && result.quantization]
+    .filter(Boolean)
+    .join('-');
   mkdirSync(join(REPO_ROOT, 'eval'), { recursive: true });
   const outPath = join(REPO_ROOT, 'eval', `${runName}.json`);
   writeFileSync(outPath, `${JSON.stringify(result, null, 2)}\n`);
