@@ -7,3 +7,5 @@ export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const SHARED_DIR = join(REPO_ROOT, '..', 'shared');
 /** Where `npm run models` puts the default model. */
 export const MODEL_DIR = join(REPO_ROOT, 'public', 'models');
+/** The model the Node tests load: head v0, whose outputs ../shared/fixtures hold (built by scripts/test-setup.ts). */
+export const TEST_MODEL_DIR = join(REPO_ROOT, '.cache', 'test-models', 'mmnet-r101v2-head-v0');

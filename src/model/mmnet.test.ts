@@ -1,6 +1,7 @@
 /** The public API's error paths and resource hygiene: every failure is typed, nothing leaks. */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_MODEL_DIR } from '../../scripts/paths';
 import { fileFetch, loadNodeModel, modelUrl } from '../../scripts/node-io';
 import { MMNetError, loadMMNet, type MMNet, type Features } from '.';
 
@@ -22,7 +23,7 @@ const image = (shift = 0) =>
   });
 
 beforeAll(async () => {
-  model = await loadNodeModel();
+  model = await loadNodeModel(TEST_MODEL_DIR);
   const [ia, ib] = [image(), image(8)];
   a = await model.encode(ia);
   b = await model.encode(ib);
@@ -121,7 +122,7 @@ describe('loading', () => {
 
   it('names a missing shard', async () => {
     const fetch = tampered('group1-shard3of18.bin', async () => new Response(null, { status: 404 }));
-    await withoutLeaks(() => expectError(loadMMNet(modelUrl(), { backend: 'wasm', fetch }), 'model-load', /group1-shard3of18\.bin: HTTP 404/));
+    await withoutLeaks(() => expectError(loadMMNet(modelUrl(TEST_MODEL_DIR), { backend: 'wasm', fetch }), 'model-load', /group1-shard3of18\.bin: HTTP 404/));
   });
 
   it('names a corrupted shard', async () => {
@@ -130,17 +131,17 @@ describe('loading', () => {
       bytes[1234] ^= 0xff;
       return new Response(bytes);
     });
-    await withoutLeaks(() => expectError(loadMMNet(modelUrl(), { backend: 'wasm', fetch }), 'model-load', /group1-shard7of18\.bin: sha256 mismatch/));
+    await withoutLeaks(() => expectError(loadMMNet(modelUrl(TEST_MODEL_DIR), { backend: 'wasm', fetch }), 'model-load', /group1-shard7of18\.bin: sha256 mismatch/));
   });
 
   it('names an unreadable model.json', async () => {
     const fetch = tampered('model.json', async () => new Response('{"oops":'));
-    await expectError(loadMMNet(modelUrl(), { backend: 'wasm', fetch }), 'model-load', /model\.json/);
+    await expectError(loadMMNet(modelUrl(TEST_MODEL_DIR), { backend: 'wasm', fetch }), 'model-load', /model\.json/);
   });
 
   it('reports progress up to the total size', async () => {
     const seen: number[] = [];
-    const m = await loadMMNet(modelUrl(), { backend: 'wasm', fetch: fileFetch, onProgress: (p) => seen.push(p.loaded / p.total) });
+    const m = await loadMMNet(modelUrl(TEST_MODEL_DIR), { backend: 'wasm', fetch: fileFetch, onProgress: (p) => seen.push(p.loaded / p.total) });
     m.dispose();
     expect(seen.at(-1)).toBe(1);
     expect(seen.every((v, k) => k === 0 || v >= seen[k - 1])).toBe(true);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileFetch, loadNodeModel, modelUrl, readRgb } from '../../scripts/node-io';
-import { SHARED_DIR } from '../../scripts/paths';
+import { SHARED_DIR, TEST_MODEL_DIR } from '../../scripts/paths';
 import type { MMNet, Features } from './mmnet';
 import { preprocess } from './image';
 import { gridOf, scoredRows } from './matching';
@@ -36,7 +36,7 @@ let model: MMNet;
 let source: Features;
 let target: Features;
 beforeAll(async () => {
-  model = await loadNodeModel();
+  model = await loadNodeModel(TEST_MODEL_DIR);
   source = await model.encode(rgb('willow_a'));
   target = await model.encode(rgb('willow_b'));
 });
@@ -48,7 +48,7 @@ afterAll(() => {
 
 describe('trunk and head on the pattern image', () => {
   it('reproduces every trunk tap', async () => {
-    const { weights } = await loadWeights(modelUrl(), { fetch: fileFetch });
+    const { weights } = await loadWeights(modelUrl(TEST_MODEL_DIR), { fetch: fileFetch });
     const input = preprocess(rgb('pattern'));
     const errors: Record<string, [number, number]> = {};
     const pending: Promise<void>[] = [];

@@ -1,6 +1,7 @@
 /** Cache Storage of model files, against an in-memory stand-in for the browser's `caches`. */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_MODEL_DIR } from '../../scripts/paths';
 import { fileFetch, modelUrl } from '../../scripts/node-io';
 import { selectBackend } from './backend';
 import { sha256Hex } from './sha256';
@@ -43,7 +44,7 @@ function network(offline = false) {
 
 async function load(fetch: (url: string) => Promise<Response>) {
   const progress: boolean[] = [];
-  const { weights, fromCache, metadata } = await loadWeights(modelUrl(), { fetch, cacheName: 'test', onProgress: (p) => progress.push(p.fromCache) });
+  const { weights, fromCache, metadata } = await loadWeights(modelUrl(TEST_MODEL_DIR), { fetch, cacheName: 'test', onProgress: (p) => progress.push(p.fromCache) });
   tf.dispose(Object.values(weights));
   return { fromCache, metadata, progress };
 }
@@ -66,7 +67,7 @@ describe('shard cache', () => {
     // A "rebuilt" model: one shard's bytes differ, and model.json names its new hash.
     const { metadata } = await load(network().fetch);
     const shard = metadata.shards[4];
-    const rebuilt = new Uint8Array(await (await fileFetch(modelUrl() + shard.path)).arrayBuffer());
+    const rebuilt = new Uint8Array(await (await fileFetch(modelUrl(TEST_MODEL_DIR) + shard.path)).arrayBuffer());
     rebuilt[0] ^= 1;
     const newHash = await sha256Hex(rebuilt.buffer);
     const fetch = async (url: string) => {

@@ -1,0 +1,21 @@
+#!/bin/bash
+# npm run train:smoke — a few training steps at 96x128 on CPU, an export, and a tfjs parity check of that export.
+# Needs Debian's python3-torch (/usr/bin/python3, or $MMNET_PYTHON), numpy, PIL, and ../shared.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${MMNET_PYTHON:-/usr/bin/python3}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+start=$(date +%s)
+echo "== train (CPU, 96x128, 2 steps)"
+"$PY" training/train.py --device cpu --H 96 --W 128 --steps 2 --batch-syn 1 --batch-sem 1 --pts 16 \
+  --max-classes 2 --max-per-class 3 --no-eval --threads 2 --out "$TMP/run"
+echo "== export"
+"$PY" training/export.py --npz "$TMP/run/head_best_part1.npz" "$TMP/run/head_best_part2.npz" --out "$TMP/head" --no-readme
+echo "== torch features of the export (pattern fixture, 224x320)"
+"$PY" training/dump_features.py --head "$TMP/head" --out "$TMP/ref"
+echo "== tfjs model of the export"
+npx tsx scripts/build-models.ts --head "$TMP/head" --out "$TMP/model"
+echo "== tfjs parity"
+npx tsx scripts/check-head-export.ts --model "$TMP/model" --ref "$TMP/ref"
+echo "train:smoke OK in $(( $(date +%s) - start ))s"
