@@ -1,11 +1,16 @@
 /** `npm run models` refuses bad sources with a message naming the file. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, SHARED_DIR } from './paths';
+import type { ModelJson } from '../src/model/weights';
+import { fromHalfBits, parseNpy } from './npy';
+import { REPO_ROOT, SHARED_DIR, TEST_MODEL_DIR } from './paths';
 
 const run = promisify(execFile);
 const TRUNK = join(SHARED_DIR, 'models', 'resnet_v2_101');
@@ -21,9 +26,9 @@ function modelsDir(name: string, change: (trunk: string) => void): string {
   return join(temp, name);
 }
 
-async function build(env: Record<string, string>): Promise<{ code: number; output: string }> {
+async function build(env: Record<string, string>, args: string[] = []): Promise<{ code: number; output: string }> {
   try {
-    const { stdout, stderr } = await run('npx', ['tsx', 'scripts/build-models.ts', '--out', join(temp, 'out')], {
+    const { stdout, stderr } = await run('npx', ['tsx', 'scripts/build-models.ts', '--out', join(temp, 'out'), ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...env },
     });
@@ -60,5 +65,59 @@ describe('npm run models', () => {
     expect(code).not.toBe(0);
     expect(output).toContain(file);
     expect(output).toMatch(/shape \[256,1,1,32\], expected \[256,1,1,64\]/);
+  });
+});
+
+describe('npm run models with no local trunk', () => {
+  /** A float32 .npy (what the public source serves). */
+  function npyF32(values: Float32Array, shape: number[]): Buffer {
+    let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+    header = header.padEnd(Math.ceil((header.length + 11) / 64) * 64 - 11) + '\n';
+    const prefix = Buffer.concat([Buffer.from('\x93NUMPY\x01\x00', 'latin1'), Buffer.from(Uint16Array.of(header.length).buffer), Buffer.from(header, 'latin1')]);
+    return Buffer.concat([prefix, Buffer.from(values.buffer, values.byteOffset, values.byteLength)]);
+  }
+
+  it('downloads the float32 trunk from a mirror, verifies it, and builds the same model', async () => {
+    // The mirror: the shared float16 trunk as float32 files, with a manifest of their sha256.
+    const mirror = join(temp, 'mirror');
+    mkdirSync(mirror);
+    const files: Record<string, { sha256: string; bytes: number; shape: number[]; dtype: string }> = {};
+    for (const name of readdirSync(TRUNK)) {
+      const npy = parseNpy(readFileSync(join(TRUNK, name)), name);
+      const bytes = npyF32(fromHalfBits(npy.data as Uint16Array), npy.shape);
+      writeFileSync(join(mirror, name), bytes);
+      files[name] = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, shape: npy.shape, dtype: 'float32' };
+    }
+    const manifest = join(temp, 'mirror.sources.json');
+    writeFileSync(manifest, JSON.stringify({ candidate_base_urls: [], files }));
+
+    const server = createServer((req, res) => {
+      const path = join(mirror, decodeURIComponent(req.url!.slice(1).split('?')[0]));
+      if (!existsSync(path)) return void res.writeHead(404).end();
+      res.writeHead(200, { 'Content-Length': statSync(path).size });
+      res.end(readFileSync(path));
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const { port } = server.address() as AddressInfo;
+    const empty = join(temp, 'empty');
+    mkdirSync(empty);
+    try {
+      const { code, output } = await build(
+        {
+          MMNET_MODELS_DIR: empty,
+          MMNET_CACHE_DIR: join(temp, 'cache'),
+          MMNET_TRUNK_URL: `http://127.0.0.1:${port}/`,
+          MMNET_TRUNK_SOURCES: manifest,
+        },
+        ['--head', 'mmnet_head_v0'],
+      );
+      expect(code, output).toBe(0);
+      expect(output).toMatch(/248/);
+    } finally {
+      server.close();
+    }
+    // float32 → float16 gives back the shared bits: the shards equal the test model's, byte for byte.
+    const shards = (dir: string) => (JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ModelJson).metadata.shards.map((s) => s.sha256);
+    expect(shards(join(temp, 'out'))).toEqual(shards(TEST_MODEL_DIR));
   });
 });

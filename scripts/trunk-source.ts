@@ -576,7 +576,8 @@ function unreachableMessage(tried: Array<[string, string]>, cacheDir: string, mi
 export async function resolveTrunk(opts: ResolveTrunkOptions = {}): Promise<ResolvedTrunk> {
   const env = opts.env ?? process.env;
   const log = opts.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
-  const sources = opts.sources ?? loadTrunkSources();
+  // MMNET_TRUNK_SOURCES: the manifest of a mirror whose files differ from the public ones.
+  const sources = opts.sources ?? loadTrunkSources(env.MMNET_TRUNK_SOURCES || undefined);
   const total = trunkFileNames(sources).length;
 
   const modelsDir = env.MMNET_MODELS_DIR?.trim();
