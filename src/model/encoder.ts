@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { RAW_TAP } from './constants';
 import { ScaleAccumulator } from './head';
-import type { FeatureMaps } from './matching';
+import type { FeatureMaps, FlatMap } from './matching';
 import { runTrunk } from './trunk';
 import type { WeightMap } from './weights';
 
@@ -9,8 +9,11 @@ import type { WeightMap } from './weights';
 export const l2Normalize = (x: tf.Tensor4D): tf.Tensor4D =>
   tf.tidy(() => tf.div(x, tf.maximum(tf.norm(x, 'euclidean', -1, true), 1e-12)));
 
-/** [1, h, w, C] → [h·w, C]. */
-const flatten = (x: tf.Tensor4D): tf.Tensor2D => tf.reshape(x, [x.shape[1] * x.shape[2], x.shape[3]]);
+/** [1, h, w, C] → both flat layouts. */
+function flatten(x: tf.Tensor4D): FlatMap {
+  const cells = tf.reshape(x, [x.shape[1] * x.shape[2], x.shape[3]]) as tf.Tensor2D;
+  return { cells, channels: tf.transpose(cells) };
+}
 
 /**
  * The whole network on a preprocessed 1×224×320×3 input: trunk, head, and the normalised trunk
@@ -34,10 +37,10 @@ export function encodeMaps(weights: WeightMap, input: tf.Tensor4D, { mirrored = 
     if (x !== input) x.dispose();
   }
   const g = accumulator.finish();
-  return tf.tidy(() => {
-    const unflip = (x: tf.Tensor4D) => (mirrored ? tf.reverse(x, 2) : x);
-    const maps = { head: g.map((x) => flatten(unflip(x))), raw: flatten(unflip(raw!)) };
-    tf.dispose([...g, raw!]);
-    return maps;
-  });
+  const flat = (x: tf.Tensor4D): FlatMap => {
+    const map = tf.tidy(() => flatten(mirrored ? tf.reverse(x, 2) : x));
+    x.dispose();
+    return map;
+  };
+  return { head: g.map(flat), raw: flat(raw!) };
 }

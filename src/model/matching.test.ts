@@ -40,11 +40,12 @@ describe('bilinear sampling (grid_sample, border, align_corners=False)', () => {
 
   it('interpolates between neighbours', async () => {
     // values = 10·row + column; the point between cells (0,1),(0,2),(1,1),(1,2) at a quarter/half offset
-    const map = tf.tensor2d(Array.from({ length: 12 }, (_, k) => 10 * Math.floor(k / 4) + (k % 4)), [12, 1]);
+    const cells = tf.tensor2d(Array.from({ length: 12 }, (_, k) => 10 * Math.floor(k / 4) + (k % 4)), [12, 1]);
+    const map = { cells, channels: tf.transpose(cells) };
     const p = { x: (1.25 + 0.5) * 8, y: (0.5 + 0.5) * 8 };
-    const sampled = sampleAt(map, [p], grid);
-    expect((await sampled.data())[0]).toBeCloseTo(10 * 0.5 + 1.25, 5);
-    tf.dispose([map, sampled]);
+    const sampled = sampleAt(map, [p, { x: -5, y: 1000 }], grid);
+    expect(Array.from(await sampled.data())).toEqual([expect.closeTo(10 * 0.5 + 1.25, 5), 20]); // the second clamps to cell (2, 0)
+    tf.dispose([cells, map.channels, sampled]);
   });
 });
 

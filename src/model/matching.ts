@@ -2,13 +2,23 @@ import * as tf from '@tensorflow/tfjs-core';
 import { FUSED_LAMBDA, FUSED_TAU, INPUT_HEIGHT, INPUT_WIDTH, RAW_STRIDE, scaleSpec, type ScaleIndex } from './constants';
 import type { MatchMode, Point } from './types';
 
-/** The per-image tensors matching needs, kept flat (cells × channels) so a row is one matMul. */
+/** One map, flat, in both layouts: queries are sampled from the first, rows multiply the second. */
+export type FlatMap = {
+  /** [h·w, C], row-major cells. */
+  cells: tf.Tensor2D;
+  /** [C, h·w]: wasm's matMul is several times slower with a transposed operand. */
+  channels: tf.Tensor2D;
+};
+
+/** The per-image tensors matching needs. */
 export interface FeatureMaps {
-  /** G_1…G_4, each [h·w, 21], row-major cells. */
-  readonly head: readonly tf.Tensor2D[];
-  /** `block3_unit22` L2-normalised over channels, [14·20, 1024] (SPEC §4b). */
-  readonly raw: tf.Tensor2D;
+  /** G_1…G_4 (21 channels). */
+  readonly head: readonly FlatMap[];
+  /** `block3_unit22` L2-normalised over channels, 14×20 cells × 1024 (SPEC §4b). */
+  readonly raw: FlatMap;
 }
+
+export const mapTensors = (m: FeatureMaps): tf.Tensor[] => [...m.head, m.raw].flatMap((f) => [f.cells, f.channels]);
 
 export interface Grid {
   height: number;
@@ -42,27 +52,36 @@ export function bilinearTaps(p: Point, grid: Grid): { index: [number, number, nu
   };
 }
 
-/** Feature vectors of `map` ([cells, C]) at the points: [N, C]. */
-export function sampleAt(map: tf.Tensor2D, points: readonly Point[], grid: Grid): tf.Tensor2D {
-  const taps = points.map((p) => bilinearTaps(p, grid));
-  return tf.tidy(() => {
-    const index = tf.tensor1d(taps.flatMap((t) => t.index), 'int32');
-    const weight = tf.tensor2d(taps.flatMap((t) => t.weight), [4 * points.length, 1]);
-    const corners = tf.mul(tf.gather(map, index), weight); // [4N, C]
-    return tf.sum(tf.reshape(corners, [points.length, 4, map.shape[1]]), 1);
+/** Bilinear sampling as a matrix, [N, cells]: one row of (at most) four weights per point. */
+export function samplingMatrix(points: readonly Point[], grid: Grid): tf.Tensor2D {
+  const cells = grid.height * grid.width;
+  const weights = new Float32Array(points.length * cells);
+  points.forEach((p, n) => {
+    const { index, weight } = bilinearTaps(p, grid);
+    for (let k = 0; k < 4; k++) weights[n * cells + index[k]] += weight[k]; // clamped taps may coincide
   });
+  return tf.tensor2d(weights, [points.length, cells]);
 }
 
+/**
+ * Feature vectors of `map` at the points, [N, C]. A matMul with the sampling matrix: wasm's gather
+ * of 1024-channel rows is an order of magnitude slower.
+ */
+export const sampleAt = (map: FlatMap, points: readonly Point[], grid: Grid): tf.Tensor2D =>
+  tf.tidy(() => tf.matMul(samplingMatrix(points, grid), map.cells));
+
 /** One correlation row per query: plain dot products with every target cell, [N, cells]. */
-export const correlationRows = (queries: tf.Tensor2D, target: tf.Tensor2D): tf.Tensor2D => tf.matMul(queries, target, false, true);
+export const correlationRows = (queries: tf.Tensor2D, target: FlatMap): tf.Tensor2D => tf.matMul(queries, target.channels);
 
 /** Nearest-neighbour upsampling of rows on an h×w grid by an integer factor (cell i → floor(i / f)). */
 export function upsampleRows(rows: tf.Tensor2D, grid: Pick<Grid, 'height' | 'width'>, factor: number): tf.Tensor2D {
   if (factor === 1) return tf.clone(rows);
   return tf.tidy(() => {
     const n = rows.shape[0];
-    const cells = tf.reshape(rows, [n, grid.height, 1, grid.width, 1]);
-    return tf.reshape(tf.tile(cells, [1, 1, factor, 1, factor]), [n, grid.height * factor * grid.width * factor]);
+    const maps = tf.reshape(rows, [n, grid.height, grid.width, 1]) as tf.Tensor4D;
+    // Without corner alignment or half-pixel centres, source = floor(target / f): exact for powers of two.
+    const up = tf.image.resizeNearestNeighbor(maps, [grid.height * factor, grid.width * factor], false, false);
+    return tf.reshape(up, [n, grid.height * factor * grid.width * factor]);
   });
 }
 

@@ -8,6 +8,7 @@ import {
   cellProbability,
   gridOf,
   heatLogitScale,
+  mapTensors,
   peakPoint,
   refinedPeak,
   rowGrid,
@@ -45,7 +46,7 @@ export class Features {
   featureMap(scale: ScaleIndex): tf.Tensor3D {
     this.assertAlive();
     const { height, width } = gridOf(scaleSpec(scale).stride);
-    return tf.reshape(this.maps.head[scale - 1], [height, width, -1]);
+    return tf.reshape(this.maps.head[scale - 1].cells, [height, width, -1]);
   }
 
   /** @internal */
@@ -56,8 +57,7 @@ export class Features {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    const all = (m?: FeatureMaps) => (m ? [...m.head, m.raw] : []);
-    tf.dispose([...all(this.maps), ...all(this.flipped), this.input]);
+    tf.dispose([...mapTensors(this.maps), ...(this.flipped ? mapTensors(this.flipped) : []), this.input]);
   }
 }
 
