@@ -1,15 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { BACKEND_ORDER } from './constants';
 import { MMNetError } from './errors';
 import type { BackendName, BackendReport } from './types';
 
-/** Fastest first. */
-export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 /** A backend that neither starts nor fails in this time is skipped (a hung GPU driver must not hang the app). */
 const BACKEND_TIMEOUT_MS = 20_000;
 
 export interface BackendOptions {
-  /** One backend, or the order to try; default `BACKEND_ORDER`. */
+  /**
+   * One backend, or the order to try. Default `BACKEND_ORDER`, skipping GPU backends that turn out to
+   * be software renderers (SwiftShader, llvmpipe: tens of times slower than wasm); a backend named
+   * here is used even then.
+   */
   backend?: BackendName | readonly BackendName[];
   /** Folder (URL) holding tfjs-backend-wasm's `.wasm` files, for bundled apps. */
   wasmPaths?: string;
@@ -27,11 +30,14 @@ export async function selectBackend({ backend, wasmPaths, backendTimeoutMs = BAC
   for (const name of order) {
     try {
       await withTimeout(startBackend(name, wasmPaths), backendTimeoutMs, `${name} did not start within ${backendTimeoutMs / 1000} s`);
-      return { name, rejected };
     } catch (e) {
       abandonPendingInit();
       rejected.push({ name, reason: (e as Error).message || String(e) });
+      continue;
     }
+    const renderer = backend === undefined ? softwareRenderer(name) : undefined;
+    if (!renderer) return { name, rejected };
+    rejected.push({ name, reason: `software renderer (${renderer}), slower than wasm` });
   }
   throw new MMNetError('backend', `no tfjs backend could start: ${rejected.map((r) => `${r.name}: ${r.reason}`).join('; ')}`);
 }
@@ -75,6 +81,23 @@ async function registerBackend(name: BackendName, wasmPaths?: string): Promise<v
   }
 }
 
+/** The software renderer behind a started GPU backend, if it is one. */
+function softwareRenderer(name: BackendName): string | undefined {
+  const software = /swiftshader|llvmpipe|softpipe|software|basic render/i;
+  if (name === 'webgpu') {
+    const { fallback = false, description = '' } = webgpuAdapter ?? {};
+    return fallback || software.test(description) ? description || 'fallback adapter' : undefined;
+  }
+  if (name !== 'webgl') return undefined;
+  const gl = (tf.backend() as unknown as { gpgpu?: { gl?: WebGLRenderingContext } }).gpgpu?.gl;
+  const info = gl?.getExtension('WEBGL_debug_renderer_info');
+  const renderer = info ? String(gl!.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
+  return software.test(renderer) ? renderer : undefined;
+}
+
+/** What the WebGPU factory got, for `softwareRenderer`. */
+let webgpuAdapter: { fallback: boolean; description: string } | undefined;
+
 /**
  * tfjs's own WebGPU factory asks only for a high-performance adapter; machines without a GPU (or
  * with a blocklisted one) only offer the fallback (software) adapter, which is slow but correct.
@@ -83,11 +106,18 @@ async function registerWebGPU(): Promise<void> {
   const gpu = (globalThis.navigator as Navigator & { gpu?: GPU } | undefined)?.gpu;
   if (!gpu) throw new Error('WebGPU is not available (navigator.gpu is missing)');
   const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
+  // Importing the package registered tfjs's factory; this one replaces it.
+  if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', async () => {
     const adapter =
       (await gpu.requestAdapter({ powerPreference: 'high-performance' })) ??
       (await gpu.requestAdapter({ forceFallbackAdapter: true }));
     if (!adapter) throw new Error('no WebGPU adapter');
+    const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
+    webgpuAdapter = {
+      fallback: adapter.isFallbackAdapter ?? false,
+      description: [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' '),
+    };
     const limits = adapter.limits;
     const device = await adapter.requestDevice({
       requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
@@ -101,7 +131,7 @@ async function registerWebGPU(): Promise<void> {
       },
     });
     // `info` replaced requestAdapterInfo() in newer browsers; tfjs only uses it for vendor tweaks.
-    return new WebGPUBackend(device, (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info);
+    return new WebGPUBackend(device, info);
   }, 3);
 }
 

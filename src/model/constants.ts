@@ -60,5 +60,8 @@ export const ATTENTION_CHANNELS = 10;
 export const MSBLOCK_CHANNELS = 32;
 export const MSBLOCK_DILATIONS = [4, 8, 12] as const;
 
+/** tfjs backends, fastest first: the default order `loadMMNet` tries. */
+export const BACKEND_ORDER = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+
 /** Folder of the built model under the site's `models/`. */
 export const MODEL_NAME = 'mmnet-r101v2';

@@ -1,5 +1,7 @@
 export { loadMMNet, MMNet, Features, type LoadOptions } from './mmnet';
-export { selectBackend, BACKEND_ORDER } from './backend';
+export { selectBackend } from './backend';
+/** Live tensor count and bytes of the current backend, for leak checks and status displays. */
+export { memory } from '@tensorflow/tfjs-core';
 export { MMNetError, type MMNetErrorCode } from './errors';
 export { toInput, toOriginal } from './image';
 export type { ModelMetadata } from './weights';

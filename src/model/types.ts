@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ScaleIndex } from './constants';
+import type { BACKEND_ORDER, ScaleIndex } from './constants';
 
-export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+export type BackendName = (typeof BACKEND_ORDER)[number];
 
 /** How the target row is scored (SPEC §4, §4b). */
 export type MatchMode = 'fused' | 'mmnet' | 'raw';
