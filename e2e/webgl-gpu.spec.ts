@@ -1,0 +1,3 @@
+import { gpuTest } from './gpu';
+
+gpuTest('webgl', 400_000);

@@ -1,0 +1,185 @@
+/**
+ * Browser benchmark of the built app (run `npm run build` first; `npm run bench:browser` does): for each
+ * backend headless chromium offers here, model load, encode per image, click → match latency, and the JS
+ * heap and tf.memory() after a series of image loads. Drives the real app (worker, UI) through Playwright.
+ *
+ *   npm run bench:browser [-- --backends wasm,webgl,webgpu --loads 10]
+ *
+ * Last line: `encode_ms=<v> match_ms=<v> backend=<name>` for the backend the app picks by default.
+ * match_ms is what a click costs in the worker: the match, its heat map and the backward check.
+ */
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { chromium, type Page } from '@playwright/test';
+
+const { values } = parseArgs({
+  options: {
+    backends: { type: 'string', default: 'wasm,webgl,webgpu' },
+    loads: { type: 'string', default: '10' },
+    port: { type: 'string', default: '4189' },
+  },
+});
+const BASE = `http://127.0.0.1:${values.port}/bench/`;
+const EXAMPLES = ['car_side-000.jpg', 'car_side-001.jpg', 'Motorbikes-000.jpg', 'Motorbikes-002.jpg', 'dalmatian-000.jpg', 'dalmatian-001.jpg', 'Faces_easy-000.jpg', 'Faces_easy-001.jpg'];
+/**
+ * Software GPUs need minutes per encode: there the same photo goes into both panes (the app encodes it
+ * once) and two clicks are timed (the first compiles shaders); the full series runs on wasm and cpu.
+ */
+const GPU_LOADS = 2;
+const CLICKS = 5;
+const GPU_CLICKS = 2;
+const isGpu = (backend: string) => backend === 'webgl' || backend === 'webgpu';
+
+interface Result {
+  backend: string;
+  loadMs: number;
+  /** A reload: the weights come from Cache Storage. */
+  cachedLoadMs: number;
+  encodeMs: number;
+  matchMs: number;
+  loads: number;
+  heapMiB: number;
+  /** Tensors after the first pair, and after all loads: equal when nothing leaks. */
+  tensorsAfterPair: number;
+  tensors: number;
+  tensorMiB: number;
+  /** Why matching failed on this backend, if it did. */
+  failure?: string;
+}
+
+// Node runs vite directly (not through npx) so that killing the server leaves no process behind.
+const vite = ['node_modules/vite/bin/vite.js', 'preview', '--base', '/bench/', '--port', values.port, '--strictPort', '--host', '127.0.0.1'];
+const server = spawn(process.execPath, vite, { stdio: 'ignore' });
+try {
+  await waitForServer();
+  const defaultBackend = await measureDefault();
+  const results: Result[] = [];
+  for (const backend of values.backends.split(',')) {
+    const loads = isGpu(backend) ? GPU_LOADS : Number(values.loads);
+    results.push(await measure(backend, loads));
+    console.error(`${backend} done`);
+  }
+  console.log('| backend | model load ms (first visit → cached) | encode ms / image | click → match ms | image loads | JS heap MiB (page) | tensors after 2 → all loads | tensor MiB |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    const row = [r.backend, `${r.loadMs.toFixed(0)} → ${r.cachedLoadMs.toFixed(0)}`, r.encodeMs.toFixed(0), r.matchMs.toFixed(1), r.loads, r.heapMiB.toFixed(1), `${r.tensorsAfterPair} → ${r.tensors}`, r.tensorMiB.toFixed(1)];
+    console.log(`| ${row.join(' | ')} |`);
+  }
+  for (const r of results.filter((r) => r.failure)) console.log(`${r.backend}: ${r.failure}`);
+  console.log(`default backend (no ?backend): ${defaultBackend}`);
+  const d = results.find((r) => r.backend === defaultBackend) ?? (await measure(defaultBackend, GPU_LOADS));
+  console.log(`encode_ms=${d.encodeMs.toFixed(0)} match_ms=${d.matchMs.toFixed(1)} backend=${d.backend}`);
+} finally {
+  server.kill();
+}
+
+async function waitForServer() {
+  for (let k = 0; k < 100; k++) {
+    if (await fetch(BASE).then((r) => r.ok, () => false)) return;
+    await sleep(200);
+  }
+  throw new Error(`vite preview did not start on ${BASE}`);
+}
+
+async function launch(webgpu: boolean) {
+  const args = ['--no-sandbox', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'];
+  if (webgpu) args.push('--enable-unsafe-webgpu');
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium', args });
+}
+
+/** Which backend the app picks with no URL parameter (as a visitor gets it; no WebGPU flag). */
+async function measureDefault(): Promise<string> {
+  const browser = await launch(false);
+  try {
+    const page = await browser.newPage();
+    await page.goto(BASE);
+    await page.waitForSelector('[data-model=ready]', { timeout: 120_000 });
+    return (await page.getByTestId('status').getAttribute('data-backend'))!;
+  } finally {
+    await browser.close();
+  }
+}
+
+async function measure(backend: string, loads: number): Promise<Result> {
+  const gpu = isGpu(backend);
+  const browser = await launch(backend === 'webgpu');
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${BASE}?backend=${backend}`);
+    await page.waitForSelector('[data-model=ready]', { timeout: 120_000 });
+    if ((await page.getByTestId('status').getAttribute('data-backend')) !== backend) throw new Error(`${backend} is not available here`);
+    const loadMs = await msOf(page, 'load');
+    await page.reload();
+    await page.waitForSelector('[data-testid=load][data-from-cache=true]', { timeout: 120_000 });
+    const cachedLoadMs = await msOf(page, 'load');
+
+    const encodes: number[] = [];
+    let tensorsAfterPair = NaN;
+    for (let k = 0; k < loads; k++) {
+      const side = k % 2 === 0 ? 'source' : 'target';
+      const example = EXAMPLES[gpu ? 0 : k % EXAMPLES.length];
+      await drop(page, side, example);
+      await page.getByTestId(`pane-${side}`).getByText(example).waitFor();
+      await page.waitForSelector(`[data-testid=encode-${side}]:not([data-ms=""])`, { timeout: 900_000 });
+      if (!gpu || k === 0) encodes.push(await msOf(page, `encode-${side}`));
+      if (k === 1) tensorsAfterPair = await tensorCount(page);
+    }
+
+    const frame = (await page.locator('[data-frame=source]').boundingBox())!;
+    const matches: number[] = [];
+    let failure: string | undefined;
+    for (let k = 0; k < (gpu ? GPU_CLICKS : CLICKS) && !failure; k++) {
+      const before = await page.getByTestId('pin').count();
+      await page.mouse.click(frame.x + frame.width * (0.2 + 0.15 * k), frame.y + frame.height * 0.5);
+      const answered = page.getByTestId('pin').nth(before).and(page.locator(':not([data-match=""])'));
+      const failed = page.getByRole('alert').filter({ hasText: 'Matching failed' });
+      await answered.or(failed).first().waitFor({ timeout: 600_000 });
+      if (await failed.count()) failure = (await failed.first().locator('span').textContent())!;
+      else matches.push(await msOf(page, 'shown-mode'));
+    }
+
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    const heap = metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? NaN;
+    return {
+      backend,
+      loadMs,
+      cachedLoadMs,
+      encodeMs: median(encodes),
+      matchMs: failure ? NaN : gpu ? matches[matches.length - 1] : median(matches),
+      failure,
+      loads,
+      heapMiB: heap / 2 ** 20,
+      tensorsAfterPair,
+      tensors: await tensorCount(page),
+      tensorMiB: Number(await page.getByTestId('memory').getAttribute('data-bytes')) / 2 ** 20,
+    };
+  } finally {
+    await browser.close();
+  }
+}
+
+async function drop(page: Page, side: string, example: string) {
+  await page.getByTestId(`pane-${side}`).evaluate(async (pane, example) => {
+    const blob = await (await fetch(`examples/${example}`)).blob();
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([blob], example, { type: blob.type }));
+    pane.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }, example);
+}
+
+async function tensorCount(page: Page): Promise<number> {
+  return Number(await page.getByTestId('memory').getAttribute('data-tensors'));
+}
+
+async function msOf(page: Page, testId: string): Promise<number> {
+  return Number(await page.getByTestId(testId).getAttribute('data-ms'));
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}

@@ -1,0 +1,25 @@
+/** A perceptual colour map (viridis, 9 stops interpolated to 256) as a lookup table, built once. */
+const STOPS = [
+  [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141],
+  [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
+];
+
+/** RGB of level 0–255 at `3 * level`. */
+export const VIRIDIS = new Uint8Array(256 * 3);
+for (let level = 0; level < 256; level++) {
+  const t = (level / 255) * (STOPS.length - 1);
+  const k = Math.min(Math.floor(t), STOPS.length - 2);
+  const f = t - k;
+  for (let c = 0; c < 3; c++) VIRIDIS[3 * level + c] = Math.round(STOPS[k][c] * (1 - f) + STOPS[k + 1][c] * f);
+}
+
+const VIRIDIS_CSS = Array.from({ length: 256 }, (_, l) => `rgb(${VIRIDIS[3 * l]},${VIRIDIS[3 * l + 1]},${VIRIDIS[3 * l + 2]})`);
+
+/** CSS colour of `t` in [0, 1] (precomputed: drawing hundreds of lines allocates no strings). */
+export const viridisCss = (t: number) => VIRIDIS_CSS[Math.round(Math.min(Math.max(t, 0), 1) * 255)];
+
+/**
+ * Confidence of a match for colouring, in [0, 1]: the heat-map probability of the chosen cell on a log
+ * scale, from chance (one cell in 1,000) to certainty.
+ */
+export const confidence = (probability: number) => Math.min(Math.max(1 + Math.log10(Math.max(probability, 1e-9)) / 3, 0), 1);

@@ -1,0 +1,70 @@
+import { useEffect, useRef } from 'react';
+import { openImage, startModel } from '../engine';
+import { useStore } from '../store';
+import { Overlay } from './Overlay';
+import { Pane } from './Pane';
+
+/** The two panes with the overlay across them; also takes pasted images. */
+export function Stage() {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const onPaste = (e: ClipboardEvent) => {
+      const file = [...(e.clipboardData?.files ?? [])].find((f) => f.type.startsWith('image/'));
+      if (!file) return;
+      e.preventDefault();
+      // Into the focused pane; otherwise the first empty one; otherwise the target.
+      const focused = document.activeElement?.closest<HTMLElement>('[data-frame]')?.dataset.frame;
+      const { images } = useStore.getState();
+      const side = focused === 'source' || focused === 'target' ? focused : !images.source ? 'source' : 'target';
+      openImage(side, file, file.name || 'pasted image');
+    };
+    window.addEventListener('paste', onPaste);
+    return () => window.removeEventListener('paste', onPaste);
+  }, []);
+
+  return (
+    <div className="stage" ref={ref}>
+      <Pane side="source" />
+      <Pane side="target" />
+      <Overlay stage={ref} />
+      <ModelProgress />
+      <Matching />
+    </div>
+  );
+}
+
+/** Covers the panes while the model downloads, or says why it cannot. */
+function ModelProgress() {
+  const model = useStore((s) => s.model);
+  if (model.phase === 'ready') return null;
+  const percent = model.total ? Math.round((100 * model.loaded) / model.total) : 0;
+  return (
+    <div className="model-progress" role="status" data-testid="model-progress">
+      {model.phase === 'loading' ? (
+        <>
+          <p>{model.fromCache ? 'Loading the model from the browser cache' : 'Downloading the model'}… {percent}%</p>
+          <progress max={100} value={percent} />
+        </>
+      ) : (
+        <>
+          <p className="error">The model could not be loaded: {model.message}</p>
+          <p>
+            <button type="button" onClick={startModel}>
+              Try again
+            </button>
+          </p>
+        </>
+      )}
+    </div>
+  );
+}
+
+/** Shown while a query takes long (the first flip-averaged match encodes the mirrored images). */
+function Matching() {
+  const slow = useStore((s) => s.slowQuery);
+  return slow ? (
+    <div className="matching" role="status">
+      Matching…
+    </div>
+  ) : null;
+}

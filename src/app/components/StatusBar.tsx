@@ -1,0 +1,61 @@
+import { useStore } from '../store';
+import { MODES } from '../modes';
+
+const ms = (v?: number) => (v === undefined ? '…' : `${Math.round(v)} ms`);
+
+/** Backend (and why faster ones were not used), load, encode and match times, and what produced the view. */
+export function StatusBar() {
+  const model = useStore((s) => s.model);
+  const source = useStore((s) => s.images.source);
+  const target = useStore((s) => s.images.target);
+  const lastQuery = useStore((s) => s.lastQuery);
+  const memory = useStore((s) => s.memory);
+  const backend = model.backend;
+  const rejected = backend?.rejected.map((r) => `${r.name}: ${r.reason}`).join('; ');
+
+  return (
+    <footer className="status" data-testid="status" data-phase={model.phase} data-backend={backend?.name ?? ''}>
+      {backend ? (
+        <span title={rejected}>
+          Backend <strong>{backend.name.toUpperCase()}</strong>
+          {rejected && <small> (not used: {rejected})</small>}
+        </span>
+      ) : (
+        <span>Starting…</span>
+      )}
+      {model.loadMs !== undefined && (
+        <span data-testid="load" data-ms={model.loadMs} data-from-cache={model.fromCache}>
+          model {ms(model.loadMs)}
+          {model.fromCache && ' (from cache)'}
+        </span>
+      )}
+      {model.message && model.phase === 'ready' && (
+        <span className="warning" data-testid="backend-note">
+          {model.message}
+        </span>
+      )}
+      {source && (
+        <span data-testid="encode-source" data-ms={source.encodeMs ?? ''}>
+          encode source {ms(source.encodeMs)}
+        </span>
+      )}
+      {target && (
+        <span data-testid="encode-target" data-ms={target.encodeMs ?? ''}>
+          encode target {ms(target.encodeMs)}
+        </span>
+      )}
+      {lastQuery && (
+        <span data-testid="shown-mode" data-mode={lastQuery.settings.mode} data-ms={lastQuery.ms}>
+          match {lastQuery.ms.toFixed(1)} ms · {MODES.find((m) => m.mode === lastQuery.settings.mode)!.label}, scale{' '}
+          {lastQuery.settings.mode === 'raw' ? '3 (stride 16)' : lastQuery.settings.scale}
+          {lastQuery.settings.flip && ', flip averaged'}
+        </span>
+      )}
+      {memory && (
+        <span data-testid="memory" data-tensors={memory.tensors} data-bytes={memory.bytes}>
+          tensors {memory.tensors} · {(memory.bytes / 2 ** 20).toFixed(0)} MiB
+        </span>
+      )}
+    </footer>
+  );
+}

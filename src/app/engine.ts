@@ -1,0 +1,167 @@
+/**
+ * The bridge between the store and the model worker: loads the model, sends images to be encoded, and keeps
+ * every pin, the hover point and the dense grid answered. Queries are coalesced: at most one per animation
+ * frame and never more than one in flight, so hover keeps up with the pointer instead of queueing work.
+ */
+import { MODEL_NAME } from '../model/constants';
+import { decodeImage, ImageError } from './images';
+import { backends } from './params';
+import type { MatchSettings, Query, Request, Response, Side } from './protocol';
+import { clearImage, notify, queryKey, setImage, settingsKey, swapImages, useStore, type AppState } from './store';
+
+const { getState: get, setState: set } = useStore;
+
+const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+const post = (request: Request) => worker.postMessage(request);
+
+worker.onmessage = ({ data }: MessageEvent<Response>) => receive(data);
+worker.onerror = (e) => {
+  set({ model: { ...get().model, phase: 'error', message: `The model worker stopped: ${e.message}` } });
+};
+
+export function startModel() {
+  set({ model: { phase: 'loading', loaded: 0, total: 0 } });
+  post({
+    type: 'load',
+    modelUrl: new URL(`models/${MODEL_NAME}/`, document.baseURI).href,
+    wasmPaths: new URL('tfjs-wasm/', document.baseURI).href,
+    backends,
+  });
+}
+
+/** Decodes a file into a pane and has the worker encode it (once; later matches reuse the features). */
+export async function openImage(side: Side, file: Blob, name: string, attribution?: string) {
+  try {
+    const [image, digest] = await Promise.all([decodeImage(file, name), sha256(file)]);
+    setImage(side, { ...image, attribution });
+    const { version } = get().images[side]!;
+    post({ type: 'encode', side, version, bitmap: image.bitmap, width: image.width, height: image.height, digest });
+  } catch (e) {
+    notify('error', e instanceof ImageError ? e.message : `Could not open “${name}”: ${(e as Error).message}`);
+  }
+}
+
+/** Hex SHA-256 of a file; undefined where Web Crypto is missing (plain http on another host). */
+async function sha256(file: Blob): Promise<string | undefined> {
+  if (!crypto.subtle) return undefined;
+  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
+  return Array.from(hash, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Exchanges source and target; the worker swaps the features too, so nothing is encoded again. */
+export function swap() {
+  swapImages();
+  post({ type: 'swap' });
+}
+
+// ---- queries -------------------------------------------------------------------------------------------
+
+/** Who asked each query in flight: a pin id, or the hover. */
+type Owner = number | 'hover';
+
+/** Queries slower than this show "Matching…". */
+const SLOW_QUERY_MS = 500;
+
+let frame = 0;
+let slowTimer = 0;
+let inFlight: { id: number; owners: Map<string, Owner>; settings: MatchSettings; denseKey?: string; signature: string } | null =
+  null;
+let nextQueryId = 1;
+/** The last query that failed: not retried until something it depends on changes. */
+let failedSignature = '';
+
+function schedule() {
+  if (!frame && !inFlight) frame = requestAnimationFrame(flush);
+}
+
+function flush() {
+  frame = 0;
+  const state = get();
+  if (state.model.phase !== 'ready' || !state.images.source || !state.images.target) return;
+  const owners = new Map<string, Owner>();
+  const queries: Query[] = [];
+  const ask = (owner: Owner, side: Side, point: Query['point'], answered?: string) => {
+    const key = queryKey(state, side, point);
+    if (answered === key) return;
+    owners.set(key, owner);
+    queries.push({ key, side, point });
+  };
+  for (const pin of state.pins) ask(pin.id, pin.side, pin.point, pin.result?.key);
+  if (state.hoverMode && state.hover) ask('hover', state.hover.side, state.hover.point, state.hover.result?.key);
+  const denseKey = settingsKey(state);
+  const dense = state.dense && state.denseResult?.key !== denseKey;
+  const signature = `${queries.map((q) => q.key).join(';')}|${dense && denseKey}`;
+  if ((queries.length === 0 && !dense) || signature === failedSignature) return;
+
+  const id = nextQueryId++;
+  inFlight = { id, owners, settings: state.settings, denseKey: dense ? denseKey : undefined, signature };
+  slowTimer = window.setTimeout(() => set({ slowQuery: true }), SLOW_QUERY_MS);
+  post({ type: 'query', id, settings: state.settings, queries, dense });
+}
+
+function settle() {
+  clearTimeout(slowTimer);
+  inFlight = null;
+  if (get().slowQuery) set({ slowQuery: false });
+}
+
+function applyResult(response: Extract<Response, { type: 'result' }>) {
+  const sent = inFlight!;
+  settle();
+  // A pin dragged on meanwhile still takes the answer: it is the freshest there is, and a newer one follows.
+  const byOwner = new Map(response.results.map((r) => [sent.owners.get(r.key), r]));
+  set((s) => ({
+    pins: s.pins.map((pin) => (byOwner.has(pin.id) ? { ...pin, result: byOwner.get(pin.id) } : pin)),
+    hover: s.hover && byOwner.has('hover') ? { ...s.hover, result: byOwner.get('hover') } : s.hover,
+    denseResult: response.dense && sent.denseKey ? { key: sent.denseKey, matches: response.dense } : s.denseResult,
+    lastQuery: { ms: response.ms, settings: sent.settings },
+  }));
+  schedule();
+}
+
+useStore.subscribe(schedule);
+
+// ---- worker messages ------------------------------------------------------------------------------------
+
+const sideOfVersion = (state: AppState, version: number): Side | undefined =>
+  (['source', 'target'] as const).find((side) => state.images[side]?.version === version);
+
+function receive(message: Response) {
+  const state = get();
+  switch (message.type) {
+    case 'progress': {
+      const { loaded, total, fromCache } = message.progress;
+      return set({ model: { ...state.model, loaded, total, fromCache } });
+    }
+    case 'ready': {
+      const { backend, loadMs, fromCache } = message;
+      return set({ model: { ...state.model, phase: 'ready', backend, loadMs, fromCache } });
+    }
+    case 'encoded': {
+      post({ type: 'stats' });
+      const side = sideOfVersion(state, message.version);
+      if (!side) return;
+      const image = state.images[side]!;
+      return set({ images: { ...state.images, [side]: { ...image, encodeMs: message.ms } } });
+    }
+    case 'result':
+      return applyResult(message);
+    case 'stats':
+      return set({ memory: { tensors: message.tensors, bytes: message.bytes } });
+    case 'fallback':
+      set({ model: { ...state.model, backend: message.backend, message: message.reason } });
+      return notify('info', `${message.reason}. Switched to ${message.backend.name.toUpperCase()}.`);
+    case 'error':
+      if (message.id !== undefined) {
+        failedSignature = inFlight?.signature ?? '';
+        settle();
+        return notify('error', `Matching failed: ${message.message}`);
+      }
+      if (message.version !== undefined) {
+        const side = sideOfVersion(state, message.version);
+        if (side) clearImage(side);
+        return notify('error', `Could not encode the ${message.side} image: ${message.message}`);
+      }
+      return set({ model: { ...state.model, phase: 'error', message: message.message } });
+  }
+}

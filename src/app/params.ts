@@ -1,0 +1,12 @@
+/** Page options from the URL: `?embed=1` (panes and controls only), `?backend=wasm` or `?backend=webgl,wasm`. */
+import { BACKEND_ORDER } from '../model/constants';
+import type { BackendName } from '../model/types';
+
+const params = new URLSearchParams(location.search);
+
+export const embedded = params.has('embed') && params.get('embed') !== '0';
+
+export const backends: BackendName[] | undefined = params
+  .get('backend')
+  ?.split(',')
+  .filter((name): name is BackendName => (BACKEND_ORDER as readonly string[]).includes(name));
