@@ -84,8 +84,9 @@ const server = http.createServer((req, res) => {
   }
   if (truncate) {
     truncated.add(name);
-    // Half the body, then the connection drops: what a flaky network does mid-download.
-    res.write(slice.subarray(0, slice.length >> 1), () => res.socket?.destroy());
+    // Half the body, then the connection closes: what a flaky network does mid-download. end(), not
+    // destroy(): a reset may discard bytes the client has not read yet, and then there is nothing to resume.
+    res.write(slice.subarray(0, slice.length >> 1), () => res.socket?.end());
     return;
   }
   res.end(slice);
