@@ -8,8 +8,6 @@ export interface Size {
   height: number;
 }
 
-export const INPUT_SIZE: Size = { width: INPUT_WIDTH, height: INPUT_HEIGHT };
-
 /** Original-image point → network-input point (continuous coordinates, SPEC §1). */
 export const toInput = (p: Point, original: Size): Point => ({
   x: (p.x * INPUT_WIDTH) / original.width,

@@ -38,10 +38,6 @@ export class Features {
     return { width: this.width, height: this.height };
   }
 
-  get isDisposed(): boolean {
-    return this.disposed;
-  }
-
   /** G_s as an h×w×21 tensor (a new tensor: the caller disposes it). */
   featureMap(scale: ScaleIndex): tf.Tensor3D {
     this.assertAlive();
