@@ -4,6 +4,7 @@
  * frame and never more than one in flight, so hover keeps up with the pointer instead of queueing work.
  */
 import { MODEL_NAME } from '../model/constants';
+import { sha256Hex } from '../model/sha256';
 import { decodeImage, ImageError } from './images';
 import { backends } from './params';
 import type { MatchSettings, Query, Request, Response, Side } from './protocol';
@@ -32,20 +33,13 @@ export function startModel() {
 /** Decodes a file into a pane and has the worker encode it (once; later matches reuse the features). */
 export async function openImage(side: Side, file: Blob, name: string, attribution?: string) {
   try {
-    const [image, digest] = await Promise.all([decodeImage(file, name), sha256(file)]);
+    const [image, digest] = await Promise.all([decodeImage(file, name), file.arrayBuffer().then(sha256Hex)]);
     setImage(side, { ...image, attribution });
     const { version } = get().images[side]!;
     post({ type: 'encode', side, version, bitmap: image.bitmap, width: image.width, height: image.height, digest });
   } catch (e) {
     notify('error', e instanceof ImageError ? e.message : `Could not open “${name}”: ${(e as Error).message}`);
   }
-}
-
-/** Hex SHA-256 of a file; undefined where Web Crypto is missing (plain http on another host). */
-async function sha256(file: Blob): Promise<string | undefined> {
-  if (!crypto.subtle) return undefined;
-  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
-  return Array.from(hash, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** Exchanges source and target; the worker swaps the features too, so nothing is encoded again. */

@@ -48,9 +48,9 @@ export type Request =
   | { type: 'load'; modelUrl: string; backends?: BackendName[]; wasmPaths: string }
   /**
    * `width`/`height`: the original (oriented) size; the bitmap may be downscaled. `digest` (SHA-256 of the
-   * file, when the page can compute it) lets the same image in both panes share one encode.
+   * file) lets the same image in both panes share one encode.
    */
-  | { type: 'encode'; side: Side; version: number; bitmap: ImageBitmap; width: number; height: number; digest?: string }
+  | { type: 'encode'; side: Side; version: number; bitmap: ImageBitmap; width: number; height: number; digest: string }
   | { type: 'swap' }
   | { type: 'query'; id: number; settings: MatchSettings; queries: Query[]; dense: boolean }
   /** Tensor memory of the worker (for the benchmark and leak checks). */

@@ -10,7 +10,7 @@ import { otherSide, type MatchSettings, type QueryResult, type Request, type Res
 interface Slot {
   bitmap: ImageBitmap;
   features: Features;
-  digest?: string;
+  digest: string;
   /** Original size; the encoded bitmap may be a downscaled copy. */
   width: number;
   height: number;
@@ -71,7 +71,7 @@ async function encode({ side, version, bitmap, width, height, digest }: Extract<
   if (previous && previous.features !== other?.features) previous.features.dispose();
   previous?.bitmap.close();
   const features =
-    digest && other?.digest === digest ? other.features : await withFallback(() => encodeBitmap(bitmap));
+    other?.digest === digest ? other.features : await withFallback(() => encodeBitmap(bitmap));
   slots[side] = { bitmap, features, width, height, digest };
   post({ type: 'encoded', side, version, ms: performance.now() - start });
 }
@@ -155,7 +155,7 @@ async function withFallback<T>(work: () => Promise<T>): Promise<T> {
     await load(rest);
     if (source) source.features = await encodeBitmap(source.bitmap);
     if (target) {
-      const same = source && target.digest && target.digest === source.digest;
+      const same = source && target.digest === source.digest;
       target.features = same ? source.features : await encodeBitmap(target.bitmap);
     }
     post({ type: 'fallback', backend: requireModel().backend, reason: `${failed} failed: ${(e as Error).message}` });
