@@ -1,4 +1,3 @@
 import { gpuTest } from './gpu';
 
-// WebGPU on SwiftShader currently fails in its first match (see the annotation): the app must fall back.
-gpuTest('webgpu', 600_000, 'wasm');
+gpuTest('webgpu', 600_000, { survivesGpuCrash: true });

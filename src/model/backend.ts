@@ -119,6 +119,8 @@ async function registerWebGPU(): Promise<void> {
       description: [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' '),
     };
     const limits = adapter.limits;
+    // The storage-buffer limits stay at WebGPU's guaranteed minimum (8 per shader stage), so the model
+    // that runs on the fallback adapter here runs on every device.
     const device = await adapter.requestDevice({
       requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
       requiredLimits: {

@@ -54,9 +54,11 @@ export function localAttention(weights: WeightMap, scale: ScaleIndex, x: tf.Tens
       return tf.div(dot, tf.maximum(tf.mul(thetaNorm, tf.norm(p, 'euclidean', -1, true)), 1e-8));
     });
     const attention = tf.softmax(tf.concat(sims, -1)); // 1×h×w×9
-    const aggregated = tf.addN(
-      offsets.map(([dy, dx], k) => tf.mul(tf.slice(attention, [0, 0, 0, k], [-1, -1, -1, 1]), shifted(g, dy, dx))),
-    );
+    // Summed pairwise, not with one addN: WebGPU binds each addN input as a storage buffer, devices only
+    // guarantee 8 per shader stage, and tfjs does not split addN (nine inputs silently yield garbage).
+    const aggregated = offsets
+      .map(([dy, dx], k) => tf.mul(tf.slice(attention, [0, 0, 0, k], [-1, -1, -1, 1]), shifted(g, dy, dx)))
+      .reduce((sum, term) => tf.add(sum, term));
     return tf.add(x, conv(weights, name('back'), aggregated as tf.Tensor4D, 0));
   });
 }
