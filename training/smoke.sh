@@ -1,5 +1,6 @@
 #!/bin/bash
-# npm run train:smoke — a few training steps at 96x128 on CPU, an export, and a tfjs parity check of that export.
+# npm run train:smoke — a few training steps at 96x128 on CPU, an export, a tfjs parity check of that export,
+# and two steps of the cached-feature CPU fine-tune (distill.py) with its export.
 # Needs Debian's python3-torch (/usr/bin/python3, or $MMNET_PYTHON), numpy, PIL, and ../shared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,4 +19,8 @@ echo "== tfjs model of the export"
 npx tsx scripts/build-models.ts --head "$TMP/head" --out "$TMP/model"
 echo "== tfjs parity"
 npx tsx scripts/check-head-export.ts --model "$TMP/model" --ref "$TMP/ref"
+echo "== distill (CPU fine-tune from cached features: 2 steps on 4 photos)"
+"$PY" training/distill.py --max-classes 2 --per-class 2 --synthetic 2 --batch-sem 1 --batch-syn 1 --steps 2 \
+  --no-eval --threads 2 --cache "$TMP/cache" --out "$TMP/distill"
+"$PY" training/export.py --npz "$TMP/distill/head_best_part1.npz" "$TMP/distill/head_best_part2.npz" --out "$TMP/head2" --no-readme
 echo "train:smoke OK in $(( $(date +%s) - start ))s"

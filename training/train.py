@@ -112,6 +112,32 @@ def split(G, sizes):
     return out
 
 
+def run_log(args):
+    """A print that also appends to OUT/train_log.txt; logs the arguments first."""
+    logf = open(os.path.join(args.out, "train_log.txt"), "a")
+
+    def log(*a):
+        s = " ".join(str(x) for x in a)
+        print(s, flush=True)
+        logf.write(s + "\n")
+        logf.flush()
+
+    log("args", json.dumps(vars(args)))
+    return log
+
+
+def add_signal_args(ap, w_syn=1.0):
+    """Pseudo-label and loss options (shared with distill.py)."""
+    ap.add_argument("--thr", type=float, default=0.3, help="raw cosine threshold for pseudo-labels")
+    ap.add_argument("--fb-tol", type=int, default=1, help="forward-backward tolerance (cells) of the labels")
+    ap.add_argument("--tau", type=float, default=0.05)
+    ap.add_argument("--lam", type=float, default=1.0)
+    ap.add_argument("--w-syn", type=float, default=w_syn)
+    ap.add_argument("--w-sem", type=float, default=1.0)
+    ap.add_argument("--w-distill", type=float, default=1.0)
+    ap.add_argument("--sem-sigma-px", type=float, default=12.0)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -126,14 +152,7 @@ def main():
     ap.add_argument("--init", default=None, help="head .npy folder to start from (default head v0); 'none': random")
     ap.add_argument("--round-steps", type=int, default=300, help="steps per pseudo-label round (teacher refresh)")
     ap.add_argument("--raw-rounds", type=int, default=0, help="initial rounds labelled by raw mutual NN only")
-    ap.add_argument("--thr", type=float, default=0.3, help="raw cosine threshold for pseudo-labels")
-    ap.add_argument("--fb-tol", type=int, default=1, help="forward-backward tolerance (cells) of head rounds")
-    ap.add_argument("--tau", type=float, default=0.05)
-    ap.add_argument("--lam", type=float, default=1.0)
-    ap.add_argument("--w-syn", type=float, default=1.0)
-    ap.add_argument("--w-sem", type=float, default=1.0)
-    ap.add_argument("--w-distill", type=float, default=1.0)
-    ap.add_argument("--sem-sigma-px", type=float, default=12.0)
+    add_signal_args(ap)
     ap.add_argument("--eval-every-s", type=float, default=30.0)
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--max-classes", type=int, default=None)
@@ -155,15 +174,7 @@ def main():
         torch.backends.cudnn.allow_tf32 = True
         torch.backends.cudnn.benchmark = True
     t_start = time.time()
-    logf = open(os.path.join(args.out, "train_log.txt"), "a")
-
-    def log(*a):
-        s = " ".join(str(x) for x in a)
-        print(s, flush=True)
-        logf.write(s + "\n")
-        logf.flush()
-
-    log("args", json.dumps(vars(args)))
+    log = run_log(args)
     init = None if args.init == "none" else args.init
     net = M.MMNet(head_directory=init, load_head=args.init != "none").to(dev)
     trunk, head = net.trunk, net.head

@@ -1,0 +1,335 @@
+"""Fine-tune the stride-16/32 path of the head on CPU from cached trunk features (no GPU needed).
+
+train.py runs the trunk on every step, which is fine on a GPU and too slow on two CPU cores. The trunk is frozen,
+so this script runs it once per photo and caches the taps the scale-3/4 path reads (block2_unit4,
+block3_unit1..23; float16 memmaps, ~13 MB per photo), then trains only the parameters that produce G_3 and
+G_4 (their MSBlocks and 1x1 projections, attention 3 and 4, up 4, fuse 3). Scales 1-2 keep their weights.
+
+Signal (the same as train.py, with a stronger, fixed teacher):
+  * same-category Caltech-101 pairs, labelled on the stride-16 grid by the teacher (the --teacher head) with
+    the fused score and flip test-time augmentation of SPEC section 4b:
+      S = log_softmax(row_3) + lam * log_softmax(raw / tau) + log_softmax(row_3 of the flipped photos),
+    kept where forward-backward consistent (±--fb-tol cells) and raw cosine >= --thr. Loss per kept cell:
+    KL(softmax(S) || student's scale-3 row) + Gaussian cross-entropy at scales 4 and 3 around the teacher's
+    refined prediction (coarser row detached);
+  * synthetic pairs: a photo and a cached random homography of it (photometric jitter on the target), Gaussian
+    cross-entropy at scales 4 and 3 around the true warped point.
+Model selection: PF-WILLOW scale-3/4 PCK from cached features every --eval-every-s seconds.
+
+Example: /usr/bin/python3 training/distill.py --init models/mmnet_head_v1 --teacher models/mmnet_head_v1 \
+           --time-budget 2700 --out training/runs/d1
+"""
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mmnet as M  # noqa: E402
+import data as D  # noqa: E402
+from train import add_signal_args, cell_centers, gaussian_ce, run_log  # noqa: E402
+
+H, W = 224, 320
+TAPS3 = M.SCALES[3][1]
+TAP4 = M.SCALES[4][1][0]
+C3 = sum(M.tap_channels(t) for t in TAPS3)  # 23040
+RAW_SLICE = slice(C3 - 1024, C3)  # block3_unit22 is the last stride-16 tap
+H3, W3, H4, W4 = H // 16, W // 16, H // 32, W // 32
+
+
+def trainable(name):
+    """Parameters of the scale-3/4 path."""
+    tap = name.split(".")[1] if name.startswith(("ms.", "down.")) else None
+    if tap is not None:
+        return tap in TAPS3 or tap == TAP4
+    return name.startswith(("attn.3.", "attn.4.", "up.4.", "fuse.3."))
+
+
+def head34(head, t3, t4):
+    """t3 [B,C3,14,20], t4 [B,1024,7,10] -> {3: G_3, 4: G_4} (the full head's scale-3/4 outputs)."""
+    acc = None
+    off = 0
+    for t in TAPS3:
+        c = M.tap_channels(t)
+        d = head.down[t](head.ms[t](t3[:, off:off + c]))
+        acc = d if acc is None else acc + d
+        off += c
+    g4 = head.attn["4"](head.down[TAP4](head.ms[TAP4](t4)))
+    g3 = head.fuse["3"](torch.cat([head.attn["3"](acc), head.up["4"](g4)], 1))
+    return {3: g3, 4: g4}
+
+
+class Cache:
+    """float16 memmaps of the scale-3/4 taps (and teacher maps) of a set of 224x320 photos."""
+
+    def __init__(self, path, n, teacher=False, mode="r"):
+        self.path = path
+        self.t3 = np.lib.format.open_memmap(path + ".t3.npy", mode, np.float16, (n, C3, H3, W3))
+        self.t4 = np.lib.format.open_memmap(path + ".t4.npy", mode, np.float16, (n, 1024, H4, W4))
+        if teacher:  # teacher G_3/G_4 of the photo and of its mirror image (flipped back), [n, 2, F, h, w]
+            self.g3 = np.lib.format.open_memmap(path + ".g3.npy", mode, np.float16, (n, 2, M.F_DIM, H3, W3))
+            self.g4 = np.lib.format.open_memmap(path + ".g4.npy", mode, np.float16, (n, 2, M.F_DIM, H4, W4))
+
+    @staticmethod
+    def exists(path):
+        return os.path.exists(path + ".done")
+
+    def taps(self, idx):
+        idx = np.asarray(idx)
+        return (torch.from_numpy(self.t3[idx].astype(np.float32)), torch.from_numpy(self.t4[idx].astype(np.float32)))
+
+
+@torch.no_grad()
+def trunk34(trunk, x):
+    taps = trunk(M.MMNet.normalize(x), taps=TAPS3 + [TAP4])
+    return torch.cat([taps[t] for t in TAPS3], 1), taps[TAP4]
+
+
+@torch.no_grad()
+def build(path, images, trunk, teacher=None, batch=4, log=print):
+    """images: float [n,3,H,W] 0..255 (or a callable i0,i1 -> batch)."""
+    n = len(images)
+    c = Cache(path, n, teacher is not None, mode="w+")
+    t0 = time.time()
+    for i in range(0, n, batch):
+        x = images[i:i + batch].float()
+        t3, t4 = trunk34(trunk, x)
+        c.t3[i:i + len(x)] = t3.half().numpy()
+        c.t4[i:i + len(x)] = t4.half().numpy()
+        if teacher is not None:
+            g = head34(teacher, t3, t4)
+            f3, f4 = trunk34(trunk, x.flip(-1))
+            gf = head34(teacher, f3, f4)
+            c.g3[i:i + len(x)] = torch.stack([g[3], gf[3].flip(-1)], 1).half().numpy()
+            c.g4[i:i + len(x)] = torch.stack([g[4], gf[4].flip(-1)], 1).half().numpy()
+        if (i // batch) % 25 == 0:
+            log("cache %s: %d/%d (%.0fs)" % (os.path.basename(path), i + len(x), n, time.time() - t0))
+    c.t3.flush()
+    c.t4.flush()
+    if teacher is not None:
+        c.g3.flush()
+        c.g4.flush()
+    open(path + ".done", "w").write("%d\n" % n)
+
+
+def rows34(Gs, Gt, pts):
+    return M.c2f_rows(Gs, Gt, pts, scales=(4, 3), detach_coarse=True)
+
+
+def fb_labels(S_ab, S_ba, raw_ab, args):
+    """Teacher log-probs [B,K,K], refined target points [B,K,2] and kept cells [B,K] for a -> b."""
+    B, K, _ = S_ab.shape
+    f = S_ab.argmax(-1)
+    back = torch.gather(S_ba.argmax(-1), 1, f)
+    k = torch.arange(K).view(1, K)
+    cheb = torch.maximum((back // W3 - k // W3).abs(), (back % W3 - k % W3).abs())
+    sim = torch.gather(raw_ab, 2, f.unsqueeze(-1)).squeeze(-1)
+    _, pts = M.predict(S_ab.view(B, K, H3, W3), 16)
+    return torch.log_softmax(S_ab, -1), pts, (cheb <= args.fb_tol) & (sim >= args.thr)
+
+
+@torch.no_grad()
+def teacher_labels(g3, g4, Na, Nb, cen, args):
+    """g3/g4: teacher maps of a and b, each [B,2,F,h,w] (photo, mirror flipped back); Na/Nb raw [B,1024,14,20].
+    -> fb_labels for a -> b and for b -> a."""
+    raw_ab = torch.einsum("bck,bcm->bkm", Na.flatten(2), Nb.flatten(2))  # B,K,K
+    S = []
+    for (sa, sb, raw) in ((0, 1, raw_ab), (1, 0, raw_ab.transpose(1, 2))):
+        s = args.lam * torch.log_softmax(raw / args.tau, -1)
+        for f in (0, 1):
+            rows = rows34({3: g3[sa][:, f], 4: g4[sa][:, f]}, {3: g3[sb][:, f], 4: g4[sb][:, f]}, cen)
+            s = s + torch.log_softmax(rows[3].flatten(2), -1)
+        S.append(s)
+    return fb_labels(S[0], S[1], raw_ab, args), fb_labels(S[1], S[0], raw_ab.transpose(1, 2), args)
+
+
+class WillowCached:
+    """PF-WILLOW scale-3/4 PCK from cached taps (model selection only; the reported numbers come from tfjs)."""
+
+    def __init__(self, cache_dir, trunk, log):
+        from eval_willow import Willow
+        self.w = Willow()
+        path = os.path.join(cache_dir, "willow")
+        if not Cache.exists(path):
+            build(path, self.w.images, trunk, log=log)
+        self.c = Cache(path, len(self.w.names))
+
+    @torch.no_grad()
+    def evaluate(self, head):
+        G = {3: [], 4: []}
+        for i in range(0, len(self.w.names), 10):
+            g = head34(head, *self.c.taps(range(i, min(i + 10, len(self.w.names)))))
+            G[3].append(g[3])
+            G[4].append(g[4])
+        G = {s: torch.cat(v) for s, v in G.items()}
+        # eval_willow walks scales 4..1; give it dummy finer maps and keep only s3/s4
+        G[2] = torch.zeros(len(G[3]), M.F_DIM, 2 * H3, 2 * W3)
+        G[1] = torch.zeros(len(G[3]), M.F_DIM, 4 * H3, 4 * W3)
+        res = self.w.evaluate(None, modes=("head",), feats=(G, None))
+        return {k: res[k] for k in ("s3", "s4")}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--init", default="models/mmnet_head_v1", help="head to start from")
+    ap.add_argument("--teacher", default="models/mmnet_head_v1", help="head of the fused + flip teacher")
+    ap.add_argument("--cache", default=".cache/distill", help="feature cache folder (reused when complete)")
+    ap.add_argument("--per-class", type=int, default=8, help="Caltech photos per class to cache")
+    ap.add_argument("--max-classes", type=int, default=None)
+    ap.add_argument("--synthetic", type=int, default=300, help="cached synthetic pairs")
+    ap.add_argument("--time-budget", type=float, default=2700, help="seconds of training (evals excluded)")
+    ap.add_argument("--steps", type=int, default=10 ** 9)
+    ap.add_argument("--batch-sem", type=int, default=6)
+    ap.add_argument("--batch-syn", type=int, default=2)
+    ap.add_argument("--pts", type=int, default=64, help="synthetic points per pair and direction")
+    ap.add_argument("--lr", type=float, default=1e-4)
+    add_signal_args(ap, w_syn=0.5)
+    ap.add_argument("--eval-every-s", type=float, default=300)
+    ap.add_argument("--no-eval", action="store_true", help="no PF-WILLOW (smoke tests): keep the last state")
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+
+    os.makedirs(args.out, exist_ok=True)
+    os.makedirs(args.cache, exist_ok=True)
+    torch.set_num_threads(args.threads or max(1, os.cpu_count() or 1))
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+    gen = torch.Generator().manual_seed(args.seed)
+    t_start = time.time()
+    log = run_log(args)
+    trunk = M.Trunk().eval()
+    head = M.load_head_npy(M.Head(), args.init)
+    teacher = M.load_head_npy(M.Head(), args.teacher).eval()
+
+    imgs, _, per_class = D.load_caltech(H, W, max_per_class=args.per_class, max_classes=args.max_classes)
+    cal_path = os.path.join(args.cache, "caltech%d-%d" % (args.per_class, len(imgs)))
+    if not Cache.exists(cal_path):
+        build(cal_path, imgs, trunk, teacher, log=log)
+    cal = Cache(cal_path, len(imgs), teacher=True)
+
+    syn_path = os.path.join(args.cache, "synthetic%d-%d" % (args.synthetic, len(imgs)))
+    g = torch.Generator().manual_seed(1234)
+    src_idx = torch.randint(len(imgs), (args.synthetic,), generator=g)
+    src, tgt, ps, pt, v, qt, qs, v2 = D.synthetic_pairs(imgs[src_idx].float(), g, args.pts)
+    if not Cache.exists(syn_path):
+        build(syn_path, tgt, trunk, log=log)
+    syn = Cache(syn_path, args.synthetic)
+    del src, tgt
+    willow = None if args.no_eval else WillowCached(args.cache, trunk, log)
+    log("caches ready (%.0fs)" % (time.time() - t_start))
+
+    params = [p for n, p in head.named_parameters() if trainable(n)]
+    for n, p in head.named_parameters():
+        p.requires_grad_(trainable(n))
+    log("trainable tensors %d, values %d" % (len(params), sum(p.numel() for p in params)))
+    opt = torch.optim.Adam(params, lr=args.lr)
+    cenB = cell_centers(H3, W3, 16, "cpu").unsqueeze(0).expand(args.batch_sem, -1, -1)  # every stride-16 cell
+    sem_sigma = lambda s: max(1.0, args.sem_sigma_px / M.STRIDES[s])
+    syn_sigma = lambda s: 1.0
+
+    best = dict(score=-1.0)
+    history = []
+
+    def consider(step):
+        if willow is None:
+            best.update(score=float("nan"), step=step, res=None, state=head.state_dict())
+            history.append(dict(step=step, res=None))
+            return
+        head.eval()
+        t0 = time.time()
+        res = willow.evaluate(head)
+        head.train()
+        score = res["s3"][1]
+        history.append(dict(step=step, res=res))
+        log("eval step %d (%.0fs): s3 %s  s4 %s" % (step, time.time() - t0,
+            " / ".join("%.2f" % x for x in res["s3"]), " / ".join("%.2f" % x for x in res["s4"])))
+        if score > best["score"]:
+            best.update(score=score, step=step, res=res,
+                        state={k: v_.detach().clone() for k, v_ in head.state_dict().items()})
+            log("new best at step %d: s3 PCK@0.1 = %.2f" % (step, score))
+
+    consider(0)
+    head.train()
+    train_time = last_eval = 0.0
+    step = 0
+    Bc, Bs = args.batch_sem, args.batch_syn
+    while step < args.steps and train_time < args.time_budget:
+        t0 = time.time()
+        frac = min(1.0, train_time / args.time_budget)
+        lr = args.lr * 0.5 * (1 + math.cos(math.pi * frac)) * min(1.0, (step + 1) / 30)
+        for gp in opt.param_groups:
+            gp["lr"] = lr
+        ia, ib = [], []
+        for _ in range(Bc):
+            a, b = random.sample(per_class[random.randrange(len(per_class))], 2)
+            ia.append(a)
+            ib.append(b)
+        js = np.random.randint(args.synthetic, size=Bs)
+        a3, a4 = cal.taps(ia + ib + src_idx[js].tolist())
+        s3, s4 = syn.taps(js)
+        G = head34(head, torch.cat([a3, s3]), torch.cat([a4, s4]))
+        part = lambda lo, hi: {s: G[s][lo:hi] for s in G}
+        loss = torch.zeros(())
+        stats = {}
+        # same-category pairs: dense teacher labels on the stride-16 grid
+        with torch.no_grad():
+            tg3 = [torch.from_numpy(cal.g3[np.array(ix)].astype(np.float32)) for ix in (ia, ib)]
+            tg4 = [torch.from_numpy(cal.g4[np.array(ix)].astype(np.float32)) for ix in (ia, ib)]
+            Na = M.l2n(a3[:Bc, RAW_SLICE])
+            Nb = M.l2n(a3[Bc:2 * Bc, RAW_SLICE])
+            (lp_ab, pts_ab, ok_ab), (lp_ba, pts_ba, ok_ba) = teacher_labels(tg3, tg4, Na, Nb, cenB, args)
+        Ga, Gb = part(0, Bc), part(Bc, 2 * Bc)
+        l_sem = l_dis = 0.0
+        for Gs_, Gt_, lp, pts, ok in ((Ga, Gb, lp_ab, pts_ab, ok_ab), (Gb, Ga, lp_ba, pts_ba, ok_ba)):
+            rows = rows34(Gs_, Gt_, cenB)
+            l_sem = l_sem + gaussian_ce(rows, pts, ok, sem_sigma, scales=(4, 3)) / 2
+            slp = torch.log_softmax(rows[3].flatten(2), -1)
+            kl = (lp.exp() * (lp - slp)).sum(-1)
+            okf = ok.float()
+            l_dis = l_dis + (kl * okf).sum() / okf.sum().clamp(min=1) / 2
+        loss = loss + args.w_sem * l_sem + args.w_distill * l_dis
+        stats.update(sem=float(l_sem), dis=float(l_dis), ok=float(ok_ab.float().mean()))
+        if Bs:
+            Gsrc, Gtgt = part(2 * Bc, 2 * Bc + Bs), part(2 * Bc + Bs, 2 * Bc + 2 * Bs)
+            jt = torch.from_numpy(js)
+            l_syn = (gaussian_ce(rows34(Gsrc, Gtgt, ps[jt]), pt[jt], v[jt], syn_sigma, scales=(4, 3))
+                     + gaussian_ce(rows34(Gtgt, Gsrc, qt[jt]), qs[jt], v2[jt], syn_sigma, scales=(4, 3))) / 2
+            loss = loss + args.w_syn * l_syn
+            stats["syn"] = float(l_syn)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gn = torch.nn.utils.clip_grad_norm_(params, 10.0)
+        opt.step()
+        train_time += time.time() - t0
+        step += 1
+        if step % 10 == 0 or step <= 3:
+            log("step %d t=%.0fs lr=%.2e loss %.4f gn %.2f %s" % (
+                step, train_time, lr, float(loss), float(gn), " ".join("%s %.4f" % kv for kv in stats.items())))
+        if train_time - last_eval >= args.eval_every_s:
+            last_eval = train_time
+            consider(step)
+    if history[-1]["step"] != step:
+        consider(step)
+    state = {k: v_.half() for k, v_ in best["state"].items()}
+    np.savez(os.path.join(args.out, "head_best_part1.npz"), **{k: v_.numpy() for k, v_ in state.items() if "block3" in k})
+    np.savez(os.path.join(args.out, "head_best_part2.npz"),
+             **{k: v_.numpy() for k, v_ in state.items() if "block3" not in k})
+    json.dump(dict(args=vars(args), steps=step, train_time_s=train_time, wall_s=time.time() - t_start,
+                   best_step=best["step"], best_score=best["score"], best_res=best["res"], history=history,
+                   device="cpu", torch=torch.__version__),
+              open(os.path.join(args.out, "summary.json"), "w"), indent=1)
+    log("done: %d steps, train %.0fs, wall %.0fs, best step %d s3 PCK@0.1 %.2f" % (
+        step, train_time, time.time() - t_start, best["step"], best["score"]))
+
+
+if __name__ == "__main__":
+    main()
