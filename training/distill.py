@@ -211,7 +211,9 @@ def main():
     teacher = M.load_head_npy(M.Head(), args.teacher).eval()
 
     imgs, _, per_class = D.load_caltech(H, W, max_per_class=args.per_class, max_classes=args.max_classes)
-    cal_path = os.path.join(args.cache, "caltech%d-%d" % (args.per_class, len(imgs)))
+    # the cached teacher maps belong to one teacher: name it in the cache
+    teacher_tag = os.path.basename(os.path.normpath(args.teacher))
+    cal_path = os.path.join(args.cache, "caltech%d-%d-%s" % (args.per_class, len(imgs), teacher_tag))
     if not Cache.exists(cal_path):
         build(cal_path, imgs, trunk, teacher, log=log)
     cal = Cache(cal_path, len(imgs), teacher=True)
