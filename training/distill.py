@@ -34,7 +34,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mmnet as M  # noqa: E402
 import data as D  # noqa: E402
-from train import add_signal_args, cell_centers, gaussian_ce, run_log  # noqa: E402
+from train import add_signal_args, cell_centers, gaussian_ce, run_log, save_head_parts  # noqa: E402
 
 H, W = 224, 320
 TAPS3 = M.SCALES[3][1]
@@ -94,7 +94,7 @@ def trunk34(trunk, x):
 
 @torch.no_grad()
 def build(path, images, trunk, teacher=None, batch=4, log=print):
-    """images: float [n,3,H,W] 0..255 (or a callable i0,i1 -> batch)."""
+    """images: [n,3,H,W] 0..255 (uint8 or float); teacher: also cache its maps of each photo and its mirror."""
     n = len(images)
     c = Cache(path, n, teacher is not None, mode="w+")
     t0 = time.time()
@@ -203,7 +203,7 @@ def main():
     torch.set_num_threads(args.threads or max(1, os.cpu_count() or 1))
     torch.manual_seed(args.seed)
     random.seed(args.seed)
-    gen = torch.Generator().manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
     t_start = time.time()
     log = run_log(args)
     trunk = M.Trunk().eval()
@@ -275,7 +275,7 @@ def main():
             a, b = random.sample(per_class[random.randrange(len(per_class))], 2)
             ia.append(a)
             ib.append(b)
-        js = np.random.randint(args.synthetic, size=Bs)
+        js = rng.integers(args.synthetic, size=Bs)
         a3, a4 = cal.taps(ia + ib + src_idx[js].tolist())
         s3, s4 = syn.taps(js)
         G = head34(head, torch.cat([a3, s3]), torch.cat([a4, s4]))
@@ -321,10 +321,7 @@ def main():
             consider(step)
     if history[-1]["step"] != step:
         consider(step)
-    state = {k: v_.half() for k, v_ in best["state"].items()}
-    np.savez(os.path.join(args.out, "head_best_part1.npz"), **{k: v_.numpy() for k, v_ in state.items() if "block3" in k})
-    np.savez(os.path.join(args.out, "head_best_part2.npz"),
-             **{k: v_.numpy() for k, v_ in state.items() if "block3" not in k})
+    save_head_parts(best["state"], args.out)
     json.dump(dict(args=vars(args), steps=step, train_time_s=train_time, wall_s=time.time() - t_start,
                    best_step=best["step"], best_score=best["score"], best_res=best["res"], history=history,
                    device="cpu", torch=torch.__version__),

@@ -126,6 +126,13 @@ def run_log(args):
     return log
 
 
+def save_head_parts(state, out):
+    """OUT/head_best_part{1,2}.npz: float16, SPEC/head-v0 names and PyTorch layouts, two parts of < 16 MiB."""
+    state = {k: v.detach().cpu().half().numpy() for k, v in state.items()}
+    np.savez(os.path.join(out, "head_best_part1.npz"), **{k: v for k, v in state.items() if "block3" in k})
+    np.savez(os.path.join(out, "head_best_part2.npz"), **{k: v for k, v in state.items() if "block3" not in k})
+
+
 def add_signal_args(ap, w_syn=1.0):
     """Pseudo-label and loss options (shared with distill.py)."""
     ap.add_argument("--thr", type=float, default=0.3, help="raw cosine threshold for pseudo-labels")
@@ -321,12 +328,7 @@ def main():
             consider(step, evaluate("step %d (final)" % step))
     if willow is None:
         best.update(step=step, state={k: v.detach().float().cpu().clone() for k, v in head.state_dict().items()})
-    state = best["state"]
-    p1 = {k: v.half() for k, v in state.items() if "block3" in k}
-    p2 = {k: v.half() for k, v in state.items() if "block3" not in k}
-    # two parts (each < 16 MiB), float16, SPEC/head-v0 names and PyTorch layouts
-    np.savez(os.path.join(args.out, "head_best_part1.npz"), **{k: v.numpy() for k, v in p1.items()})
-    np.savez(os.path.join(args.out, "head_best_part2.npz"), **{k: v.numpy() for k, v in p2.items()})
+    save_head_parts(best["state"], args.out)
     summary = dict(args=vars(args), steps=step, train_time_s=train_time, wall_s=time.time() - t_start,
                    best_step=best.get("step"), best_score=best.get("score"), best_res=best.get("res"),
                    history=[dict(step=h["step"], res=h["res"]) for h in history],
