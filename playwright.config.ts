@@ -8,6 +8,8 @@ import { defineConfig, type LaunchOptions } from '@playwright/test';
 // Not vite preview's default port, so a preview someone is running does not collide.
 const PORT = Number(process.env.E2E_PORT ?? 4179);
 const BASE_PATH = '/demos/mmnet/';
+// The built site to serve; another folder lets two checkouts' builds be tested side by side.
+const DIST = process.env.E2E_DIST ?? 'dist';
 
 const launch = (extraArgs: string[] = []): LaunchOptions => ({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium',
@@ -29,7 +31,7 @@ export default defineConfig({
     acceptDownloads: true,
   },
   webServer: {
-    command: `npx vite preview --base ${BASE_PATH} --port ${PORT} --strictPort --host 127.0.0.1`,
+    command: `npx vite preview --outDir ${DIST} --base ${BASE_PATH} --port ${PORT} --strictPort --host 127.0.0.1`,
     url: `http://127.0.0.1:${PORT}${BASE_PATH}`,
     reuseExistingServer: false,
   },

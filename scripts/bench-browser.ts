@@ -18,6 +18,7 @@ const { values } = parseArgs({
     backends: { type: 'string', default: 'wasm,webgl,webgpu' },
     loads: { type: 'string', default: '10' },
     port: { type: 'string', default: '4189' },
+    dist: { type: 'string', default: 'dist' },
   },
 });
 const BASE = `http://127.0.0.1:${values.port}/bench/`;
@@ -49,7 +50,7 @@ interface Result {
 }
 
 // Node runs vite directly (not through npx) so that killing the server leaves no process behind.
-const vite = ['node_modules/vite/bin/vite.js', 'preview', '--base', '/bench/', '--port', values.port, '--strictPort', '--host', '127.0.0.1'];
+const vite = ['node_modules/vite/bin/vite.js', 'preview', '--outDir', values.dist, '--base', '/bench/', '--port', values.port, '--strictPort', '--host', '127.0.0.1'];
 const server = spawn(process.execPath, vite, { stdio: 'ignore' });
 try {
   await waitForServer();
