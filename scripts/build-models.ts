@@ -5,12 +5,13 @@
  *   tsx scripts/build-models.ts [--out DIR] [--head DIR] [--quantize float16|uint8] [--force]
  *
  * Sources: the trunk from $MMNET_MODELS_DIR, ../shared/models, the download cache or its public
- * URL (scripts/trunk-source.ts); the head named by --head or $MMNET_HEAD, else the newest
- * models/mmnet_head_v* of this repository. `--quantize uint8` (or $MMNET_QUANTIZE) stores conv
- * filters with tfjs's per-tensor affine uint8 quantization (biases stay float16).
+ * URL (scripts/trunk-source.ts); the head named by --head or $MMNET_HEAD, else the one named in
+ * models/DEFAULT_HEAD (a head becomes the default only by the rule of training/README.md).
+ * `--quantize uint8` (or $MMNET_QUANTIZE) stores conv filters with tfjs's per-tensor affine
+ * uint8 quantization (biases stay float16).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FEATURE_CHANNELS, INPUT_HEIGHT, INPUT_WIDTH, MODEL_NAME, RAW_TAP, SCALES } from '../src/model/constants';
@@ -44,11 +45,11 @@ function resolveHeadDir(requested: string | undefined): string {
     if (!named) fail(`MMNET_HEAD/--head "${requested}" is neither a folder nor a head under models/`);
     return named!;
   }
-  const newest = readdirSync(join(REPO_ROOT, 'models'))
-    .filter((d) => /^mmnet_head_v\d+$/.test(d))
-    .sort((a, b) => Number(b.slice(12)) - Number(a.slice(12)))[0];
-  if (!newest) fail('no head under models/ (expected models/mmnet_head_v*)');
-  return join(REPO_ROOT, 'models', newest);
+  const defaultFile = join(REPO_ROOT, 'models', 'DEFAULT_HEAD');
+  if (!existsSync(defaultFile)) fail(`no --head, no $MMNET_HEAD and no ${defaultFile}`);
+  const name = readFileSync(defaultFile, 'utf8').trim();
+  if (!existsSync(join(REPO_ROOT, 'models', name))) fail(`${defaultFile} names "${name}", which is not a folder under models/`);
+  return join(REPO_ROOT, 'models', name);
 }
 
 function fail(message: string): never {
