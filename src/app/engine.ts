@@ -8,7 +8,7 @@ import { sha256Hex } from '../model/sha256';
 import { decodeImage, ImageError } from './images';
 import { backends } from './params';
 import type { MatchSettings, Query, Request, Response, Side } from './protocol';
-import { clearImage, notify, queryKey, setImage, settingsKey, swapImages, useStore, type AppState } from './store';
+import { clearImage, notify, queryKey, setImage, settingsKey, swapImages, undoReplace, useStore, type AppState } from './store';
 
 const { getState: get, setState: set } = useStore;
 
@@ -34,12 +34,22 @@ export function startModel() {
 export async function openImage(side: Side, file: Blob, name: string, attribution?: string) {
   try {
     const [image, digest] = await Promise.all([decodeImage(file, name), file.arrayBuffer().then(sha256Hex)]);
-    setImage(side, { ...image, attribution });
-    const { version } = get().images[side]!;
-    post({ type: 'encode', side, version, bitmap: image.bitmap, width: image.width, height: image.height, digest });
+    setImage(side, { ...image, attribution, digest });
+    encode(side);
   } catch (e) {
     notify('error', e instanceof ImageError ? e.message : `Could not open “${name}”: ${(e as Error).message}`);
   }
+}
+
+function encode(side: Side) {
+  const { version, bitmap, width, height, digest } = get().images[side]!;
+  post({ type: 'encode', side, version, bitmap, width, height, digest });
+}
+
+/** "Undo" after a replacement cleared pins: the old image and its pins come back (encoded again). */
+export function undoReplaceImage() {
+  const side = undoReplace();
+  if (side) encode(side);
 }
 
 /** Exchanges source and target; the worker swaps the features too, so nothing is encoded again. */

@@ -2,7 +2,7 @@
 import { create } from 'zustand';
 import { DEFAULT_SCALE } from '../model/constants';
 import type { BackendReport, Point } from '../model/types';
-import type { Correspondence, MatchSettings, QueryResult, Side } from './protocol';
+import { otherSide, type Correspondence, type MatchSettings, type QueryResult, type Side } from './protocol';
 
 export interface PaneImage {
   name: string;
@@ -15,6 +15,8 @@ export interface PaneImage {
   version: number;
   encodeMs?: number;
   attribution?: string;
+  /** SHA-256 of the file: lets the worker share one encode between panes showing the same image. */
+  digest: string;
 }
 
 export interface Pin {
@@ -48,6 +50,17 @@ export interface Notice {
   id: number;
   kind: 'error' | 'info';
   text: string;
+  /** The notice offers to undo the last image replacement (see `undoReplace`). */
+  undo?: boolean;
+}
+
+/** An image replaced while pins sat on it: kept until its notice goes, so "Undo" loses nothing. */
+export interface Replaced {
+  side: Side;
+  image: PaneImage;
+  pins: Pin[];
+  selectedPin: number | null;
+  notice: number;
 }
 
 export interface AppState {
@@ -70,6 +83,7 @@ export interface AppState {
   slowQuery: boolean;
   /** The worker's tensor memory after the last encode (a leak shows as growth). */
   memory?: { tensors: number; bytes: number };
+  replaced: Replaced | null;
 }
 
 export const useStore = create<AppState>()(() => ({
@@ -86,6 +100,7 @@ export const useStore = create<AppState>()(() => ({
   heatOpacity: 0.6,
   notices: [],
   slowQuery: false,
+  replaced: null,
 }));
 
 const set = useStore.setState;
@@ -128,25 +143,80 @@ export function shownQuery(s: AppState): { side: Side; point: Point; result?: Qu
 
 export const setSettings = (settings: Partial<MatchSettings>) => set((s) => ({ settings: { ...s.settings, ...settings } }));
 
-export function notify(kind: Notice['kind'], text: string) {
-  set((s) => ({ notices: [...s.notices.slice(-3), { id: nextNoticeId++, kind, text }] }));
+export function notify(kind: Notice['kind'], text: string, undo?: boolean): number {
+  const id = nextNoticeId++;
+  set((s) => ({ notices: [...s.notices.slice(-3), { id, kind, text, undo }] }));
+  return id;
 }
 
-export const dismiss = (id: number) => set((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
+export function dismiss(id: number) {
+  if (get().replaced?.notice === id) forgetReplaced();
+  set((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
+}
+
+/** How long "Pins cleared · Undo" stays; the replaced image is released when it goes. */
+export const UNDO_MS = 10_000;
 
 let nextVersion = 1;
 
-/** Shows a new image in a pane; its pins keep their relative place on the new image. */
+/** Releases the replaced image kept for "Undo" (its bitmap) and withdraws the offer. */
+function forgetReplaced() {
+  const { replaced } = get();
+  if (!replaced) return;
+  replaced.image.bitmap.close();
+  set((s) => ({ replaced: null, notices: s.notices.filter((n) => n.id !== replaced.notice) }));
+}
+
+/** Results computed against an image that is no longer shown are dropped, so no arrow points at the old one. */
+const unanswered = (pin: Pin): Pin => (pin.result ? { ...pin, result: undefined } : pin);
+
+/**
+ * Shows a new image in a pane. Pins placed on the old image meant points of that photo: they go, with a
+ * notice that can undo it. Pins placed on the other image stay and are matched again against the new one.
+ * A replaced image without pins is released at once.
+ */
 export function setImage(side: Side, image: Omit<PaneImage, 'version'>) {
   const old = get().images[side];
-  old?.bitmap.close();
-  const kx = old ? image.width / old.width : 1;
-  const ky = old ? image.height / old.height : 1;
-  set((s) => ({
+  const cleared = get().pins.filter((p) => p.side === side);
+  // One replacement can be undone: the latest that cleared pins.
+  if (old && cleared.length > 0) forgetReplaced();
+  const s = get();
+  const kept = s.pins.filter((p) => p.side !== side).map(unanswered);
+  let { replaced } = s;
+  if (old && cleared.length > 0) {
+    const notice = notify('info', cleared.length === 1 ? 'Pin cleared' : 'Pins cleared', true);
+    replaced = { side, image: old, pins: cleared, selectedPin: s.selectedPin, notice };
+    setTimeout(() => dismiss(notice), UNDO_MS);
+  } else {
+    old?.bitmap.close();
+  }
+  set({
     images: { ...s.images, [side]: { ...image, version: nextVersion++ } },
-    pins: s.pins.map((p) => (p.side === side ? { ...p, point: { x: p.point.x * kx, y: p.point.y * ky } } : p)),
+    pins: kept,
+    selectedPin: kept.some((p) => p.id === s.selectedPin) ? s.selectedPin : null,
     hover: null,
+    replaced,
+  });
+}
+
+/**
+ * Puts the replaced image back with its pins (the image that replaced it is released). Returns the side of
+ * the restored image, which the worker must encode again, or undefined when there is nothing to undo.
+ */
+export function undoReplace(): Side | undefined {
+  const { replaced, images, pins } = get();
+  if (!replaced) return undefined;
+  images[replaced.side]?.bitmap.close();
+  const image: PaneImage = { ...replaced.image, version: nextVersion++, encodeMs: undefined };
+  set((s) => ({
+    images: { ...s.images, [replaced.side]: image },
+    pins: [...pins.filter((p) => p.side !== replaced.side).map(unanswered), ...replaced.pins.map(unanswered)],
+    selectedPin: replaced.selectedPin,
+    hover: null,
+    replaced: null,
+    notices: s.notices.filter((n) => n.id !== replaced.notice),
   }));
+  return replaced.side;
 }
 
 export function clearImage(side: Side) {
@@ -156,10 +226,12 @@ export function clearImage(side: Side) {
 
 /** Swaps the images (and the pins with them); the worker swaps its features the same way. */
 export function swapImages() {
+  const flip = (p: Pin): Pin => ({ ...p, side: otherSide(p.side) });
   set((s) => ({
     images: { source: s.images.target, target: s.images.source },
-    pins: s.pins.map((p) => ({ ...p, side: p.side === 'source' ? 'target' : 'source' })),
+    pins: s.pins.map(flip),
     hover: null,
     denseResult: null,
+    replaced: s.replaced && { ...s.replaced, side: otherSide(s.replaced.side), pins: s.replaced.pins.map(flip) },
   }));
 }
