@@ -3,34 +3,18 @@
  * willow pair's rows, argmax cells and refined points at every scale, the raw baseline and the
  * fused prediction. Tolerance: 2e-3 × absmax per tensor (rows: × |row max|); ≥ 9/10 cells equal.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileFetch, loadNodeModel, modelUrl, readRgb } from '../../scripts/node-io';
-import { SHARED_DIR, TEST_MODEL_DIR } from '../../scripts/paths';
+import { fileFetch, loadNodeModel, modelUrl } from '../../scripts/node-io';
+import { expectCells, expectRawRow, expectRefined, fixtureRgb as rgb, pair, pairPoints as points, ref, sampleError, type Stats } from '../../scripts/parity-fixtures';
+import { TEST_MODEL_DIR } from '../../scripts/paths';
 import type { MMNet, Features } from './mmnet';
 import { preprocess } from './image';
 import { gridOf, scoredRows } from './matching';
 import { runTrunk } from './trunk';
 import { loadWeights } from './weights';
 import { scaleSpec, type ScaleIndex } from './constants';
-import type { MatchMode, Point } from './types';
-
-const FIXTURES = join(SHARED_DIR, 'fixtures');
-type Stats = { shape: number[]; absmax: number; samples: [number, number, number, number][] };
-const ref = JSON.parse(readFileSync(join(FIXTURES, 'mmnet_r101v2_reference.json'), 'utf8'));
-const pair = ref.willow_pair;
-const points: Point[] = pair.source_points_resized.map(([x, y]: number[]) => ({ x, y }));
-const rgb = (name: string) => readRgb(join(FIXTURES, `${name}_224x320.rgb`));
-
-/** Max |ours − ref| over the fixture's [c, y, x] samples of an h×w×C map. */
-async function sampleError(map: tf.Tensor, expected: Stats): Promise<number> {
-  const [h, w, c] = map.shape.slice(-3);
-  expect([c, h, w]).toEqual(expected.shape);
-  const values = await map.data();
-  return Math.max(...expected.samples.map(([ch, y, x, v]) => Math.abs(values[(y * w + x) * c + ch] - v)));
-}
+import type { MatchMode } from './types';
 
 let model: MMNet;
 let source: Features;
@@ -84,18 +68,6 @@ async function rows(mode: MatchMode, scale: ScaleIndex): Promise<Float32Array> {
   return values;
 }
 
-const expectCells = (ours: number[][], theirs: number[][]) =>
-  expect(ours.filter((c, k) => c[0] === theirs[k][0] && c[1] === theirs[k][1]).length).toBeGreaterThanOrEqual(9);
-
-/** Refined points must agree wherever the argmax cell does. */
-function expectRefined(ours: { cell: number[]; target: Point }[], expected: { argmax_cell: number[][]; refined_xy: number[][] }) {
-  ours.forEach((m, k) => {
-    if (m.cell[0] !== expected.argmax_cell[k][0] || m.cell[1] !== expected.argmax_cell[k][1]) return;
-    expect(Math.abs(m.target.x - expected.refined_xy[k][0]), `point ${k} x`).toBeLessThan(1e-2);
-    expect(Math.abs(m.target.y - expected.refined_xy[k][1]), `point ${k} y`).toBeLessThan(1e-2);
-  });
-}
-
 describe.each([4, 3, 2, 1] as ScaleIndex[])('willow pair, MMNet rows at scale %i', (scale) => {
   const expected = pair[`s${scale}`];
   const cells = gridOf(scaleSpec(scale).stride).height * gridOf(scaleSpec(scale).stride).width;
@@ -120,10 +92,8 @@ describe.each([4, 3, 2, 1] as ScaleIndex[])('willow pair, MMNet rows at scale %i
 
 describe('raw baseline and fused prediction', () => {
   it('matches the raw row samples', async () => {
-    const values = await rows('raw', 3);
-    const { width } = gridOf(16);
-    const max = Math.max(...values.subarray(0, 14 * 20));
-    for (const [i, j, v] of pair.raw_row0_samples) expect(Math.abs(values[i * width + j] - v)).toBeLessThanOrEqual(2e-3 * max);
+    const { width, height } = gridOf(16);
+    expectRawRow(await rows('raw', 3), width, width * height);
   });
 
   it.each([3, 2, 1] as ScaleIndex[])('predicts the fused cells and points at scale %i', async (scale) => {
