@@ -63,7 +63,7 @@ export class MMNet {
 
   /** @internal */
   constructor(
-    private readonly weights: WeightMap,
+    /** @internal */ readonly weights: WeightMap,
     readonly metadata: ModelMetadata,
     readonly backend: BackendReport,
     /** Every weight file came from the browser's cache. */
