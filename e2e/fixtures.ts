@@ -60,18 +60,26 @@ export async function dropFile(page: Page, side: 'source' | 'target', file: File
 
 /**
  * A photo and a copy shifted by (dx, dy), as PNGs made in the page from one of the site's examples: a pair
- * whose answer is known (a point p of the source is p + (dx, dy) in the target).
+ * whose answer is known (a point p of the source is p + (dx, dy) in the target). `size` stretches the photo
+ * first (e.g. to the network's 320 × 224, where a shift by whole feature cells is exact).
  */
-export async function shiftedPair(page: Page, example: string, dx: number, dy: number): Promise<[FileSpec, FileSpec]> {
+export async function shiftedPair(
+  page: Page,
+  example: string,
+  dx: number,
+  dy: number,
+  size?: { width: number; height: number },
+): Promise<[FileSpec, FileSpec]> {
   const [a, b] = await page.evaluate(
-    async ({ example, dx, dy }) => {
+    async ({ example, dx, dy, size }) => {
       const photo = await createImageBitmap(await (await fetch(`examples/${example}`)).blob());
+      const { width, height } = size ?? photo;
       const encode = async (x: number, y: number) => {
-        const canvas = new OffscreenCanvas(photo.width, photo.height);
+        const canvas = new OffscreenCanvas(width, height);
         const ctx = canvas.getContext('2d')!;
         ctx.fillStyle = '#808080';
-        ctx.fillRect(0, 0, photo.width, photo.height);
-        ctx.drawImage(photo, x, y);
+        ctx.fillRect(0, 0, width, height);
+        ctx.drawImage(photo, x, y, width, height);
         const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
         let binary = '';
         for (const byte of bytes) binary += String.fromCharCode(byte);
@@ -79,7 +87,7 @@ export async function shiftedPair(page: Page, example: string, dx: number, dy: n
       };
       return [await encode(0, 0), await encode(dx, dy)];
     },
-    { example, dx, dy },
+    { example, dx, dy, size },
   );
   return [
     { name: 'photo.png', type: 'image/png', base64: a },

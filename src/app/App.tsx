@@ -1,4 +1,5 @@
 import { Controls } from './components/Controls';
+import { GalleryBar } from './components/Gallery';
 import { Inspector } from './components/Inspector';
 import { Notices } from './components/Notices';
 import { Stage } from './components/Stage';
@@ -20,6 +21,7 @@ export function App() {
         </header>
       )}
       <Controls />
+      <GalleryBar />
       <Stage />
       {!embedded && <Inspector />}
       {!embedded && <StatusBar />}

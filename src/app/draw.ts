@@ -23,9 +23,8 @@ const sy = (f: Frame, p: Point) => f.top + p.y * f.scale;
 /** Draws everything; returns the number of dense lines drawn (exposed for tests and the status bar). */
 export function drawOverlay(ctx: CanvasRenderingContext2D, state: AppState, frames: Frames): number {
   ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
-  if (!frames.source || !frames.target) return 0;
   let lines = 0;
-  if (state.dense && state.denseResult) {
+  if (state.dense && state.denseResult && frames.source && frames.target) {
     ctx.lineWidth = 1;
     ctx.globalAlpha = 0.75;
     ctx.setLineDash(SOLID);
@@ -37,16 +36,20 @@ export function drawOverlay(ctx: CanvasRenderingContext2D, state: AppState, fram
     }
     ctx.globalAlpha = 1;
   }
+  // A pane may be missing (the gallery's grid stands in for the target): its pins and arrows are not drawn.
   for (const pin of state.pins) {
-    const from = frames[pin.side]!;
-    if (pin.result) drawArrow(ctx, from, pin.point, frames[otherSide(pin.side)]!, pin.result, pin.color);
+    const from = frames[pin.side];
+    const to = frames[otherSide(pin.side)];
+    if (!from) continue;
+    if (pin.result && to) drawArrow(ctx, from, pin.point, to, pin.result, pin.color);
     drawPin(ctx, from, pin.point, pin.color, pin.id === state.selectedPin);
   }
   const { hover } = state;
-  if (state.hoverMode && hover?.result) {
-    const from = frames[hover.side]!;
-    drawArrow(ctx, from, hover.point, frames[otherSide(hover.side)]!, hover.result, '#ffffff');
-    drawPin(ctx, from, hover.point, '#ffffff', false);
+  const hoverFrom = hover && frames[hover.side];
+  const hoverTo = hover && frames[otherSide(hover.side)];
+  if (state.hoverMode && hover?.result && hoverFrom && hoverTo) {
+    drawArrow(ctx, hoverFrom, hover.point, hoverTo, hover.result, '#ffffff');
+    drawPin(ctx, hoverFrom, hover.point, '#ffffff', false);
   }
   return lines;
 }

@@ -5,6 +5,7 @@
  */
 import { MODEL_NAME } from '../model/constants';
 import { sha256Hex } from '../model/sha256';
+import { gridShown, useGallery } from './gallery';
 import { decodeImage, ImageError } from './images';
 import { backends } from './params';
 import type { MatchSettings, Query, Request, Response, Side } from './protocol';
@@ -12,8 +13,9 @@ import { clearImage, notify, queryKey, setImage, settingsKey, swapImages, undoRe
 
 const { getState: get, setState: set } = useStore;
 
-const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
-const post = (request: Request) => worker.postMessage(request);
+/** Shared with the gallery (`galleryEngine.ts`), which listens for its own message types. */
+export const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+export const post = (request: Request) => worker.postMessage(request);
 
 worker.onmessage = ({ data }: MessageEvent<Response>) => receive(data);
 worker.onerror = (e) => {
@@ -81,7 +83,7 @@ function schedule() {
 function flush() {
   frame = 0;
   const state = get();
-  if (state.model.phase !== 'ready' || !state.images.source || !state.images.target) return;
+  if (state.model.phase !== 'ready' || !state.images.source || !state.images.target || gridShown(useGallery.getState())) return;
   const owners = new Map<string, Owner>();
   const queries: Query[] = [];
   const ask = (owner: Owner, side: Side, point: Query['point'], answered?: string) => {
@@ -124,6 +126,8 @@ function applyResult(response: Extract<Response, { type: 'result' }>) {
 }
 
 useStore.subscribe(schedule);
+// Leaving the gallery's grid shows the target pane again: its pins may need answers.
+useGallery.subscribe(schedule);
 
 // ---- worker messages ------------------------------------------------------------------------------------
 

@@ -44,6 +44,21 @@ export interface QueryResult extends Correspondence {
   heatmap?: HeatMap;
 }
 
+/** A gallery target to encode; `digest` (SHA-256 of the file) names it, so a duplicate is sent once. */
+export interface GalleryImage {
+  digest: string;
+  bitmap: ImageBitmap;
+  /** Original size; the bitmap may be a downscaled copy. */
+  width: number;
+  height: number;
+}
+
+/** The source points matched on one gallery target, in the order they were sent. */
+export interface GalleryMatch {
+  digest: string;
+  matches: Correspondence[];
+}
+
 export type Request =
   | { type: 'load'; modelUrl: string; backends?: BackendName[]; wasmPaths: string }
   /**
@@ -54,7 +69,17 @@ export type Request =
   | { type: 'swap' }
   | { type: 'query'; id: number; settings: MatchSettings; queries: Query[]; dense: boolean }
   /** Tensor memory of the worker (for the benchmark and leak checks). */
-  | { type: 'stats' };
+  | { type: 'stats' }
+  /** Gallery targets join the worker's queue: encoded one at a time, other messages run in between. */
+  | { type: 'gallery-add'; images: GalleryImage[] }
+  /** Drops the queued gallery encodes at once (not after the queue); the one running finishes. */
+  | { type: 'gallery-cancel' }
+  /** Frees gallery targets' features (or drops them from the queue). */
+  | { type: 'gallery-remove'; digests: string[] }
+  /** Every source point on every listed gallery target, with the backward check, in one message. */
+  | { type: 'gallery-match'; id: number; settings: MatchSettings; points: Point[]; digests: string[] }
+  /** Shows a gallery target in the target pane with its features (no encode); answered by `encoded`. */
+  | { type: 'gallery-open'; digest: string; version: number };
 
 export type Response =
   | { type: 'progress'; progress: LoadProgress }
@@ -73,4 +98,10 @@ export type Response =
   /** The backend failed mid-way; the worker reloaded on the next one and re-encoded the images. */
   | { type: 'fallback'; backend: BackendReport; reason: string }
   /** `side`/`version`: an encode failed; `id`: a query failed; neither: the model could not load. */
-  | { type: 'error'; code: string; message: string; side?: Side; version?: number; id?: number };
+  | { type: 'error'; code: string; message: string; side?: Side; version?: number; id?: number }
+  | { type: 'gallery-encoded'; digest: string; ms: number }
+  /** The queued encodes `gallery-cancel` dropped. */
+  | { type: 'gallery-cancelled'; digests: string[] }
+  | { type: 'gallery-matched'; id: number; ms: number; headVersion: string; results: GalleryMatch[] }
+  /** `digest`: that target's encode failed; `id`: that match failed. */
+  | { type: 'gallery-error'; message: string; digest?: string; id?: number };

@@ -5,7 +5,15 @@
  */
 import { BACKEND_ORDER, loadMMNet, memory, MMNetError, type BackendName, type Features, type MMNet, type Point } from '../model/index';
 import { denseGrid, distance, isConsistent } from './geometry';
-import { otherSide, type MatchSettings, type QueryResult, type Request, type Response, type Side } from './protocol';
+import {
+  otherSide,
+  type GalleryImage,
+  type MatchSettings,
+  type QueryResult,
+  type Request,
+  type Response,
+  type Side,
+} from './protocol';
 
 interface Slot {
   bitmap: ImageBitmap;
@@ -26,11 +34,72 @@ const post = (message: Response) => self.postMessage(message);
 let model: MMNet | undefined;
 let loadRequest: LoadRequest | undefined;
 const slots: Partial<Record<Side, Slot>> = {};
+/** Gallery targets by digest, kept until removed; one may also be the target pane's slot. */
+const gallery = new Map<string, Slot>();
+/** Gallery targets waiting to be encoded. */
+let galleryQueue: GalleryImage[] = [];
+let galleryEncoding = false;
 let queue = Promise.resolve();
 
 self.onmessage = ({ data }: MessageEvent<Request>) => {
-  queue = queue.then(() => handle(data)).catch((e: unknown) => post(errorResponse(e, data)));
+  // The gallery's queue is managed on arrival: a cancel must not wait behind the encodes it cancels.
+  if (data.type === 'gallery-add') {
+    galleryQueue.push(...data.images);
+    return encodeNextGalleryImage();
+  }
+  if (data.type === 'gallery-cancel') {
+    const dropped = galleryQueue;
+    galleryQueue = [];
+    for (const image of dropped) image.bitmap.close();
+    return post({ type: 'gallery-cancelled', digests: dropped.map((image) => image.digest) });
+  }
+  if (data.type === 'gallery-remove') {
+    const removed = galleryQueue.filter((image) => data.digests.includes(image.digest));
+    galleryQueue = galleryQueue.filter((image) => !data.digests.includes(image.digest));
+    for (const image of removed) image.bitmap.close();
+  }
+  enqueue(data);
 };
+
+const enqueue = (request: Request) => {
+  queue = queue.then(() => handle(request)).catch((e: unknown) => post(errorResponse(e, request)));
+};
+
+/**
+ * One gallery encode at a time, each queued behind the messages waiting by then, so matches keep flowing
+ * and a cancel lands. The wait for a new task is what lets them in: on wasm a whole chain of encodes would
+ * otherwise run in microtasks and no message event could fire until the queue ran dry.
+ */
+function encodeNextGalleryImage() {
+  if (galleryEncoding || galleryQueue.length === 0) return;
+  galleryEncoding = true;
+  setTimeout(encodeGalleryImage);
+}
+
+function encodeGalleryImage() {
+  const next = galleryQueue.shift();
+  if (!next) {
+    galleryEncoding = false;
+    return;
+  }
+  const { digest, bitmap, width, height } = next;
+  queue = queue
+    .then(async () => {
+      const start = performance.now();
+      const features = await withFallback(() => encodeBitmap(bitmap));
+      gallery.set(digest, { bitmap, features, width, height, digest });
+      post({ type: 'gallery-encoded', digest, ms: performance.now() - start });
+      post(stats());
+    })
+    .catch((e: unknown) => {
+      bitmap.close();
+      post({ type: 'gallery-error', digest, message: e instanceof Error ? e.message : String(e) });
+    })
+    .finally(() => {
+      galleryEncoding = false;
+      encodeNextGalleryImage();
+    });
+}
 
 async function handle(request: Request): Promise<void> {
   switch (request.type) {
@@ -44,11 +113,20 @@ async function handle(request: Request): Promise<void> {
       return;
     case 'query':
       return withFallback(() => query(request));
-    case 'stats': {
-      const { numTensors, numBytes } = memory();
-      return post({ type: 'stats', tensors: numTensors, bytes: numBytes });
-    }
+    case 'stats':
+      return post(stats());
+    case 'gallery-remove':
+      return removeGalleryImages(request.digests);
+    case 'gallery-match':
+      return withFallback(() => galleryMatch(request));
+    case 'gallery-open':
+      return openGalleryImage(request);
   }
+}
+
+function stats(): Response {
+  const { numTensors, numBytes } = memory();
+  return { type: 'stats', tensors: numTensors, bytes: numBytes };
 }
 
 async function load(backends?: readonly BackendName[]): Promise<void> {
@@ -65,11 +143,8 @@ async function load(backends?: readonly BackendName[]): Promise<void> {
 
 async function encode({ side, version, bitmap, width, height, digest }: Extract<Request, { type: 'encode' }>) {
   const start = performance.now();
-  const previous = slots[side];
   const other = slots[otherSide(side)];
-  slots[side] = undefined;
-  if (previous && previous.features !== other?.features) previous.features.dispose();
-  previous?.bitmap.close();
+  release(side);
   const features =
     other?.digest === digest ? other.features : await withFallback(() => encodeBitmap(bitmap));
   slots[side] = { bitmap, features, width, height, digest };
@@ -98,11 +173,12 @@ async function query({ id, settings, queries, dense }: Extract<Request, { type: 
   post({ type: 'result', id, ms: performance.now() - start, results, dense: grid });
 }
 
-/** Matches points of one side on the other, then matches the answers back (the forward–backward check). */
-async function correspond(side: Side, points: Point[], settings: MatchSettings, heatmap: boolean) {
+const correspond = (side: Side, points: Point[], settings: MatchSettings, heatmap: boolean) =>
+  correspondSlots(slots[side]!, slots[otherSide(side)]!, points, settings, heatmap);
+
+/** Matches points of one image on another, then matches the answers back (the forward–backward check). */
+async function correspondSlots(from: Slot, to: Slot, points: Point[], settings: MatchSettings, heatmap: boolean) {
   if (points.length === 0) return [];
-  const from = slots[side]!;
-  const to = slots[otherSide(side)]!;
   const m = requireModel();
   const forward = await m.match(from.features, to.features, points.map((p) => toEncoded(p, from)), { ...settings, heatmap });
   const backward = await m.match(to.features, from.features, forward.map((f) => f.target), settings);
@@ -117,6 +193,52 @@ async function correspond(side: Side, points: Point[], settings: MatchSettings, 
       heatmap: f.heatmap,
     };
   });
+}
+
+// ---- gallery --------------------------------------------------------------------------------------------
+
+async function galleryMatch({ id, settings, points, digests }: Extract<Request, { type: 'gallery-match' }>): Promise<void> {
+  const start = performance.now();
+  const source = slots.source;
+  if (!source) throw new MMNetError('bad-argument', 'the source image must be encoded first');
+  const results = [];
+  for (const digest of digests) {
+    const target = gallery.get(digest);
+    if (target) results.push({ digest, matches: await correspondSlots(source, target, points, settings, false) });
+  }
+  const headVersion = requireModel().metadata.head.version;
+  post({ type: 'gallery-matched', id, ms: performance.now() - start, headVersion, results });
+}
+
+function removeGalleryImages(digests: string[]) {
+  for (const digest of digests) {
+    const slot = gallery.get(digest);
+    gallery.delete(digest);
+    if (slot) dispose(slot);
+  }
+  post(stats());
+}
+
+function openGalleryImage({ digest, version }: Extract<Request, { type: 'gallery-open' }>) {
+  const slot = gallery.get(digest);
+  if (!slot) throw new MMNetError('bad-argument', 'that gallery image is not encoded');
+  release('target');
+  slots.target = slot;
+  post({ type: 'encoded', side: 'target', version, ms: 0 });
+}
+
+/** Empties a pane's slot, freeing what nothing else (the other pane, the gallery) still holds. */
+function release(side: Side) {
+  const slot = slots[side];
+  slots[side] = undefined;
+  if (slot) dispose(slot);
+}
+
+function dispose(slot: Slot) {
+  const held = [slots.source, slots.target, ...gallery.values()];
+  if (held.includes(slot)) return;
+  if (!held.some((s) => s?.features === slot.features)) slot.features.dispose();
+  if (!held.some((s) => s?.bitmap === slot.bitmap)) slot.bitmap.close();
 }
 
 const toEncoded = (p: Point, slot: Slot): Point => ({
@@ -147,16 +269,19 @@ async function withFallback<T>(work: () => Promise<T>): Promise<T> {
     const order = loadRequest!.backends ?? BACKEND_ORDER;
     const rest = order.slice(order.indexOf(failed) + 1);
     if (rest.length === 0) throw e;
-    const { source, target } = slots;
+    // Slots sharing features (the same image in both panes, a gallery image opened) are encoded once.
+    const holders = new Map<Features, Slot[]>();
+    for (const slot of new Set([slots.source, slots.target, ...gallery.values()])) {
+      if (slot) holders.set(slot.features, [...(holders.get(slot.features) ?? []), slot]);
+    }
     // Freeing memory on a dead backend may throw too; it is being abandoned either way.
     ignoreErrors(() => model!.dispose());
-    for (const slot of [source, target]) ignoreErrors(() => slot?.features.dispose());
+    for (const features of holders.keys()) ignoreErrors(() => features.dispose());
     model = undefined;
     await load(rest);
-    if (source) source.features = await encodeBitmap(source.bitmap);
-    if (target) {
-      const same = source && target.digest === source.digest;
-      target.features = same ? source.features : await encodeBitmap(target.bitmap);
+    for (const shared of holders.values()) {
+      const features = await encodeBitmap(shared[0].bitmap);
+      for (const slot of shared) slot.features = features;
     }
     post({ type: 'fallback', backend: requireModel().backend, reason: `${failed} failed: ${(e as Error).message}` });
     return work();
@@ -174,6 +299,10 @@ function ignoreErrors(work: () => void) {
 function errorResponse(e: unknown, request: Request): Response {
   const code = e instanceof MMNetError ? e.code : 'backend';
   const message = e instanceof Error ? e.message : String(e);
+  if (request.type === 'gallery-match' || request.type === 'gallery-remove') {
+    return { type: 'gallery-error', message, ...(request.type === 'gallery-match' && { id: request.id }) };
+  }
+  if (request.type === 'gallery-open') return { type: 'error', code, message, side: 'target', version: request.version };
   return {
     type: 'error',
     code,

@@ -6,6 +6,7 @@ import { swap } from '../engine';
 import { loadManifest, openExample } from '../examples';
 import { download, toCsv, toExport } from '../exportPins';
 import { MODES } from '../modes';
+import { GalleryToggle } from './Gallery';
 import { clearPins, setSettings, useStore } from '../store';
 
 const { setState: set } = useStore;
@@ -15,6 +16,7 @@ export function Controls() {
   return (
     <div className="controls">
       <FileActions />
+      <GalleryToggle />
       <MatchingControls />
       <ViewControls />
     </div>

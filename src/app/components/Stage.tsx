@@ -1,12 +1,15 @@
 import { useEffect, useRef } from 'react';
 import { openImage, startModel } from '../engine';
+import { gridShown, useGallery } from '../gallery';
 import { useStore } from '../store';
+import { GalleryGrid } from './Gallery';
 import { Overlay } from './Overlay';
 import { Pane } from './Pane';
 
 /** The two panes with the overlay across them; also takes pasted images. */
 export function Stage() {
   const ref = useRef<HTMLDivElement>(null);
+  const grid = useGallery(gridShown);
   useEffect(() => {
     const onPaste = (e: ClipboardEvent) => {
       const file = [...(e.clipboardData?.files ?? [])].find((f) => f.type.startsWith('image/'));
@@ -25,7 +28,7 @@ export function Stage() {
   return (
     <div className="stage" ref={ref}>
       <Pane side="source" />
-      <Pane side="target" />
+      {grid ? <GalleryGrid /> : <Pane side="target" />}
       <Overlay stage={ref} />
       <ModelProgress />
       <Matching />
