@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MSBLOCK_DILATIONS, SCALES, type ScaleIndex } from './constants';
+import { scaleSum, weightAverage } from './kernels';
 import { weight, type WeightMap } from './weights';
 
 /** Conv with PyTorch-style symmetric zero padding and bias; weights are HWIO in model.json. */
@@ -15,21 +16,20 @@ function conv(weights: WeightMap, name: string, x: tf.Tensor4D, pad: number, dil
   });
 }
 
-/** MSBlock of one trunk tap, then its 1×1 projection to the matching channels: 1×h×w×C → 1×h×w×21. */
-export function msBlock(weights: WeightMap, tap: string, x: tf.Tensor4D): tf.Tensor4D {
+/**
+ * MSBlock of one trunk tap and its 1×1 projection to the matching channels, added to the sum of its
+ * scale so far: 1×h×w×C → 1×h×w×21.
+ */
+export function msBlock(weights: WeightMap, tap: string, x: tf.Tensor4D, previous?: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
     const o = conv(weights, `ms.${tap}.conv`, x, 1, 1, 'relu');
-    const branches = MSBLOCK_DILATIONS.map((d, k) => conv(weights, `ms.${tap}.conv${k + 1}`, o, d, d, 'relu'));
-    return conv(weights, `down.${tap}`, tf.addN([o, ...branches]), 0);
-  });
-}
-
-/** Pads height and width by one cell that repeats the edge (PyTorch 'replicate'). */
-export function padEdge(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [, h, w] = x.shape;
-    const rows = tf.concat([tf.slice(x, [0, 0, 0, 0], [-1, 1, -1, -1]), x, tf.slice(x, [0, h - 1, 0, 0], [-1, 1, -1, -1])], 1);
-    return tf.concat([tf.slice(rows, [0, 0, 0, 0], [-1, -1, 1, -1]), rows, tf.slice(rows, [0, 0, w - 1, 0], [-1, -1, 1, -1])], 2);
+    const [o1, o2, o3] = MSBLOCK_DILATIONS.map((d, k) => conv(weights, `ms.${tap}.conv${k + 1}`, o, d, d, 'relu'));
+    return scaleSum({
+      branches: [o, o1, o2, o3],
+      downWeight: weight<tf.Rank.R4>(weights, `down.${tap}.weight`),
+      downBias: weight<tf.Rank.R1>(weights, `down.${tap}.bias`),
+      previous,
+    });
   });
 }
 
@@ -39,27 +39,15 @@ export function padEdge(x: tf.Tensor4D): tf.Tensor4D {
  */
 export function localAttention(weights: WeightMap, scale: ScaleIndex, x: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
-    const [, h, w] = x.shape;
     const name = (part: string) => `attn.${scale}.${part}`;
-    const theta = conv(weights, name('theta'), x, 0);
-    const phi = padEdge(conv(weights, name('phi'), x, 0));
-    const g = padEdge(conv(weights, name('g'), x, 0));
-    const thetaNorm = tf.norm(theta, 'euclidean', -1, true);
-
-    const shifted = (t: tf.Tensor4D, dy: number, dx: number) => tf.slice(t, [0, dy, dx, 0], [-1, h, w, -1]);
-    const offsets = [0, 1, 2].flatMap((dy) => [0, 1, 2].map((dx) => [dy, dx] as const));
-    const sims = offsets.map(([dy, dx]) => {
-      const p = shifted(phi, dy, dx);
-      const dot = tf.sum(tf.mul(theta, p), -1, true);
-      return tf.div(dot, tf.maximum(tf.mul(thetaNorm, tf.norm(p, 'euclidean', -1, true)), 1e-8));
+    return weightAverage({
+      x,
+      theta: conv(weights, name('theta'), x, 0),
+      phi: conv(weights, name('phi'), x, 0),
+      g: conv(weights, name('g'), x, 0),
+      backWeight: weight<tf.Rank.R4>(weights, `${name('back')}.weight`),
+      backBias: weight<tf.Rank.R1>(weights, `${name('back')}.bias`),
     });
-    const attention = tf.softmax(tf.concat(sims, -1)); // 1×h×w×9
-    // Summed pairwise, not with one addN: WebGPU binds each addN input as a storage buffer, devices only
-    // guarantee 8 per shader stage, and tfjs does not split addN (nine inputs silently yield garbage).
-    const aggregated = offsets
-      .map(([dy, dx], k) => tf.mul(tf.slice(attention, [0, 0, 0, k], [-1, -1, -1, 1]), shifted(g, dy, dx)))
-      .reduce((sum, term) => tf.add(sum, term));
-    return tf.add(x, conv(weights, name('back'), aggregated as tf.Tensor4D, 0));
   });
 }
 
@@ -92,13 +80,9 @@ export class ScaleAccumulator {
   add(tap: string, x: tf.Tensor4D): void {
     const scale = this.scaleOfTap.get(tap);
     if (scale === undefined) return;
-    const d = msBlock(this.weights, tap, x);
     const previous = this.sums.get(scale);
-    this.sums.set(scale, previous ? tf.tidy(() => tf.add(previous, d)) : d);
-    if (previous) {
-      previous.dispose();
-      d.dispose();
-    }
+    this.sums.set(scale, msBlock(this.weights, tap, x, previous));
+    previous?.dispose();
   }
 
   /** E_1…E_4 (intra-scale enhancement), then the top-down pathway: [G_1, …, G_4]. Disposes the sums. */

@@ -1,26 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from './backend';
-import { padEdge } from './head';
 import { bilinearTaps, peakPoint, refinedPeak, sampleAt, softmaxRow, upsampleRows, cellProbability } from './matching';
 import { toInput, toOriginal } from './image';
 
 beforeAll(() => selectBackend({ backend: 'wasm' }));
-
-describe('padEdge', () => {
-  it('repeats the border rows and columns, corners included', async () => {
-    const x = tf.tensor4d([1, 2, 3, 4, 5, 6], [1, 2, 3, 1]);
-    const padded = padEdge(x);
-    expect(padded.shape).toEqual([1, 4, 5, 1]);
-    expect(Array.from(await padded.data())).toEqual([
-      1, 1, 2, 3, 3,
-      1, 1, 2, 3, 3,
-      4, 4, 5, 6, 6,
-      4, 4, 5, 6, 6,
-    ]);
-    tf.dispose([x, padded]);
-  });
-});
 
 describe('bilinear sampling (grid_sample, border, align_corners=False)', () => {
   const grid = { height: 3, width: 4, stride: 8 };

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BLOCK_UNITS } from './constants';
+import { preActivation } from './kernels';
 import { weight, type WeightMap } from './weights';
 
 /** Name of a unit's tap as the head and the SPEC call it. */
@@ -32,9 +33,11 @@ export function runTrunk(weights: WeightMap, input: tf.Tensor4D, onTap: (name: s
 /** Pre-activation bottleneck unit; output = shortcut + residual, with no final relu. */
 function bottleneck(weights: WeightMap, prefix: string, x: tf.Tensor4D, stride: 1 | 2, projectShortcut: boolean): tf.Tensor4D {
   return tf.tidy(() => {
-    const pre = tf.relu(
-      tf.add(tf.mul(x, weight(weights, `${prefix}preact_FusedBatchNorm_mul_0_param`)), weight(weights, `${prefix}preact_FusedBatchNorm_add_param`)),
-    ) as tf.Tensor4D;
+    const pre = preActivation(
+      x,
+      weight<tf.Rank.R1>(weights, `${prefix}preact_FusedBatchNorm_mul_0_param`),
+      weight<tf.Rank.R1>(weights, `${prefix}preact_FusedBatchNorm_add_param`),
+    );
     const shortcut = projectShortcut
       ? convBias(weights, `${prefix}shortcut`, pre, 1, 0)
       : stride === 1

@@ -1,0 +1,14 @@
+/**
+ * MMNet's own WebGPU kernels: fused steps that tfjs would run as many small kernels (on a fast GPU an
+ * encode is bound by dispatching them). Each op runs its reference tfjs ops on every other backend.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { preActivationConfig } from './pre-activation';
+import { scaleSumConfig } from './scale-sum';
+import { weightAverageConfig } from './weight-average';
+
+for (const config of [preActivationConfig, scaleSumConfig, weightAverageConfig]) tf.registerKernel(config);
+
+export { preActivation } from './pre-activation';
+export { scaleSum } from './scale-sum';
+export { padEdge, weightAverage } from './weight-average';
