@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ModelJson } from '../src/model/weights';
-import { fromHalfBits, parseNpy } from './npy';
+import { float32Npy, fromHalfBits, parseNpy } from './npy';
 import { REPO_ROOT, SHARED_DIR, TEST_MODEL_DIR } from './paths';
 
 const run = promisify(execFile);
@@ -68,15 +68,27 @@ describe('npm run models', () => {
   });
 });
 
-describe('npm run models with no local trunk', () => {
-  /** A float32 .npy (what the public source serves). */
-  function npyF32(values: Float32Array, shape: number[]): Buffer {
-    let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-    header = header.padEnd(Math.ceil((header.length + 11) / 64) * 64 - 11) + '\n';
-    const prefix = Buffer.concat([Buffer.from('\x93NUMPY\x01\x00', 'latin1'), Buffer.from(Uint16Array.of(header.length).buffer), Buffer.from(header, 'latin1')]);
-    return Buffer.concat([prefix, Buffer.from(values.buffer, values.byteOffset, values.byteLength)]);
-  }
+describe('npm run models --quantize', () => {
+  it('rebuilds when the scheme changes, and only then', async () => {
+    const out = ['--out', join(temp, 'schemes'), '--head', 'mmnet_head_v0'];
+    const int8 = await build({}, [...out, '--quantize', 'int8']);
+    expect(int8.code, int8.output).toBe(0);
+    expect(int8.output).toMatch(/wrote .*int8/);
+    expect((await build({}, [...out, '--quantize', 'int8'])).output).toMatch(/up to date/);
+    const float16 = await build({}, [...out, '--quantize', 'float16']);
+    expect(float16.output).toMatch(/wrote .*float16/);
+    const model = JSON.parse(readFileSync(join(temp, 'schemes', 'model.json'), 'utf8')) as ModelJson;
+    expect(model.metadata.quantization).toBe('float16');
+  });
 
+  it('refuses an unknown scheme, naming the valid ones', async () => {
+    const { code, output } = await build({}, ['--quantize', 'uint8']);
+    expect(code).not.toBe(0);
+    expect(output).toMatch(/--quantize must be float16, int8, int4, mixed, not uint8/);
+  });
+});
+
+describe('npm run models with no local trunk', () => {
   it('downloads the float32 trunk from a mirror, verifies it, and builds the same model', async () => {
     // The mirror: the shared float16 trunk as float32 files, with a manifest of their sha256.
     const mirror = join(temp, 'mirror');
@@ -84,7 +96,7 @@ describe('npm run models with no local trunk', () => {
     const files: Record<string, { sha256: string; bytes: number; shape: number[]; dtype: string }> = {};
     for (const name of readdirSync(TRUNK)) {
       const npy = parseNpy(readFileSync(join(TRUNK, name)), name);
-      const bytes = npyF32(fromHalfBits(npy.data as Uint16Array), npy.shape);
+      const bytes = float32Npy(fromHalfBits(npy.data as Uint16Array), npy.shape);
       writeFileSync(join(mirror, name), bytes);
       files[name] = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, shape: npy.shape, dtype: 'float32' };
     }

@@ -2,27 +2,29 @@
  * `npm run models`: converts the trunk and head `.npy` weights into a tfjs model folder
  * (model.json + ≤4 MB shards, float16 storage, HWIO layouts, sha256 per shard).
  *
- *   tsx scripts/build-models.ts [--out DIR] [--head DIR] [--quantize float16|uint8] [--force]
+ *   tsx scripts/build-models.ts [--out DIR] [--head DIR] [--quantize float16|int8|int4|mixed] [--force]
  *
  * Sources: the trunk from $MMNET_MODELS_DIR, ../shared/models, the download cache or its public
  * URL (scripts/trunk-source.ts); the head named by --head or $MMNET_HEAD, else the one named in
  * models/DEFAULT_HEAD (a head becomes the default only by the rule of training/README.md).
- * `--quantize uint8` (or $MMNET_QUANTIZE) stores conv filters with tfjs's per-tensor affine
- * uint8 quantization (biases stay float16).
+ * `--quantize` (or $MMNET_QUANTIZE) picks the storage of the conv filters (scripts/quantize.ts,
+ * src/model/quantization.ts); biases and small filters stay float16.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FEATURE_CHANNELS, INPUT_HEIGHT, INPUT_WIDTH, MODEL_NAME, RAW_TAP, SCALES } from '../src/model/constants';
+import type { StoredTensor } from '../src/model/quantization';
 import type { ModelJson, ModelMetadata } from '../src/model/weights';
 import { headTensors, trunkTensors, type TensorSpec } from './model-layout';
-import { fromHalfBits, parseNpy, quantizeUint8, toHalfBits, transpose } from './npy';
+import { fromHalfBits, parseNpy, toHalfBits, transpose } from './npy';
 import { REPO_ROOT } from './paths';
+import { quantize, SCHEMES, storageFor, type Scheme } from './quantize';
 import { resolveTrunk } from './trunk-source';
 
 /** Bump when the output format changes, so stale builds are redone. */
-const BUILD_VERSION = 1;
+const BUILD_VERSION = 2;
 const SHARD_BYTES = 4 * 1024 * 1024;
 
 const { values: args } = parseArgs({
@@ -33,8 +35,8 @@ const { values: args } = parseArgs({
     force: { type: 'boolean', default: false },
   },
 });
-const quantization = (args.quantize ?? process.env.MMNET_QUANTIZE ?? 'float16') as ModelMetadata['quantization'];
-if (quantization !== 'float16' && quantization !== 'uint8') fail(`--quantize must be float16 or uint8, not ${quantization}`);
+const quantization = (args.quantize ?? process.env.MMNET_QUANTIZE ?? 'float16') as Scheme;
+if (!SCHEMES.includes(quantization)) fail(`--quantize must be ${SCHEMES.join(', ')}, not ${quantization}`);
 
 const headDir = resolveHeadDir(args.head ?? process.env.MMNET_HEAD);
 const outDir = resolve(args.out ?? join(REPO_ROOT, 'public', 'models', MODEL_NAME));
@@ -57,9 +59,14 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-/** Identifies the inputs: unchanged sources and options mean the existing output is current. */
+/**
+ * Identifies the inputs: unchanged sources and options mean the existing output is current. The
+ * quantizer's code is part of it, so a change of the scheme, its per-layer plan or its clipping search
+ * rebuilds.
+ */
 function buildKey(sources: { dir: string; specs: TensorSpec[] }[]): string {
   const hash = createHash('sha256').update(JSON.stringify({ BUILD_VERSION, SHARD_BYTES, quantization }));
+  for (const code of ['scripts/quantize.ts', 'src/model/quantization.ts']) hash.update(readFileSync(join(REPO_ROOT, code)));
   for (const { dir, specs } of sources) {
     for (const s of specs) {
       const path = join(dir, s.file);
@@ -115,18 +122,14 @@ async function main(): Promise<void> {
   }
 
   const parts: Uint8Array[] = [];
-  const weights: ModelJson['weightsManifest'][number]['weights'] = [];
+  const weights: StoredTensor[] = [];
   for (const { dir, specs } of sources) {
     for (const spec of specs) {
       const { bits, shape } = readTensor(dir, spec);
-      if (quantization === 'uint8' && shape.length === 4) {
-        const { bytes, min, scale } = quantizeUint8(fromHalfBits(bits));
-        parts.push(bytes);
-        weights.push({ name: spec.name, shape, dtype: 'float32', quantization: { dtype: 'uint8', min, scale } });
-      } else {
-        parts.push(new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength));
-        weights.push({ name: spec.name, shape, dtype: 'float32', quantization: { dtype: 'float16' } });
-      }
+      const storage = storageFor(quantization, spec.name, shape);
+      // float16 sources are copied bit for bit; only the quantized ones go through float32.
+      parts.push(storage.dtype === 'float16' ? new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength) : quantize(fromHalfBits(bits), shape, storage));
+      weights.push({ name: spec.name, shape, storage });
     }
   }
   const blob = Buffer.concat(parts);
@@ -143,7 +146,7 @@ async function main(): Promise<void> {
   }
 
   const metadata: ModelMetadata & { buildKey: string } = {
-    format: 'mmnet-web/1',
+    format: 'mmnet-web/2',
     input: { height: INPUT_HEIGHT, width: INPUT_WIDTH },
     featureChannels: FEATURE_CHANNELS,
     scales: SCALES.map((s) => ({ ...s })),
@@ -154,11 +157,11 @@ async function main(): Promise<void> {
     shards,
     buildKey: key,
   };
-  const model: ModelJson = { metadata, weightsManifest: [{ paths: shards.map((s) => s.path), weights }] };
+  const model: ModelJson = { metadata, weights };
   writeFileSync(join(outDir, 'model.json'), JSON.stringify(model, null, 1));
   console.log(
     `npm run models: wrote ${relative(process.cwd(), outDir)} (${weights.length} tensors, ${count} shards, ` +
-      `${(blob.byteLength / 2 ** 20).toFixed(1)} MiB; head ${metadata.head.version})`,
+      `${(blob.byteLength / 2 ** 20).toFixed(1)} MiB, ${quantization}; head ${metadata.head.version})`,
   );
 }
 

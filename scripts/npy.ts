@@ -1,3 +1,5 @@
+import { halfToFloat } from '../src/model/quantization';
+
 /** A tiny reader for the `.npy` files of ../shared/models (little-endian float16/float32, C order). */
 export interface NpyArray {
   dtype: 'float16' | 'float32';
@@ -37,43 +39,47 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   return { dtype, shape, data: dtype === 'float16' ? new Uint16Array(raw) : new Float32Array(raw) };
 }
 
-/** float32 → IEEE half bits, round to nearest even (as numpy's astype(float16)). */
-export function toHalfBits(values: Float32Array): Uint16Array {
-  const f32 = new Float32Array(1);
-  const u32 = new Uint32Array(f32.buffer);
-  const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    f32[0] = values[i];
-    const x = u32[0];
-    const sign = (x >>> 16) & 0x8000;
-    const exp = (x >>> 23) & 0xff;
-    let mant = x & 0x7fffff;
-    if (exp === 0xff) {
-      out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
-      continue;
-    }
-    const e = exp - 127 + 15;
-    if (e >= 0x1f) {
-      out[i] = sign | 0x7c00;
-    } else if (e <= 0) {
-      if (e < -10) {
-        out[i] = sign;
-        continue;
-      }
-      mant |= 0x800000;
-      const shift = 14 - e;
-      const half = 1 << (shift - 1);
-      const rest = mant & ((1 << shift) - 1);
-      let m = mant >>> shift;
-      if (rest > half || (rest === half && m & 1)) m++;
-      out[i] = sign | m;
-    } else {
-      const rest = mant & 0x1fff;
-      let h = sign | (e << 10) | (mant >>> 13);
-      if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++;
-      out[i] = h;
-    }
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** One float → IEEE half bits, round to nearest even (as numpy's astype(float16)). */
+export function halfBits(value: number): number {
+  f32[0] = value;
+  const x = u32[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    const rest = mant & ((1 << shift) - 1);
+    let m = mant >>> shift;
+    if (rest > half || (rest === half && m & 1)) m++;
+    return sign | m;
   }
+  const rest = mant & 0x1fff;
+  let h = sign | (e << 10) | (mant >>> 13);
+  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++;
+  return h;
+}
+
+/** A float32 `.npy` file (C order). */
+export function float32Npy(values: Float32Array, shape: readonly number[]): Buffer {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  header = header.padEnd(Math.ceil((header.length + 11) / 64) * 64 - 11) + '\n';
+  const prefix = Buffer.concat([Buffer.from('\x93NUMPY\x01\x00', 'latin1'), Buffer.from(Uint16Array.of(header.length).buffer), Buffer.from(header, 'latin1')]);
+  return Buffer.concat([prefix, Buffer.from(values.buffer, values.byteOffset, values.byteLength)]);
+}
+
+/** float32 values → IEEE half bits. */
+export function toHalfBits(values: Float32Array): Uint16Array {
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = halfBits(values[i]);
   return out;
 }
 
@@ -98,28 +104,8 @@ export function transpose<T extends Uint16Array | Float32Array>(data: T, shape: 
 
 /** IEEE half bits → float32 values. */
 export function fromHalfBits(bits: Uint16Array): Float32Array {
+  const half = halfToFloat();
   const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) {
-    const h = bits[i];
-    const sign = h & 0x8000 ? -1 : 1;
-    const exp = (h >> 10) & 0x1f;
-    const mant = h & 0x3ff;
-    out[i] =
-      exp === 0 ? sign * mant * 2 ** -24 : exp === 0x1f ? (mant ? NaN : sign * Infinity) : sign * (1 + mant / 1024) * 2 ** (exp - 15);
-  }
+  for (let i = 0; i < bits.length; i++) out[i] = half[bits[i]];
   return out;
-}
-
-/** tfjs's affine uint8 quantization of one tensor: value ≈ q · scale + min. */
-export function quantizeUint8(values: Float32Array): { bytes: Uint8Array; min: number; scale: number } {
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of values) {
-    min = Math.min(min, v);
-    max = Math.max(max, v);
-  }
-  const scale = max > min ? (max - min) / 255 : 1;
-  const bytes = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) bytes[i] = Math.round((values[i] - min) / scale);
-  return { bytes, min, scale };
 }

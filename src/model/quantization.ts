@@ -1,0 +1,111 @@
+/**
+ * How model.json (format mmnet-web/2) stores each tensor, and its decoding to float32.
+ *
+ * Filters are HWIO (transposed convolutions: H·W·out·in); "output channel" is the last axis and the
+ * "input dimension" the other three flattened (K = H·W·I values per output channel). Byte layouts,
+ * little-endian, each tensor starting at an even offset of the concatenated shards:
+ *
+ * - `float16`: the values, IEEE half.
+ * - `int8`: one float16 scale per output channel (O), then the values as int8 in HWIO order;
+ *   value = q · scale[o] (symmetric, q in −127…127).
+ * - `int4`: per output channel, ⌈K / groupSize⌉ groups of consecutive input values (the last one
+ *   shorter when groupSize does not divide K), each with a float16 scale, then as many float16
+ *   offsets; then the codes, output-channel-major (o, k), two per byte, low nibble first;
+ *   value = offset + q · scale (q in 0…15).
+ *
+ * int8 and int4 tensors are padded with zero bytes to an even length.
+ */
+export type TensorStorage = { dtype: 'float16' } | { dtype: 'int8' } | { dtype: 'int4'; groupSize: number };
+
+export interface StoredTensor {
+  name: string;
+  shape: number[];
+  storage: TensorStorage;
+}
+
+const even = (n: number) => n + (n & 1);
+const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+/** Output channels and input values per output channel (a 1-D tensor is one input row per value). */
+const outIn = (shape: readonly number[]) => {
+  const outputs = shape[shape.length - 1] ?? 1;
+  return { outputs, inputs: count(shape) / outputs };
+};
+export const groupsPerChannel = (inputs: number, groupSize: number) => Math.ceil(inputs / groupSize);
+
+/** Bytes one tensor takes in the shards. */
+export function storedBytes(shape: readonly number[], storage: TensorStorage): number {
+  const n = count(shape);
+  const { outputs, inputs } = outIn(shape);
+  switch (storage.dtype) {
+    case 'float16':
+      return 2 * n;
+    case 'int8':
+      return 2 * outputs + even(n);
+    case 'int4':
+      return 4 * outputs * groupsPerChannel(inputs, storage.groupSize) + even(Math.ceil(n / 2));
+  }
+}
+
+let halfTable: Float32Array | undefined;
+/** All 65536 half values as float32: one table lookup per value beats bit arithmetic in a hot loop. */
+export function halfToFloat(): Float32Array {
+  if (halfTable) return halfTable;
+  halfTable = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const mant = h & 0x3ff;
+    halfTable[h] =
+      exp === 0 ? sign * mant * 2 ** -24 : exp === 0x1f ? (mant ? NaN : sign * Infinity) : sign * (1 + mant / 1024) * 2 ** (exp - 15);
+  }
+  return halfTable;
+}
+
+/**
+ * One tensor's float32 values from its stored bytes. `bytes` must start at an even offset of its
+ * buffer (the shards' concatenation guarantees it) and hold exactly `storedBytes` bytes.
+ */
+export function dequantize(bytes: Uint8Array, shape: readonly number[], storage: TensorStorage): Float32Array {
+  const half = halfToFloat();
+  const n = count(shape);
+  const { outputs, inputs } = outIn(shape);
+  const out = new Float32Array(n);
+  const halves = (offset: number, length: number) => new Uint16Array(bytes.buffer, bytes.byteOffset + offset, length);
+  switch (storage.dtype) {
+    case 'float16': {
+      const bits = halves(0, n);
+      for (let i = 0; i < n; i++) out[i] = half[bits[i]];
+      return out;
+    }
+    case 'int8': {
+      const scaleBits = halves(0, outputs);
+      const scales = new Float32Array(outputs);
+      for (let o = 0; o < outputs; o++) scales[o] = half[scaleBits[o]];
+      const q = new Int8Array(bytes.buffer, bytes.byteOffset + 2 * outputs, n);
+      for (let row = 0, i = 0; row < inputs; row++) {
+        for (let o = 0; o < outputs; o++, i++) out[i] = q[i] * scales[o];
+      }
+      return out;
+    }
+    case 'int4': {
+      const { groupSize } = storage;
+      const groups = outputs * groupsPerChannel(inputs, groupSize);
+      const scales = halves(0, groups);
+      const offsets = halves(2 * groups, groups);
+      const codes = bytes.subarray(4 * groups);
+      let g = 0;
+      for (let o = 0; o < outputs; o++) {
+        for (let start = 0; start < inputs; start += groupSize, g++) {
+          const scale = half[scales[g]];
+          const offset = half[offsets[g]];
+          const end = Math.min(start + groupSize, inputs);
+          for (let k = start, i = o * inputs + start; k < end; k++, i++) {
+            const byte = codes[i >> 1];
+            out[k * outputs + o] = offset + (i & 1 ? byte >> 4 : byte & 15) * scale;
+          }
+        }
+      }
+      return out;
+    }
+  }
+}
