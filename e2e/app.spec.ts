@@ -39,6 +39,11 @@ test.afterAll(async () => {
 });
 
 const pins = () => page.getByTestId('pin');
+
+/** Opens the toolbar's "More" menu (rarely used settings and export), unless it is open. */
+async function openMenu() {
+  if ((await page.locator('.popover.menu:popover-open').count()) === 0) await page.getByRole('button', { name: 'More' }).click();
+}
 const near = (a: { x: number; y: number }, b: { x: number; y: number }) => Math.hypot(a.x - b.x, a.y - b.y);
 
 async function lastPin() {
@@ -97,18 +102,21 @@ test('dense view draws one line per grid cell, fewer when only consistent ones a
   await page.getByLabel('Dense view').check();
   await expect(overlay).toHaveAttribute('data-dense-lines', '280');
   await screenshot(page, 'dense');
+  await openMenu();
   await page.getByLabel('Consistent matches only').check();
   await expect(overlay).not.toHaveAttribute('data-dense-lines', '280');
   const consistent = Number(await overlay.getAttribute('data-dense-lines'));
   expect(consistent).toBeGreaterThan(100);
   await screenshot(page, 'dense-consistent');
   await page.getByLabel('Consistent matches only').uncheck();
+  await page.keyboard.press('Escape');
 });
 
 test('export: JSON parses to the shown pins, CSV has a row per match', async () => {
   const shown = await pins().evaluateAll((items) =>
     items.map((li) => ({ side: li.dataset.side, query: li.dataset.query, match: li.dataset.match })),
   );
+  await openMenu();
   const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON' }).click()]);
   const data = JSON.parse(await streamText(await json.createReadStream()));
   const fixed = (p: { x: number; y: number }) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`;
@@ -120,6 +128,7 @@ test('export: JSON parses to the shown pins, CSV has a row per match', async () 
   const lines = (await streamText(await csv.createReadStream())).trim().split('\n');
   expect(lines[0]).toMatch(/^kind,pin,query_side/);
   expect(lines).toHaveLength(1 + shown.length + 280);
+  await page.keyboard.press('Escape');
   await page.getByLabel('Dense view').uncheck();
 });
 
@@ -136,14 +145,18 @@ test('switching matching modes and scale re-matches the pins and says which prod
     const { match } = await lastPin();
     expect(near(match, POINT), `${mode}: reverse pin`).toBeLessThan(16);
   }
-  await page.getByTestId('scale').selectOption('1');
+  const scale = (index: string) => page.getByTestId('scale').getByRole('radio', { name: index, exact: true });
+  await expect(scale('4')).toBeDisabled();
+  await scale('1').check();
   await expect(shownMode).toContainText('scale 1');
+  await openMenu();
   await page.getByLabel('Quality: flip averaging').check();
   await expect(shownMode).toContainText('flip averaged', { timeout: 90_000 });
   const { match } = await lastPin();
   expect(near(match, POINT)).toBeLessThan(8);
   await page.getByLabel('Quality: flip averaging').uncheck();
-  await page.getByTestId('scale').selectOption('3');
+  await page.keyboard.press('Escape');
+  await scale('3').check();
 });
 
 test('keyboard: Tab to a pane, Enter places a pin, arrows move it, Delete removes it', async () => {
@@ -194,6 +207,40 @@ test('swap exchanges the images and keeps the pins on their images', async () =>
   expect(near(match, { x: POINT.x + SHIFT.x, y: POINT.y + SHIFT.y })).toBeLessThan(8);
   await page.getByRole('button', { name: 'Clear pins' }).click();
   await expect(pins()).toHaveCount(0);
+});
+
+test('a new target keeps the pins and matches them again; a new source clears them, and Undo brings them back', async () => {
+  // After the swap the source is the shifted copy and the target the photo: a source point p is p - SHIFT there.
+  const MOVED = { x: 40, y: 8 };
+  await clickImage(page, 'source', POINT.x + SHIFT.x, POINT.y + SHIFT.y, SIZE);
+  await expect(pins()).toHaveCount(1);
+  const pin = pins().first();
+  const query = (await pin.getAttribute('data-query'))!;
+  expect(near((await lastPin()).match, POINT)).toBeLessThan(8);
+  const matchNear = (expected: { x: number; y: number }) =>
+    expect(async () => expect(near(parsePoint(await pin.getAttribute('data-match')), expected)).toBeLessThan(8)).toPass();
+
+  const [photo, moved] = await shiftedPair(page, EXAMPLE, MOVED.x, MOVED.y);
+  await dropFile(page, 'target', { ...moved, name: 'moved.png' });
+  await expect(page.getByTestId('pane-target')).toContainText('moved.png');
+  await waitEncoded(page);
+  await expect(pins()).toHaveCount(1);
+  await expect(pin).toHaveAttribute('data-query', query);
+  await matchNear({ x: POINT.x + MOVED.x, y: POINT.y + MOVED.y });
+
+  await dropFile(page, 'source', photo);
+  await expect(page.getByTestId('pane-source')).toContainText('photo.png');
+  await expect(pins()).toHaveCount(0);
+  const notice = page.getByRole('status').filter({ hasText: 'cleared' });
+  await expect(notice).toBeVisible();
+  await screenshot(page, 'pins-cleared');
+  await notice.getByRole('button', { name: 'Undo' }).click();
+  await expect(notice).toHaveCount(0);
+  await expect(page.getByTestId('pane-source')).toContainText('shifted.png');
+  await expect(pins()).toHaveCount(1);
+  await expect(pin).toHaveAttribute('data-query', query);
+  await waitEncoded(page);
+  await matchNear({ x: POINT.x + MOVED.x, y: POINT.y + MOVED.y });
 });
 
 async function streamText(stream: NodeJS.ReadableStream): Promise<string> {

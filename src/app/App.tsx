@@ -7,19 +7,11 @@ import { StatusBar } from './components/StatusBar';
 import { embedded } from './params';
 import { useStore } from './store';
 
+/** Images first: a toolbar, the panes taking the rest of the screen, then one line each for the inspector and the status. */
 export function App() {
   const phase = useStore((s) => s.model.phase);
   return (
     <div className={embedded ? 'app embedded' : 'app'} data-model={phase}>
-      {!embedded && (
-        <header className="app-header">
-          <h1>MMNet: semantic correspondence in the browser</h1>
-          <p>
-            Drop two images of the same kind of object, then click a point on the left to find its counterpart on the right.
-            Everything runs on this page; no image leaves your computer.
-          </p>
-        </header>
-      )}
       <Controls />
       <GalleryBar />
       <Stage />

@@ -35,7 +35,7 @@ describe('a new image and the pins', () => {
     setImage('source', second.image);
     expect(state().pins).toEqual([]);
     expect(state().images.source?.name).toBe('leopard.jpg');
-    expect(state().notices).toEqual([expect.objectContaining({ text: 'Pins cleared', undo: true })]);
+    expect(state().notices).toEqual([expect.objectContaining({ text: '2 pins cleared', undo: true })]);
     expect(first.closed()).toBe(false);
 
     expect(undoReplace()).toBe('source');

@@ -184,7 +184,7 @@ export function setImage(side: Side, image: Omit<PaneImage, 'version'>) {
   const kept = s.pins.filter((p) => p.side !== side).map(unanswered);
   let { replaced } = s;
   if (old && cleared.length > 0) {
-    const notice = notify('info', cleared.length === 1 ? 'Pin cleared' : 'Pins cleared', true);
+    const notice = notify('info', cleared.length === 1 ? 'Pin cleared' : `${cleared.length} pins cleared`, true);
     replaced = { side, image: old, pins: cleared, selectedPin: s.selectedPin, notice };
     setTimeout(() => dismiss(notice), UNDO_MS);
   } else {

@@ -1,10 +1,11 @@
 import type { Point } from '../../model/index';
 import type { QueryResult, Side } from '../protocol';
-import { deletePin, selectPin, shownQuery, useStore } from '../store';
+import { deletePin, selectPin, shownQuery, useStore, type Pin } from '../store';
 
 const xy = (p: Point) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`;
+const percent = (result: QueryResult) => `${(100 * result.probability).toFixed(1)} %`;
 
-/** The answer to the shown query (hover or selected pin) and the list of pins. */
+/** One line: the answer to the shown query (hover or selected pin), then the pins as chips. */
 export function Inspector() {
   return (
     <div className="inspector">
@@ -16,13 +17,16 @@ export function Inspector() {
 
 function Readout() {
   const query = useStore(shownQuery);
+  const color = useStore((s) => (s.hoverMode && s.hover?.result ? undefined : s.pins.find((p) => p.id === s.selectedPin)?.color));
   const result = query?.result;
   if (!query || !result) {
     return <p className="readout muted">Click the source (or the target, for the reverse direction) to place a pin.</p>;
   }
   return (
     <p className="readout" data-testid="readout" data-side={query.side} data-query={xy(query.point)} data-match={xy(result.match)}>
-      <Direction side={query.side} /> ({xy(query.point)}) → ({xy(result.match)}) · <Confidence result={result} />
+      {color && <span className="swatch" style={{ background: color }} />}
+      <Direction side={query.side} /> <span className="coords">({xy(query.point)}) → ({xy(result.match)})</span>
+      <Confidence result={result} />
     </p>
   );
 }
@@ -31,13 +35,27 @@ function Direction({ side }: { side: Side }) {
   return <span className="direction">{side === 'source' ? 'source → target' : 'target → source'}</span>;
 }
 
+/** The match probability and the forward–backward check. */
 function Confidence({ result }: { result: QueryResult }) {
   return (
     <span className={result.consistent ? 'confidence' : 'confidence inconsistent'}>
-      p = {(100 * result.probability).toFixed(1)} % · back {result.backError.toFixed(1)} px{' '}
-      {result.consistent ? '✓ consistent' : '⚠ lands far from the pin when matched back'}
+      <span className="metric" title="Probability of the match (softmax of the correlation)">
+        p = {percent(result)}
+      </span>
+      <span className="metric" title="Forward–backward check: how far the match, matched back, lands from the query">
+        back {result.backError.toFixed(1)} px {result.consistent ? '✓ consistent' : '⚠ lands far from the pin when matched back'}
+      </span>
     </span>
   );
+}
+
+/** What a pin's chip says in full (to screen readers and in its tooltip). */
+function describe(pin: Pin): string {
+  const direction = pin.side === 'source' ? 'source → target' : 'target → source';
+  const answer = pin.result
+    ? `(${xy(pin.result.match)}) · p = ${percent(pin.result)} · back ${pin.result.backError.toFixed(1)} px ${pin.result.consistent ? '✓ consistent' : '⚠ inconsistent'}`
+    : '…';
+  return `Pin ${pin.id}: ${direction} (${xy(pin.point)}) → ${answer}`;
 }
 
 function PinList() {
@@ -53,13 +71,17 @@ function PinList() {
           data-side={pin.side}
           data-query={xy(pin.point)}
           data-match={pin.result ? xy(pin.result.match) : ''}
-          className={pin.id === selected ? 'selected' : undefined}
-          onClick={() => selectPin(pin.id)}
+          className={pin.id === selected ? 'chip selected' : 'chip'}
         >
-          <span className="swatch" style={{ background: pin.color }} />
-          <Direction side={pin.side} /> ({xy(pin.point)}) → {pin.result ? `(${xy(pin.result.match)})` : '…'}{' '}
-          {pin.result && <Confidence result={pin.result} />}
-          <button type="button" className="link" aria-label={`Delete pin ${pin.id}`} onClick={() => deletePin(pin.id)}>
+          <button type="button" className="chip-select" title={describe(pin)} aria-pressed={pin.id === selected} onClick={() => selectPin(pin.id)}>
+            <span className="swatch" style={{ background: pin.color }} />
+            <span aria-hidden>
+              {pin.result ? `${Math.round(100 * pin.result.probability)}%` : '…'}
+              {pin.result && !pin.result.consistent && ' ⚠'}
+            </span>
+            <span className="sr-only">{describe(pin)}</span>
+          </button>
+          <button type="button" className="link chip-delete" aria-label={`Delete pin ${pin.id}`} title="Delete this pin" onClick={() => deletePin(pin.id)}>
             ✕
           </button>
         </li>

@@ -6,6 +6,7 @@ import type { Side } from '../protocol';
 import { movePin, useStore, type PaneImage } from '../store';
 import { FileButton } from './FileButton';
 import { HeatmapCanvas } from './HeatmapCanvas';
+import { Icon } from './Icons';
 
 const TITLES: Record<Side, string> = { source: 'Source', target: 'Target' };
 
@@ -33,19 +34,24 @@ export function Pane({ side }: { side: Side }) {
       onDrop={onDrop}
     >
       <header className="pane-header">
-        <strong>{TITLES[side]}</strong>
-        {image && (
-          <span className="pane-name" title={image.name}>
-            {image.name} · {image.width}×{image.height}
-          </span>
-        )}
+        <strong className={`pane-title ${side}`}>{TITLES[side]}</strong>
+        <span className="pane-name" title={image?.name}>
+          {image && `${image.name} · ${image.width}×${image.height}`}
+        </span>
         <FileButton side={side}>{image ? 'Replace…' : 'Open…'}</FileButton>
       </header>
       <div className="pane-body">
         {image ? (
           <ImageFrame side={side} image={image} />
         ) : (
-          <div className="drop-hint">Drop an image here, paste one (Ctrl/Cmd+V), or use Open…</div>
+          <div className="drop-hint">
+            <Icon name="open" />
+            <p>
+              Drop {side === 'source' ? 'a source' : 'a target'} image here
+              <br />
+              <small>or paste one (Ctrl/Cmd+V), or use Open…</small>
+            </p>
+          </div>
         )}
         {image && image.encodeMs === undefined && <div className="busy">Encoding…</div>}
       </div>

@@ -16,9 +16,9 @@ export function StatusBar() {
   return (
     <footer className="status" data-testid="status" data-phase={model.phase} data-backend={backend?.name ?? ''}>
       {backend ? (
-        <span title={rejected}>
+        <span title={rejected && `Not used: ${rejected}`}>
           Backend <strong>{backend.name.toUpperCase()}</strong>
-          {rejected && <small> (not used: {rejected})</small>}
+          {rejected && <small> (not used: {backend.rejected.map((r) => r.name).join(', ')})</small>}
         </span>
       ) : (
         <span>Starting…</span>
@@ -30,7 +30,7 @@ export function StatusBar() {
         </span>
       )}
       {model.message && model.phase === 'ready' && (
-        <span className="warning" data-testid="backend-note">
+        <span className="warning" data-testid="backend-note" title={model.message}>
           {model.message}
         </span>
       )}
