@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MSBLOCK_DILATIONS, SCALES, type ScaleIndex } from './constants';
-import { scaleSum, weightAverage } from './kernels';
+import { msBranches, scaleSum, weightAverage, type MSBranch } from './kernels';
 import { weight, type WeightMap } from './weights';
 
 /** Conv with PyTorch-style symmetric zero padding and bias; weights are HWIO in model.json. */
@@ -23,9 +23,13 @@ function conv(weights: WeightMap, name: string, x: tf.Tensor4D, pad: number, dil
 export function msBlock(weights: WeightMap, tap: string, x: tf.Tensor4D, previous?: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
     const o = conv(weights, `ms.${tap}.conv`, x, 1, 1, 'relu');
-    const [o1, o2, o3] = MSBLOCK_DILATIONS.map((d, k) => conv(weights, `ms.${tap}.conv${k + 1}`, o, d, d, 'relu'));
+    const branch = (k: 0 | 1 | 2): MSBranch => ({
+      weight: weight<tf.Rank.R4>(weights, `ms.${tap}.conv${k + 1}.weight`),
+      bias: weight<tf.Rank.R1>(weights, `ms.${tap}.conv${k + 1}.bias`),
+      dilation: MSBLOCK_DILATIONS[k],
+    });
     return scaleSum({
-      branches: [o, o1, o2, o3],
+      m: msBranches(o, [branch(0), branch(1), branch(2)]),
       downWeight: weight<tf.Rank.R4>(weights, `down.${tap}.weight`),
       downBias: weight<tf.Rank.R1>(weights, `down.${tap}.bias`),
       previous,

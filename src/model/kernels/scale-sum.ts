@@ -3,14 +3,14 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { onWebGPU, runPerItem, WEBGPU } from './program';
 
 /**
- * The end of an MSBlock and the running sum of its scale (SPEC §3): `previous + down(o + o1 + o2 + o3)`,
- * `down` a 1×1 conv with bias. Without `previous` (a scale's first tap) it is `down(o + o1 + o2 + o3)`.
+ * An MSBlock's projection to the matching channels added to the running sum of its scale (SPEC §3):
+ * `previous + down(m)`, `down` a 1×1 conv with bias. Without `previous` (a scale's first tap): `down(m)`.
  */
 export const SCALE_SUM = 'MMNetScaleSum';
 
 export interface ScaleSumInputs {
-  /** o, o1, o2, o3: 1×h×w×M each. */
-  branches: readonly [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+  /** 1×h×w×M, the MSBlock's branch sum. */
+  m: tf.Tensor4D;
   /** 1×1×M×F (HWIO) and F. */
   downWeight: tf.Tensor4D;
   downBias: tf.Tensor1D;
@@ -18,14 +18,11 @@ export interface ScaleSumInputs {
   previous?: tf.Tensor4D;
 }
 
-/** The reference is three kernels (addN, conv, add); WebGPU runs one. */
-export function scaleSum({ branches, downWeight, downBias, previous }: ScaleSumInputs): tf.Tensor4D {
-  if (onWebGPU()) {
-    const [o, o1, o2, o3] = branches;
-    return tf.engine().runKernel(SCALE_SUM, { o, o1, o2, o3, downWeight, downBias, ...(previous && { previous }) }) as tf.Tensor4D;
-  }
+/** The reference is two kernels (conv, add); WebGPU runs one. */
+export function scaleSum({ m, downWeight, downBias, previous }: ScaleSumInputs): tf.Tensor4D {
+  if (onWebGPU()) return tf.engine().runKernel(SCALE_SUM, { m, downWeight, downBias, ...(previous && { previous }) }) as tf.Tensor4D;
   return tf.tidy(() => {
-    const down = tf.fused.conv2d({ x: tf.addN([...branches]), filter: downWeight, bias: downBias, strides: 1, pad: 'valid' });
+    const down = tf.fused.conv2d({ x: m, filter: downWeight, bias: downBias, strides: 1, pad: 'valid' });
     return previous ? tf.add(previous, down) : down;
   });
 }
@@ -34,28 +31,22 @@ export const scaleSumConfig: tf.KernelConfig = {
   kernelName: SCALE_SUM,
   backendName: WEBGPU,
   kernelFunc: ({ inputs, backend }) => {
-    const { o, o1, o2, o3, downWeight, downBias, previous } = inputs as Record<string, tf.TensorInfo>;
-    const [, h, w, inner] = o.shape;
+    const { m, downWeight, previous } = inputs as Record<string, tf.TensorInfo>;
+    const [, h, w, inner] = m.shape;
     const features = downWeight.shape[3];
-    // One invocation per cell: the branch sum is shared by its F outputs.
     return runPerItem(
       backend as WebGPUBackend,
-      { o, o1, o2, o3, downWeight, downBias, ...(previous && { previous }) },
+      inputs as Record<string, tf.TensorInfo>,
       [1, h, w, features],
-      h * w,
+      h * w * features,
       `${SCALE_SUM}_${inner}_${features}_${previous ? 'sum' : 'first'}`,
-      `var m : array<f32, ${inner}>;
+      `let c = index % ${features};
+       let first = (index / ${features}) * ${inner};
+       var v = downBias[c];
        for (var i = 0; i < ${inner}; i++) {
-         let at = index * ${inner} + i;
-         m[i] = o[at] + o1[at] + o2[at] + o3[at];
+         v += m[first + i] * downWeight[i * ${features} + c];
        }
-       for (var c = 0; c < ${features}; c++) {
-         var v = downBias[c];
-         for (var i = 0; i < ${inner}; i++) {
-           v += m[i] * downWeight[i * ${features} + c];
-         }
-         result[index * ${features} + c] = ${previous ? `previous[index * ${features} + c] + v` : 'v'};
-       }`,
+       result[index] = ${previous ? 'previous[index] + v' : 'v'};`,
     );
   },
 };
