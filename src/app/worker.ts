@@ -173,26 +173,38 @@ async function query({ id, settings, queries, dense }: Extract<Request, { type: 
   post({ type: 'result', id, ms: performance.now() - start, results, dense: grid });
 }
 
-const correspond = (side: Side, points: Point[], settings: MatchSettings, heatmap: boolean) =>
-  correspondSlots(slots[side]!, slots[otherSide(side)]!, points, settings, heatmap);
+const correspond = async (side: Side, points: Point[], settings: MatchSettings, heatmap: boolean) =>
+  (await correspondMany(slots[side]!, [slots[otherSide(side)]!], points, settings, heatmap))[0];
 
-/** Matches points of one image on another, then matches the answers back (the forward–backward check). */
-async function correspondSlots(from: Slot, to: Slot, points: Point[], settings: MatchSettings, heatmap: boolean) {
-  if (points.length === 0) return [];
+/**
+ * Matches points of one image on each of the others, then matches the answers back (the forward–backward
+ * check): two batched model calls, however many images.
+ */
+async function correspondMany(from: Slot, targets: Slot[], points: Point[], settings: MatchSettings, heatmap: boolean) {
+  if (points.length === 0) return targets.map(() => []);
   const m = requireModel();
-  const forward = await m.match(from.features, to.features, points.map((p) => toEncoded(p, from)), { ...settings, heatmap });
-  const backward = await m.match(to.features, from.features, forward.map((f) => f.target), settings);
-  return forward.map((f, n) => {
-    const backError = distance(toOriginal(backward[n].target, from), points[n]);
-    return {
-      query: points[n],
-      match: toOriginal(f.target, to),
-      probability: f.probability,
-      backError,
-      consistent: isConsistent(backError, from.width, from.height),
-      heatmap: f.heatmap,
-    };
-  });
+  const asked = points.map((p) => toEncoded(p, from));
+  const forward = await m.matchMany(
+    targets.map((to) => ({ source: from.features, target: to.features, points: asked })),
+    { ...settings, heatmap },
+  );
+  const backward = await m.matchMany(
+    targets.map((to, t) => ({ source: to.features, target: from.features, points: forward[t].map((f) => f.target) })),
+    settings,
+  );
+  return targets.map((to, t) =>
+    forward[t].map((f, n) => {
+      const backError = distance(toOriginal(backward[t][n].target, from), points[n]);
+      return {
+        query: points[n],
+        match: toOriginal(f.target, to),
+        probability: f.probability,
+        backError,
+        consistent: isConsistent(backError, from.width, from.height),
+        heatmap: f.heatmap,
+      };
+    }),
+  );
 }
 
 // ---- gallery --------------------------------------------------------------------------------------------
@@ -201,11 +213,9 @@ async function galleryMatch({ id, settings, points, digests }: Extract<Request, 
   const start = performance.now();
   const source = slots.source;
   if (!source) throw new MMNetError('bad-argument', 'the source image must be encoded first');
-  const results = [];
-  for (const digest of digests) {
-    const target = gallery.get(digest);
-    if (target) results.push({ digest, matches: await correspondSlots(source, target, points, settings, false) });
-  }
+  const held = digests.filter((digest) => gallery.has(digest));
+  const found = await correspondMany(source, held.map((digest) => gallery.get(digest)!), points, settings, false);
+  const results = held.map((digest, t) => ({ digest, matches: found[t] }));
   const headVersion = requireModel().metadata.head.version;
   post({ type: 'gallery-matched', id, ms: performance.now() - start, headVersion, results });
 }

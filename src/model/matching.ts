@@ -85,13 +85,27 @@ export function upsampleRows(rows: tf.Tensor2D, grid: Pick<Grid, 'height' | 'wid
   });
 }
 
+/** Points of a source's maps, to be scored against a target's maps (input-image coordinates). */
+export interface RowQuery {
+  source: FeatureMaps;
+  target: FeatureMaps;
+  points: readonly Point[];
+}
+
+/** Correlation rows of every query, stacked in order: [Σ N, cells]. */
+const stackedRows = (queries: readonly RowQuery[], map: (m: FeatureMaps) => FlatMap, grid: Grid): tf.Tensor2D =>
+  tf.tidy(() => {
+    const rows = queries.map((q) => correlationRows(sampleAt(map(q.source), q.points, grid), map(q.target)));
+    return rows.length === 1 ? rows[0] : tf.concat(rows, 0);
+  });
+
 /** Coarse-to-fine rows of the head (SPEC §4): row_s = corr_s + up×2(row_{s+1}), from scale 4 down to `scale`. */
-export function headRows(source: FeatureMaps, target: FeatureMaps, points: readonly Point[], scale: ScaleIndex): tf.Tensor2D {
+export function headRows(queries: readonly RowQuery[], scale: ScaleIndex): tf.Tensor2D {
   return tf.tidy(() => {
     let rows: tf.Tensor2D | undefined;
     for (let s = 4; s >= scale; s--) {
       const grid = gridOf(scaleSpec(s as ScaleIndex).stride);
-      const corr = correlationRows(sampleAt(source.head[s - 1], points, grid), target.head[s - 1]);
+      const corr = stackedRows(queries, (m) => m.head[s - 1], grid);
       rows = rows ? tf.add<tf.Tensor2D>(corr, upsampleRows(rows, gridOf(grid.stride * 2), 2)) : corr;
     }
     return rows!;
@@ -99,8 +113,7 @@ export function headRows(source: FeatureMaps, target: FeatureMaps, points: reado
 }
 
 /** Cosine rows of the normalised trunk tap on the stride-16 grid (the training-free baseline). */
-export const rawRows = (source: FeatureMaps, target: FeatureMaps, points: readonly Point[]): tf.Tensor2D =>
-  tf.tidy(() => correlationRows(sampleAt(source.raw, points, gridOf(RAW_STRIDE)), target.raw));
+export const rawRows = (queries: readonly RowQuery[]): tf.Tensor2D => stackedRows(queries, (m) => m.raw, gridOf(RAW_STRIDE));
 
 /**
  * The rows a mode predicts from (SPEC §4, §4b), on `rowGrid(mode, scale)`:
@@ -117,14 +130,23 @@ export function scoredRows(
   mode: MatchMode,
   flipped?: { source: FeatureMaps; target: FeatureMaps },
 ): tf.Tensor2D {
+  return scoredRowsOf([{ source, target, points }], scale, mode, flipped && [{ source: flipped.source, target: flipped.target, points }]);
+}
+
+/**
+ * `scoredRows` of many queries at once, stacked in order: after the per-query correlations every step runs
+ * once over all rows (one source's points on many targets cost a few operations more than on one).
+ * `flipped`: the same queries on the mirrored maps.
+ */
+export function scoredRowsOf(queries: readonly RowQuery[], scale: ScaleIndex, mode: MatchMode, flipped?: readonly RowQuery[]): tf.Tensor2D {
   return tf.tidy(() => {
-    if (mode === 'raw') return rawRows(source, target, points);
-    const head = headRows(source, target, points, scale);
+    if (mode === 'raw') return rawRows(queries);
+    const head = headRows(queries, scale);
     if (mode === 'mmnet' && !flipped) return head;
     const terms = [tf.logSoftmax(head)];
-    if (flipped) terms.push(tf.logSoftmax(headRows(flipped.source, flipped.target, points, scale)));
+    if (flipped) terms.push(tf.logSoftmax(headRows(flipped, scale)));
     if (mode === 'fused') {
-      const prior = tf.logSoftmax(tf.div(rawRows(source, target, points), FUSED_TAU)) as tf.Tensor2D;
+      const prior = tf.logSoftmax(tf.div(rawRows(queries), FUSED_TAU)) as tf.Tensor2D;
       terms.push(tf.mul(upsampleRows(prior, gridOf(RAW_STRIDE), RAW_STRIDE / scaleSpec(scale).stride), FUSED_LAMBDA));
     }
     return tf.addN(terms) as tf.Tensor2D;

@@ -107,6 +107,18 @@ describe('match', () => {
     await expectError(model.match(a, f, [{ x: 1, y: 1 }]), 'bad-argument', /disposed/);
   });
 
+  it('matchMany answers each query as match does alone, in every mode, flipped too', async () => {
+    const queries = [
+      { source: a, target: b, points: [{ x: 40, y: 30 }, { x: 90, y: 60 }] },
+      { source: b, target: a, points: [{ x: 70, y: 50 }] },
+      { source: a, target: b, points: [] },
+    ];
+    for (const options of [{ mode: 'fused' }, { mode: 'mmnet', scale: 2 }, { mode: 'raw' }, { mode: 'fused', flip: true }] as const) {
+      const alone = await Promise.all(queries.map((q) => model.match(q.source, q.target, q.points, options)));
+      await withoutLeaks(async () => expect(await model.matchMany(queries, options), JSON.stringify(options)).toEqual(alone));
+    }
+  });
+
   it('answers every mode and scale it supports, on that mode’s grid', async () => {
     for (const [mode, scale, cells] of [['mmnet', 1, 56 * 80], ['mmnet', 4, 7 * 10], ['fused', 2, 28 * 40], ['raw', 1, 14 * 20]] as const) {
       const [m] = await model.match(a, b, [{ x: 64, y: 48 }], { mode, scale, heatmap: true });

@@ -12,7 +12,8 @@ import {
   peakPoint,
   refinedPeak,
   rowGrid,
-  scoredRows,
+  scoredRowsOf,
+  type Grid,
   softmaxRow,
   type FeatureMaps,
 } from './matching';
@@ -20,6 +21,13 @@ import type { BackendReport, ImageInput, Match, MatchMode, MatchOptions, Point }
 import { loadWeights, type ModelMetadata, type WeightLoadOptions, type WeightMap } from './weights';
 
 export interface LoadOptions extends BackendOptions, WeightLoadOptions {}
+
+/** One `match` of a batch: points of `source` (original source-image coordinates) found in `target`. */
+export interface MatchQuery {
+  source: Features;
+  target: Features;
+  points: readonly Point[];
+}
 
 /** One encoded image: its feature maps, its original size, and (lazily) its mirror's maps. */
 export class Features {
@@ -89,48 +97,47 @@ export class MMNet {
    * arguments for the reverse direction.
    */
   async match(source: Features, target: Features, points: readonly Point[], options: MatchOptions = {}): Promise<Match[]> {
+    return (await this.matchMany([{ source, target, points }], options))[0];
+  }
+
+  /**
+   * Many `match`es in one go (one source's points on many targets, or back): one readback, and the work
+   * after the correlations runs once over all of them. Answers in the order of the queries.
+   */
+  async matchMany(queries: readonly MatchQuery[], options: MatchOptions = {}): Promise<Match[][]> {
     this.assertAlive();
-    source.assertAlive();
-    target.assertAlive();
     const { scale = DEFAULT_SCALE, mode = 'fused', flip = false, heatmap = false } = options;
     checkMatchOptions(scale, mode);
-    if (points.length === 0) return [];
-    for (const p of points) {
-      if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) throw new MMNetError('bad-argument', `not a point: (${p.x}, ${p.y})`);
+    for (const { source, target, points } of queries) {
+      source.assertAlive();
+      target.assertAlive();
+      for (const p of points) {
+        if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) throw new MMNetError('bad-argument', `not a point: (${p.x}, ${p.y})`);
+      }
     }
+    const asked = queries.filter((q) => q.points.length > 0);
+    if (asked.length === 0) return queries.map(() => []);
 
     const useFlip = flip && mode !== 'raw';
-    if (useFlip) this.ensureFlipped(source, target);
-    const inputPoints = points.map((p) => toInput(p, source.size));
-    const rows = scoredRows(
-      source.maps,
-      target.maps,
-      inputPoints,
-      scale,
-      mode,
-      useFlip ? { source: source.flipped!, target: target.flipped! } : undefined,
-    );
+    if (useFlip) for (const q of asked) this.ensureFlipped(q.source, q.target);
+    const rowQueries = (flipped: boolean) =>
+      asked.map(({ source, target, points }) => ({
+        source: flipped ? source.flipped! : source.maps,
+        target: flipped ? target.flipped! : target.maps,
+        points: points.map((p) => toInput(p, source.size)),
+      }));
+    const rows = scoredRowsOf(rowQueries(false), scale, mode, useFlip ? rowQueries(true) : undefined);
     const values = await rows.data();
     rows.dispose();
 
     const grid = rowGrid(mode, scale);
-    const cells = grid.height * grid.width;
-    const logitScale = heatLogitScale(mode);
-    return points.map((p, n) => {
-      const offset = n * cells;
-      const peak = refinedPeak(values, grid, offset);
-      const cell = peak.i * grid.width + peak.j;
-      return {
-        source: { x: p.x, y: p.y },
-        target: toOriginal(peakPoint(peak, grid.stride), target.size),
-        cell: [peak.i, peak.j],
-        score: peak.value,
-        probability: cellProbability(values, cells, offset, cell, logitScale),
-        ...(heatmap && {
-          heatmap: { data: softmaxRow(values, cells, offset, logitScale), width: grid.width, height: grid.height, stride: grid.stride },
-        }),
-      };
-    });
+    const answers = new Map<MatchQuery, Match[]>();
+    let first = 0;
+    for (const q of asked) {
+      answers.set(q, readMatches(values, q, grid, first, mode, heatmap));
+      first += q.points.length;
+    }
+    return queries.map((q) => answers.get(q) ?? []);
   }
 
   private ensureFlipped(...features: Features[]): void {
@@ -146,6 +153,27 @@ export class MMNet {
     this.disposed = true;
     tf.dispose(Object.values(this.weights));
   }
+}
+
+/** The matches of one query from the stacked rows, its first row at `first`. */
+function readMatches(values: ArrayLike<number>, { target, points }: MatchQuery, grid: Grid, first: number, mode: MatchMode, heatmap: boolean): Match[] {
+  const cells = grid.height * grid.width;
+  const logitScale = heatLogitScale(mode);
+  return points.map((p, n) => {
+    const offset = (first + n) * cells;
+    const peak = refinedPeak(values, grid, offset);
+    const cell = peak.i * grid.width + peak.j;
+    return {
+      source: { x: p.x, y: p.y },
+      target: toOriginal(peakPoint(peak, grid.stride), target.size),
+      cell: [peak.i, peak.j],
+      score: peak.value,
+      probability: cellProbability(values, cells, offset, cell, logitScale),
+      ...(heatmap && {
+        heatmap: { data: softmaxRow(values, cells, offset, logitScale), width: grid.width, height: grid.height, stride: grid.stride },
+      }),
+    };
+  });
 }
 
 function checkMatchOptions(scale: ScaleIndex, mode: MatchMode): void {
