@@ -2,8 +2,10 @@
  * Browser benchmark of the built app (run `npm run build` first; `npm run bench:browser` does): for each
  * backend headless chromium offers here, model load, encode per image, click → match latency, and the JS
  * heap and tf.memory() after a series of image loads. Drives the real app (worker, UI) through Playwright.
+ * Then the gallery on wasm (scripts/bench-gallery.ts): encode throughput of `--gallery` targets dropped at
+ * once, and the time to re-match all of them × 5 pins after a pin moves.
  *
- *   npm run bench:browser [-- --backends wasm,webgl,webgpu --loads 10]
+ *   npm run bench:browser [-- --backends wasm,webgl,webgpu --loads 10 --gallery 20]
  *
  * Last line: `encode_ms=<v> match_ms=<v> backend=<name>` for the backend the app picks by default.
  * match_ms is what a click costs in the worker: the match, its heat map and the backward check.
@@ -12,11 +14,13 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from '@playwright/test';
+import { measureGallery } from './bench-gallery';
 
 const { values } = parseArgs({
   options: {
     backends: { type: 'string', default: 'wasm,webgl,webgpu' },
     loads: { type: 'string', default: '10' },
+    gallery: { type: 'string', default: '20' },
     port: { type: 'string', default: '4189' },
     dist: { type: 'string', default: 'dist' },
   },
@@ -70,6 +74,17 @@ try {
   for (const r of results.filter((r) => r.failure)) console.log(`${r.backend}: ${r.failure}`);
   console.log(`default backend (no ?backend): ${defaultBackend}`);
   const d = results.find((r) => r.backend === defaultBackend) ?? (await measure(defaultBackend, GPU_LOADS));
+  const galleryBrowser = await launch(false);
+  try {
+    const g = await measureGallery(galleryBrowser, BASE, 'wasm', Number(values.gallery), 5);
+    console.log('');
+    console.log(
+      `gallery (${g.backend}, ${g.targets} targets × ${g.pins} pins): encode ${g.imagesPerSecond.toFixed(2)} images/s; after a pin moves, ` +
+        `re-match ${g.rematchWorkerMs.toFixed(1)} ms in the worker, ${g.rematchPageMs.toFixed(1)} ms key → markers drawn`,
+    );
+  } finally {
+    await galleryBrowser.close();
+  }
   console.log(`encode_ms=${d.encodeMs.toFixed(0)} match_ms=${d.matchMs.toFixed(1)} backend=${d.backend}`);
 } finally {
   server.kill();
