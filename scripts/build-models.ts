@@ -20,7 +20,7 @@ import type { ModelJson, ModelMetadata } from '../src/model/weights';
 import { headTensors, trunkTensors, type TensorSpec } from './model-layout';
 import { fromHalfBits, parseNpy, toHalfBits, transpose } from './npy';
 import { REPO_ROOT } from './paths';
-import { quantize, SCHEMES, storageFor, type Scheme } from './quantize';
+import { defaultScheme, quantize, SCHEMES, storageFor, type Scheme } from './quantize';
 import { resolveTrunk } from './trunk-source';
 
 /** Bump when the output format changes, so stale builds are redone. */
@@ -35,7 +35,7 @@ const { values: args } = parseArgs({
     force: { type: 'boolean', default: false },
   },
 });
-const quantization = (args.quantize ?? process.env.MMNET_QUANTIZE ?? 'float16') as Scheme;
+const quantization = (args.quantize as Scheme | undefined) ?? defaultScheme();
 if (!SCHEMES.includes(quantization)) fail(`--quantize must be ${SCHEMES.join(', ')}, not ${quantization}`);
 
 const headDir = resolveHeadDir(args.head ?? process.env.MMNET_HEAD);
@@ -61,12 +61,12 @@ function fail(message: string): never {
 
 /**
  * Identifies the inputs: unchanged sources and options mean the existing output is current. The
- * quantizer's code is part of it, so a change of the scheme, its per-layer plan or its clipping search
- * rebuilds.
+ * scheme is part of it, and so is the quantizer's code when it runs: a change of its per-layer plan or
+ * its clipping search rebuilds.
  */
 function buildKey(sources: { dir: string; specs: TensorSpec[] }[]): string {
   const hash = createHash('sha256').update(JSON.stringify({ BUILD_VERSION, SHARD_BYTES, quantization }));
-  for (const code of ['scripts/quantize.ts', 'src/model/quantization.ts']) hash.update(readFileSync(join(REPO_ROOT, code)));
+  if (quantization !== 'float16') for (const code of ['scripts/quantize.ts', 'src/model/quantization.ts']) hash.update(readFileSync(join(REPO_ROOT, code)));
   for (const { dir, specs } of sources) {
     for (const s of specs) {
       const path = join(dir, s.file);

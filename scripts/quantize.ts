@@ -7,6 +7,10 @@ import { halfBits, toHalfBits } from './npy';
 
 export const SCHEMES = ['float16', 'int8', 'int4', 'mixed'] as const;
 export type Scheme = (typeof SCHEMES)[number];
+/** What `npm run models` builds and the site ships: the smallest build within the accuracy rule of README "Weights". */
+export const DEFAULT_SCHEME: Scheme = 'float16';
+/** The scheme `npm run models` builds without --quantize: $MMNET_QUANTIZE, else DEFAULT_SCHEME. */
+export const defaultScheme = (): Scheme => (process.env.MMNET_QUANTIZE as Scheme | undefined) ?? DEFAULT_SCHEME;
 
 /** Inputs per 4-bit group: 32 costs 0.625 bytes per weight (64: 0.5625) and loses less at the fine scales. */
 export const INT4_GROUP = 32;

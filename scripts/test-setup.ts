@@ -1,10 +1,19 @@
-/** vitest globalSetup: the fixtures are outputs of head v0 in float16, so the tests run a model built so. */
+/**
+ * vitest globalSetup: the fixtures are outputs of head v0 in float16, so the tests run a model built so;
+ * a second build of head v0 in the shipped storage (or $MMNET_QUANTIZE's) checks parity within the
+ * quantization's tolerance.
+ */
 import { execFileSync } from 'node:child_process';
-import { REPO_ROOT, TEST_MODEL_DIR } from './paths';
+import { REPO_ROOT, TEST_MODEL_DIR, TEST_SHIPPED_MODEL_DIR } from './paths';
+import { defaultScheme } from './quantize';
 
-export default function setup(): void {
-  execFileSync('npx', ['tsx', 'scripts/build-models.ts', '--head', 'mmnet_head_v0', '--quantize', 'float16', '--out', TEST_MODEL_DIR], {
+const build = (scheme: string, out: string) =>
+  execFileSync('npx', ['tsx', 'scripts/build-models.ts', '--head', 'mmnet_head_v0', '--quantize', scheme, '--out', out], {
     cwd: REPO_ROOT,
     stdio: 'inherit',
   });
+
+export default function setup(): void {
+  build('float16', TEST_MODEL_DIR);
+  build(defaultScheme(), TEST_SHIPPED_MODEL_DIR);
 }

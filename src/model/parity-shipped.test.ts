@@ -1,0 +1,100 @@
+/**
+ * Parity of the shipped weight storage (scripts/quantize.ts DEFAULT_SCHEME, or $MMNET_QUANTIZE; head v0 built so by
+ * scripts/test-setup.ts) with the float16 fixtures of ../shared/fixtures. parity.test.ts holds the
+ * exact float16 parity; here the tolerances add what the quantization itself moves, derived from its
+ * measured error: e = the largest relative error ‖G − G_float16‖ / ‖G_float16‖ over G_1…G_4 and the
+ * raw tap on 8 Caltech-101 calibration photos (`npx tsx scripts/quant-sensitivity.ts`, whole-scheme
+ * rows; not these fixtures):
+ * - map samples: (2e-3 + 3e) × absmax (3 standard deviations of the error, whose rms ≤ e × absmax);
+ * - correlation rows: (2e-3 + 6e) × |row max| (both maps of a correlation move: twice that);
+ * - argmax cells: ≥ 9 of 10 equal (the float16 rule); refined points: 0.01 px + 6e × stride where
+ *   the cell agrees (the 3×3 soft-argmax moves with the row's relative error).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadNodeModel } from '../../scripts/node-io';
+import { expectCells, fixtureRgb as rgb, pair, pairPoints as points, ref, sampleError, type Stats } from '../../scripts/parity-fixtures';
+import { TEST_SHIPPED_MODEL_DIR } from '../../scripts/paths';
+import { defaultScheme, type Scheme } from '../../scripts/quantize';
+import { scaleSpec, type ScaleIndex } from './constants';
+import { gridOf, scoredRows } from './matching';
+import type { Features, MMNet } from './mmnet';
+import type { Match, MatchMode } from './types';
+
+/** e per scheme, from scripts/quant-sensitivity.ts (max over G_1…G_4 and raw of its whole-scheme rows). */
+const MEASURED_ERROR: Record<Scheme, number> = { float16: 0, int8: 0.021, mixed: 0, int4: 0 };
+const scheme = defaultScheme();
+const e = MEASURED_ERROR[scheme];
+const mapTolerance = 2e-3 + 3 * e;
+const rowTolerance = 2e-3 + 6 * e;
+
+let model: MMNet;
+let source: Features;
+let target: Features;
+beforeAll(async () => {
+  model = await loadNodeModel(TEST_SHIPPED_MODEL_DIR);
+  expect(model.metadata.quantization).toBe(scheme);
+  source = await model.encode(rgb('willow_a'));
+  target = await model.encode(rgb('willow_b'));
+});
+afterAll(() => {
+  source.dispose();
+  target.dispose();
+  model.dispose();
+});
+
+async function rows(mode: MatchMode, scale: ScaleIndex): Promise<Float32Array> {
+  const t = scoredRows(source.maps, target.maps, points, scale, mode);
+  const values = (await t.data()) as Float32Array;
+  t.dispose();
+  return values;
+}
+
+function expectRefined(ours: Match[], expected: { argmax_cell: number[][]; refined_xy: number[][] }, stride: number) {
+  const tolerance = 1e-2 + 6 * e * stride;
+  ours.forEach((m, k) => {
+    if (m.cell[0] !== expected.argmax_cell[k][0] || m.cell[1] !== expected.argmax_cell[k][1]) return;
+    expect(Math.abs(m.target.x - expected.refined_xy[k][0]), `point ${k} x`).toBeLessThanOrEqual(tolerance);
+    expect(Math.abs(m.target.y - expected.refined_xy[k][1]), `point ${k} y`).toBeLessThanOrEqual(tolerance);
+  });
+}
+
+describe(`${scheme} weights (e = ${e})`, () => {
+  it(`reproduces G_1…G_4 within ${mapTolerance.toFixed(4)} × absmax`, async () => {
+    const features = await model.encode(rgb('pattern'));
+    for (const s of [1, 2, 3, 4] as ScaleIndex[]) {
+      const expected = ref.pattern.head[`s${s}`] as Stats;
+      const map = features.featureMap(s);
+      expect(await sampleError(map, expected), `G_${s}`).toBeLessThanOrEqual(mapTolerance * expected.absmax);
+      map.dispose();
+    }
+    features.dispose();
+  });
+
+  it.each([4, 3, 2, 1] as ScaleIndex[])(`matches MMNet rows at scale %i within ${rowTolerance.toFixed(4)} × |row max|, cells and points`, async (scale) => {
+    const expected = pair[`s${scale}`];
+    const { width, height, stride } = gridOf(scaleSpec(scale).stride);
+    const values = await rows('mmnet', scale);
+    for (const [i, j, v] of expected.row0_samples) expect(Math.abs(values[i * width + j] - v)).toBeLessThanOrEqual(rowTolerance * Math.abs(expected.row_max[0]));
+    expected.row_max.forEach((max: number, n: number) => {
+      const ours = Math.max(...values.subarray(n * width * height, (n + 1) * width * height));
+      expect(Math.abs(ours - max), `row ${n}`).toBeLessThanOrEqual(rowTolerance * Math.abs(max));
+    });
+    const matches = await model.match(source, target, points, { scale, mode: 'mmnet' });
+    expectCells(matches.map((m) => m.cell), expected.argmax_cell);
+    expectRefined(matches, expected, stride);
+  });
+
+  it('matches the raw row samples', async () => {
+    const { width, height } = gridOf(16);
+    const values = await rows('raw', 3);
+    const max = Math.max(...values.subarray(0, width * height));
+    for (const [i, j, v] of pair.raw_row0_samples) expect(Math.abs(values[i * width + j] - v)).toBeLessThanOrEqual(rowTolerance * max);
+  });
+
+  it.each([3, 2, 1] as ScaleIndex[])('predicts the fused cells and points at scale %i', async (scale) => {
+    const expected = pair[`fused_s${scale}`];
+    const matches = await model.match(source, target, points, { scale, mode: 'fused' });
+    expectCells(matches.map((m) => m.cell), expected.argmax_cell);
+    expectRefined(matches, expected, scaleSpec(scale).stride);
+  });
+});
