@@ -14,10 +14,15 @@ Signal (the same as train.py, with a stronger, fixed teacher):
     refined prediction (coarser row detached);
   * synthetic pairs: a photo and a cached random homography of it (photometric jitter on the target), Gaussian
     cross-entropy at scales 4 and 3 around the true warped point.
-Model selection: PF-WILLOW scale-3/4 PCK from cached features every --eval-every-s seconds.
+--objective fused puts the scale-3 terms (KL and cross-entropies) on the prediction the app shows instead of the
+head's row: log_softmax(row_3) + lam * log_softmax(raw / tau), the raw part fixed (no gradient). The teacher's
+score already holds the raw prior; fitting the head's row alone to it made the prior count twice once fused.
+Model selection: PF-WILLOW PCK on the val split (scripts/pf-willow-split.json) from cached features every
+--eval-every-s seconds (scale 3 for --objective head, fused scale 3 for fused); test is logged beside it.
 
 Example: /usr/bin/python3 training/distill.py --init models/mmnet_head_v1 --teacher models/mmnet_head_v1 \
            --time-budget 2700 --out training/runs/d1
+         /usr/bin/python3 training/distill.py --evaluate models/mmnet_head_v2 models/mmnet_head_v3 --fit-fused --out /tmp/e
 """
 import argparse
 import json
@@ -151,7 +156,8 @@ def teacher_labels(g3, g4, Na, Nb, cen, args):
 
 
 class WillowCached:
-    """PF-WILLOW scale-3/4 PCK from cached taps (model selection only; the reported numbers come from tfjs)."""
+    """PF-WILLOW scale-3/4 and fused scale-3 PCK on val and test from cached taps (model selection; the reported
+    numbers come from tfjs)."""
 
     def __init__(self, cache_dir, trunk, log):
         from eval_willow import Willow
@@ -160,9 +166,10 @@ class WillowCached:
         if not Cache.exists(path):
             build(path, self.w.images, trunk, log=log)
         self.c = Cache(path, len(self.w.names))
+        self.N = M.l2n(torch.from_numpy(self.c.t3[:, RAW_SLICE].astype(np.float32)))  # raw block3_unit22
 
     @torch.no_grad()
-    def evaluate(self, head):
+    def features(self, head):
         G = {3: [], 4: []}
         for i in range(0, len(self.w.names), 10):
             g = head34(head, *self.c.taps(range(i, min(i + 10, len(self.w.names)))))
@@ -172,8 +179,37 @@ class WillowCached:
         # eval_willow walks scales 4..1; give it dummy finer maps and keep only s3/s4
         G[2] = torch.zeros(len(G[3]), M.F_DIM, 2 * H3, 2 * W3)
         G[1] = torch.zeros(len(G[3]), M.F_DIM, 4 * H3, 4 * W3)
-        res = self.w.evaluate(None, modes=("head",), feats=(G, None))
-        return {k: res[k] for k in ("s3", "s4")}
+        return G, self.N
+
+    @torch.no_grad()
+    def evaluate(self, head, lam, tau, splits=("val", "test")):
+        """-> {split: {"s3", "s4", "fused_s3": PCK at the three alphas}}."""
+        feats = self.features(head)
+        out = {}
+        for split in splits:
+            res = self.w.evaluate(None, modes=("head", "fused"), feats=feats, split=split, lam=lam, tau=tau,
+                                  fused_scales=(3,))
+            out[split] = {k: res[k] for k in ("s3", "s4", "fused_s3")}
+        return out
+
+
+def evaluate_heads(args, log):
+    """--evaluate: scale-3/4 and fused scale-3 PCK of each head on all/val/test from the cached PF-WILLOW taps;
+    with --fit-fused also the lambda/tau grid of eval_willow.fit_fused (chosen on val)."""
+    from eval_willow import fit_fused
+    willow = WillowCached(args.cache, M.Trunk().eval(), log)
+    for d in args.evaluate:
+        head = M.load_head_npy(M.Head(), d).eval()
+        res = willow.evaluate(head, args.lam, args.tau, splits=("all", "val", "test"))
+        for split, r in res.items():
+            log("%s %-4s %s" % (d, split, "  ".join("%s %s" % (k, " / ".join("%.2f" % x for x in v)) for k, v in r.items())))
+        if args.fit_fused:
+            fit_fused(willow.w, willow.features(head), log=lambda line: log(d, line))
+
+
+def fused3(rows, raw, args):
+    """rows with the scale-3 row replaced by the fused score (raw [B,P,14,20] is fixed)."""
+    return {**rows, 3: M.fused_scores(rows[3], raw, 3, args.lam, args.tau)}
 
 
 def main():
@@ -190,12 +226,16 @@ def main():
     ap.add_argument("--batch-syn", type=int, default=2)
     ap.add_argument("--pts", type=int, default=64, help="synthetic points per pair and direction")
     ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--objective", choices=("head", "fused"), default="head",
+                    help="scale-3 losses on the head's row or on the fused prediction (raw prior fixed)")
     add_signal_args(ap, w_syn=0.5)
     ap.add_argument("--eval-every-s", type=float, default=300)
     ap.add_argument("--no-eval", action="store_true", help="no PF-WILLOW (smoke tests): keep the last state")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--evaluate", nargs="+", metavar="HEAD", help="only evaluate these heads from the PF-WILLOW cache")
+    ap.add_argument("--fit-fused", action="store_true", help="with --evaluate: lambda/tau grid, chosen on val")
     args = ap.parse_args()
 
     os.makedirs(args.out, exist_ok=True)
@@ -206,6 +246,8 @@ def main():
     rng = np.random.default_rng(args.seed)
     t_start = time.time()
     log = run_log(args)
+    if args.evaluate:
+        return evaluate_heads(args, log)
     trunk = M.Trunk().eval()
     head = M.load_head_npy(M.Head(), args.init)
     teacher = M.load_head_npy(M.Head(), args.teacher).eval()
@@ -239,6 +281,7 @@ def main():
     syn_sigma = lambda s: 1.0
 
     best = dict(score=-1.0)
+    select = "fused_s3" if args.objective == "fused" else "s3"
     history = []
 
     def consider(step):
@@ -248,22 +291,24 @@ def main():
             return
         head.eval()
         t0 = time.time()
-        res = willow.evaluate(head)
+        res = willow.evaluate(head, args.lam, args.tau)
         head.train()
-        score = res["s3"][1]
+        score = res["val"][select][1]
         history.append(dict(step=step, res=res))
-        log("eval step %d (%.0fs): s3 %s  s4 %s" % (step, time.time() - t0,
-            " / ".join("%.2f" % x for x in res["s3"]), " / ".join("%.2f" % x for x in res["s4"])))
+        for split in ("val", "test"):
+            log("eval step %d %-4s (%.0fs): %s" % (step, split, time.time() - t0, "  ".join(
+                "%s %s" % (k, " / ".join("%.2f" % x for x in v)) for k, v in res[split].items())))
         if score > best["score"]:
             best.update(score=score, step=step, res=res,
                         state={k: v_.detach().clone() for k, v_ in head.state_dict().items()})
-            log("new best at step %d: s3 PCK@0.1 = %.2f" % (step, score))
+            log("new best at step %d: val %s PCK@0.1 = %.2f (test %.2f)" % (step, select, score, res["test"][select][1]))
 
     consider(0)
     head.train()
     train_time = last_eval = 0.0
     step = 0
     Bc, Bs = args.batch_sem, args.batch_syn
+    fused = args.objective == "fused"
     while step < args.steps and train_time < args.time_budget:
         t0 = time.time()
         frac = min(1.0, train_time / args.time_budget)
@@ -289,10 +334,14 @@ def main():
             Na = M.l2n(a3[:Bc, RAW_SLICE])
             Nb = M.l2n(a3[Bc:2 * Bc, RAW_SLICE])
             (lp_ab, pts_ab, ok_ab), (lp_ba, pts_ba, ok_ba) = teacher_labels(tg3, tg4, Na, Nb, cenB, args)
+            raw_ab = torch.einsum("bck,bcm->bkm", Na.flatten(2), Nb.flatten(2)).view(Bc, -1, H3, W3)
+            raw_ba = raw_ab.flatten(2).transpose(1, 2).reshape(Bc, -1, H3, W3)
         Ga, Gb = part(0, Bc), part(Bc, 2 * Bc)
         l_sem = l_dis = 0.0
-        for Gs_, Gt_, lp, pts, ok in ((Ga, Gb, lp_ab, pts_ab, ok_ab), (Gb, Ga, lp_ba, pts_ba, ok_ba)):
+        for Gs_, Gt_, lp, pts, ok, raw in ((Ga, Gb, lp_ab, pts_ab, ok_ab, raw_ab), (Gb, Ga, lp_ba, pts_ba, ok_ba, raw_ba)):
             rows = rows34(Gs_, Gt_, cenB)
+            if fused:
+                rows = fused3(rows, raw, args)
             l_sem = l_sem + gaussian_ce(rows, pts, ok, sem_sigma, scales=(4, 3)) / 2
             slp = torch.log_softmax(rows[3].flatten(2), -1)
             kl = (lp.exp() * (lp - slp)).sum(-1)
@@ -303,8 +352,14 @@ def main():
         if Bs:
             Gsrc, Gtgt = part(2 * Bc, 2 * Bc + Bs), part(2 * Bc + Bs, 2 * Bc + 2 * Bs)
             jt = torch.from_numpy(js)
-            l_syn = (gaussian_ce(rows34(Gsrc, Gtgt, ps[jt]), pt[jt], v[jt], syn_sigma, scales=(4, 3))
-                     + gaussian_ce(rows34(Gtgt, Gsrc, qt[jt]), qs[jt], v2[jt], syn_sigma, scales=(4, 3))) / 2
+            r_st, r_ts = rows34(Gsrc, Gtgt, ps[jt]), rows34(Gtgt, Gsrc, qt[jt])
+            if fused:
+                Ns_ = M.l2n(a3[2 * Bc:, RAW_SLICE])
+                Nt_ = M.l2n(s3[:, RAW_SLICE])
+                r_st = fused3(r_st, M.raw_rows(Ns_, Nt_, ps[jt]), args)
+                r_ts = fused3(r_ts, M.raw_rows(Nt_, Ns_, qt[jt]), args)
+            l_syn = (gaussian_ce(r_st, pt[jt], v[jt], syn_sigma, scales=(4, 3))
+                     + gaussian_ce(r_ts, qs[jt], v2[jt], syn_sigma, scales=(4, 3))) / 2
             loss = loss + args.w_syn * l_syn
             stats["syn"] = float(l_syn)
         opt.zero_grad(set_to_none=True)
@@ -326,8 +381,8 @@ def main():
                    best_step=best["step"], best_score=best["score"], best_res=best["res"], history=history,
                    device="cpu", torch=torch.__version__),
               open(os.path.join(args.out, "summary.json"), "w"), indent=1)
-    log("done: %d steps, train %.0fs, wall %.0fs, best step %d s3 PCK@0.1 %.2f" % (
-        step, train_time, time.time() - t_start, best["step"], best["score"]))
+    log("done: %d steps, train %.0fs, wall %.0fs, best step %d val %s PCK@0.1 %.2f" % (
+        step, train_time, time.time() - t_start, best["step"], select, best["score"]))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ Signal per step:
 Loss per scale and in both directions: softmax cross-entropy of the coarse-to-fine row at a source point against a
 Gaussian around the true/pseudo target (coarser row detached), plus (`--w-distill`) a KL term pulling the scale-3
 row towards the teacher's distribution at the labelled points.
-PF-WILLOW is evaluated during training (model selection: best PCK@0.1 over scales); the best head is saved.
+PF-WILLOW is evaluated during training on the val and test splits (scripts/pf-willow-split.json); model selection:
+best PCK@0.1 over scales on val only; the best head is saved.
 
 Example (GPU): python3 training/train.py --device cuda --time-budget 300 --out runs/a
 Smoke (CPU):   /usr/bin/python3 training/train.py --device cpu --H 96 --W 128 --steps 3 --batch-syn 1 --batch-sem 1 \
@@ -202,9 +203,12 @@ def main():
     def evaluate(tag):
         head.eval()
         t0 = time.time()
-        res = willow.evaluate(_enc, modes=("head",))
+        feats = willow.encode(_enc)
+        res = {sp: willow.evaluate(None, modes=("head", "fused"), feats=feats, split=sp, lam=args.lam, tau=args.tau)
+               for sp in ("val", "test")}
         head.train()
-        log("eval %s (%.1fs)\n%s" % (tag, time.time() - t0, fmt(res)))
+        for sp in ("val", "test"):
+            log("eval %s, %s split (%.1fs)\n%s" % (tag, sp, time.time() - t0, fmt(res[sp])))
         return res
 
     def _enc(x):
@@ -216,12 +220,12 @@ def main():
     best = dict(score=-1.0)
 
     def consider(step, res):
-        score = max(res["s%d" % s][1] for s in (1, 2, 3, 4))
+        score = max(res["val"]["s%d" % s][1] for s in (1, 2, 3, 4))
         history.append(dict(step=step, res=res, score=score))
         if score > best["score"]:
             best.update(score=score, step=step, res=res,
                         state={k: v.detach().float().cpu().clone() for k, v in head.state_dict().items()})
-            log("new best at step %d: best-scale PCK@0.1 = %.2f" % (step, score))
+            log("new best at step %d: best-scale val PCK@0.1 = %.2f" % (step, score))
 
     if willow is not None:
         with torch.no_grad():
