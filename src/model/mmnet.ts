@@ -18,6 +18,7 @@ import {
   type FeatureMaps,
 } from './matching';
 import type { BackendReport, ImageInput, Match, MatchMode, MatchOptions, Point } from './types';
+import { warmUp } from './warmup';
 import { loadWeights, type ModelMetadata, type WeightLoadOptions, type WeightMap } from './weights';
 
 export interface LoadOptions extends BackendOptions, WeightLoadOptions {}
@@ -187,10 +188,17 @@ function checkMatchOptions(scale: ScaleIndex, mode: MatchMode): void {
 /**
  * Starts a backend (WebGPU → WebGL → WASM → CPU unless told otherwise), then downloads (or, with
  * `cacheName`, reads from Cache Storage), verifies and decodes the weights under `baseUrl` (the
- * folder holding model.json).
+ * folder holding model.json). On a GPU backend it then compiles the shaders (`warmUp`), so the first
+ * image encodes as fast as the next.
  */
 export async function loadMMNet(baseUrl: string, options: LoadOptions = {}): Promise<MMNet> {
   const backend = await selectBackend(options);
   const { weights, metadata, fromCache } = await loadWeights(baseUrl, options);
+  try {
+    await warmUp(weights, backend.name);
+  } catch (e) {
+    tf.dispose(Object.values(weights));
+    throw e;
+  }
   return new MMNet(weights, metadata, backend, fromCache);
 }
