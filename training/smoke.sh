@@ -1,6 +1,7 @@
 #!/bin/bash
 # npm run train:smoke — a few training steps at 96x128 on CPU, an export, a tfjs parity check of that export,
-# and two steps of the cached-feature CPU fine-tune (distill.py) with its export.
+# two steps of the cached-feature CPU fine-tune (distill.py) with its export, one step of its fused objective,
+# and the PF-WILLOW val/test split.
 # Needs Debian's python3-torch (/usr/bin/python3, or $MMNET_PYTHON), numpy, PIL, and ../shared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,4 +24,18 @@ echo "== distill (CPU fine-tune from cached features: 2 steps on 4 photos)"
 "$PY" training/distill.py --max-classes 2 --per-class 2 --synthetic 2 --batch-sem 1 --batch-syn 1 --steps 2 \
   --no-eval --threads 2 --cache "$TMP/cache" --out "$TMP/distill"
 "$PY" training/export.py --npz "$TMP/distill/head_best_part1.npz" "$TMP/distill/head_best_part2.npz" --out "$TMP/head2" --no-readme
+echo "== distill --objective fused (1 step, same cache)"
+"$PY" training/distill.py --objective fused --max-classes 2 --per-class 2 --synthetic 2 --batch-sem 1 --batch-syn 1 \
+  --steps 1 --no-eval --threads 2 --cache "$TMP/cache" --out "$TMP/distill-fused"
+echo "== PF-WILLOW val/test split (scripts/pf-willow-split.json)"
+"$PY" - <<'PY'
+import sys
+sys.path.insert(0, "training")
+import eval_willow as E
+w = E.Willow()
+pairs = {k: set(v.tolist()) for k, v in w.split_pairs.items()}
+n = {k: len(v) for k, v in pairs.items()}
+assert n == {"all": 900, "val": 20, "test": 560} and not pairs["val"] & pairs["test"], n
+print("split pairs", n)
+PY
 echo "train:smoke OK in $(( $(date +%s) - start ))s"
