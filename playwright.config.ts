@@ -24,6 +24,8 @@ export default defineConfig({
   timeout: 120_000,
   expect: { timeout: 60_000 },
   reporter: [['list']],
+  // For tests that serve the build themselves (e2e/threads.spec.ts: a host without isolation headers).
+  metadata: { dist: DIST, basePath: BASE_PATH },
   use: {
     baseURL: `http://127.0.0.1:${PORT}${BASE_PATH}`,
     viewport: { width: 1280, height: 800 },

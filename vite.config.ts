@@ -6,7 +6,7 @@ import react from '@vitejs/plugin-react';
 /** tfjs-backend-wasm fetches its binaries by name from one folder (`wasmPaths`): serve and emit them as `tfjs-wasm/`. */
 function tfjsWasm(): Plugin {
   const dist = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
-  const files = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'];
+  const files = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
   return {
     name: 'tfjs-wasm',
     configureServer(server) {
@@ -19,6 +19,30 @@ function tfjsWasm(): Plugin {
     },
     generateBundle() {
       for (const file of files) this.emitFile({ type: 'asset', fileName: `tfjs-wasm/${file}`, source: readFileSync(`${dist}/${file}`) });
+    },
+  };
+}
+
+/**
+ * Threaded wasm in a minified bundle. tfjs starts its pthread workers on the source text of the
+ * Emscripten factory, `wasmFactoryThreadedSimd.toString()`, evaluated at a worker's top level, outside
+ * the module that defined it. The minifier renames the factory's outer variable `_scriptDir` and turns
+ * its guard `typeof _scriptDir !== "undefined"` into `e !== void 0`, which throws "e is not defined"
+ * there, so every pthread worker dies and the backend never starts. The workers get Emscripten's own,
+ * unminified file instead (as text, the way tfjs passes the factory).
+ */
+function tfjsWasmThreads(): Plugin {
+  const serialisedFactory = /`var WasmBackendModuleThreadedSimd = `\s*\+\s*wasmFactoryThreadedSimd\.toString\(\)/;
+  return {
+    name: 'tfjs-wasm-threads',
+    // The dev server serves dependencies unminified, where the factory's text is intact.
+    apply: 'build',
+    transform(code, id) {
+      if (!id.endsWith('/@tensorflow/tfjs-backend-wasm/dist/backend_wasm.js')) return;
+      // tfjs is pinned; a version that serialises differently must be looked at, not shipped broken.
+      if (!serialisedFactory.test(code)) this.error('tfjs-backend-wasm no longer serialises its threaded factory as expected');
+      const glue = "import threadedSimdGlue from '../wasm-out/tfjs-backend-wasm-threaded-simd.js?raw';\n";
+      return { code: glue + code.replace(serialisedFactory, 'threadedSimdGlue'), map: null };
     },
   };
 }
@@ -41,11 +65,37 @@ const csp = (): Plugin => ({
   transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP }, injectTo: 'head-prepend' }],
 });
 
+/** Cross-origin isolation: SharedArrayBuffer, hence threaded wasm. The dev server and `vite preview` send them. */
+const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+/**
+ * Hosts that cannot send `ISOLATION_HEADERS`: a service worker from the site's own folder re-serves every
+ * response with them and reloads the page once (coi-serviceworker; it does nothing where the page is
+ * isolated already). A classic script from a file, as the package registers itself by its own URL.
+ */
+function isolationWorker(): Plugin {
+  const file = 'coi-serviceworker.js';
+  return {
+    name: 'isolation-worker',
+    apply: 'build',
+    transformIndexHtml: () => [{ tag: 'script', attrs: { src: file }, injectTo: 'head' }],
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: file, source: readFileSync('node_modules/coi-serviceworker/coi-serviceworker.min.js') });
+    },
+  };
+}
+
 export default defineConfig({
   // Relative URLs: the built site works from any sub-path (e.g. /demos/mmnet/).
   base: './',
-  plugins: [react(), tfjsWasm(), csp()],
-  worker: { format: 'es' },
+  plugins: [react(), tfjsWasm(), csp(), isolationWorker()],
+  // The model (tfjs included) runs in the worker bundle, built with these plugins.
+  worker: { format: 'es', plugins: () => [tfjsWasmThreads()] },
+  server: { headers: ISOLATION_HEADERS },
+  preview: { headers: ISOLATION_HEADERS },
   test: {
     include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],
     globalSetup: ['scripts/test-setup.ts'],

@@ -13,16 +13,16 @@ const CLICKS = [
   [0.7, 0.6],
 ] as const;
 
-interface Reading {
+export interface Reading {
   x: number;
   y: number;
   /** Match probability, percent. */
   p: number;
 }
 
-/** Loads the app on `backends`, encodes the photo and returns each click's match and probability. */
-async function readings(page: Page, backends: string, encodeTimeout: number): Promise<Reading[]> {
-  await openApp(page, `?backend=${backends}`);
+/** Loads the app with `query`, encodes the photo and returns each click's match and probability. */
+export async function readings(page: Page, query: string, encodeTimeout: number): Promise<Reading[]> {
+  await openApp(page, query);
   const photo = await exampleFile(page, 'car_side-000.jpg');
   await dropFile(page, 'source', photo);
   await dropFile(page, 'target', photo);
@@ -32,6 +32,15 @@ async function readings(page: Page, backends: string, encodeTimeout: number): Pr
   await expect(pins).toHaveCount(CLICKS.length);
   for (const pin of await pins.all()) await expect(pin).not.toHaveAttribute('data-match', '', { timeout: 300_000 });
   return Promise.all((await pins.all()).map(async (pin) => parseReading((await pin.textContent())!)));
+}
+
+/** The same matches (within 1 px) and probabilities (within 1 point) as `expected` (from `reference`). */
+export function expectSameReadings(actual: Reading[], expected: Reading[], reference: string) {
+  actual.forEach((a, n) => {
+    const e = expected[n];
+    expect(Math.hypot(a.x - e.x, a.y - e.y), `click ${n}: ${JSON.stringify(a)} vs ${reference} ${JSON.stringify(e)}`).toBeLessThan(1);
+    expect(Math.abs(a.p - e.p), `click ${n}: probability ${a.p} % vs ${reference} ${e.p} %`).toBeLessThan(1);
+  });
 }
 
 async function clickSource(page: Page, fx: number, fy: number) {
@@ -57,15 +66,11 @@ async function expectPhotosDrawn(page: Page) {
  */
 export function gpuTest(backend: 'webgl' | 'webgpu', encodeTimeout: number, { survivesGpuCrash = false } = {}) {
   test(`${backend}: reaches the ready state and answers as wasm does`, async ({ page }) => {
-    const expected = await readings(page, 'wasm', 120_000);
-    const actual = await readings(page, survivesGpuCrash ? `${backend},wasm` : backend, encodeTimeout);
+    const expected = await readings(page, '?backend=wasm', 120_000);
+    const actual = await readings(page, `?backend=${survivesGpuCrash ? `${backend},wasm` : backend}`, encodeTimeout);
     const status = page.getByTestId('status');
     await expect(status).toHaveAttribute('data-backend', backend);
-    actual.forEach((a, n) => {
-      const e = expected[n];
-      expect(Math.hypot(a.x - e.x, a.y - e.y), `click ${n}: ${JSON.stringify(a)} vs wasm ${JSON.stringify(e)}`).toBeLessThan(1);
-      expect(Math.abs(a.p - e.p), `click ${n}: probability ${a.p} % vs wasm ${e.p} %`).toBeLessThan(1);
-    });
+    expectSameReadings(actual, expected, 'wasm');
     await expectPhotosDrawn(page);
     await screenshot(page, backend);
     if (!survivesGpuCrash) return;

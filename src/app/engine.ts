@@ -7,7 +7,7 @@ import { MODEL_NAME } from '../model/constants';
 import { sha256Hex } from '../model/sha256';
 import { gridShown, useGallery } from './gallery';
 import { decodeImage, ImageError } from './images';
-import { backends } from './params';
+import { backends, threads } from './params';
 import type { MatchSettings, Query, Request, Response, Side } from './protocol';
 import { clearImage, notify, queryKey, setImage, settingsKey, swapImages, undoReplace, useStore, type AppState } from './store';
 
@@ -28,6 +28,7 @@ export function startModel() {
     type: 'load',
     modelUrl: new URL(`models/${MODEL_NAME}/`, document.baseURI).href,
     wasmPaths: new URL('tfjs-wasm/', document.baseURI).href,
+    threads,
     backends,
   });
 }

@@ -1,4 +1,7 @@
-/** Page options from the URL: `?embed=1` (panes and controls only), `?backend=wasm` or `?backend=webgl,wasm`. */
+/**
+ * Page options from the URL: `?embed=1` (panes and controls only), `?backend=wasm` or `?backend=webgl,wasm`,
+ * `?threads=1` (wasm threads; default one per core).
+ */
 import { BACKEND_ORDER } from '../model/constants';
 import type { BackendName } from '../model/types';
 
@@ -10,3 +13,6 @@ export const backends: BackendName[] | undefined = params
   .get('backend')
   ?.split(',')
   .filter((name): name is BackendName => (BACKEND_ORDER as readonly string[]).includes(name));
+
+const threadsParam = Number(params.get('threads'));
+export const threads: number | undefined = threadsParam >= 1 ? threadsParam : undefined;

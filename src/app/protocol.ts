@@ -60,7 +60,7 @@ export interface GalleryMatch {
 }
 
 export type Request =
-  | { type: 'load'; modelUrl: string; backends?: BackendName[]; wasmPaths: string }
+  | { type: 'load'; modelUrl: string; backends?: BackendName[]; wasmPaths: string; threads?: number }
   /**
    * `width`/`height`: the original (oriented) size; the bitmap may be downscaled. `digest` (SHA-256 of the
    * file) lets the same image in both panes share one encode.

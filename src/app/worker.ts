@@ -134,6 +134,7 @@ async function load(backends?: readonly BackendName[]): Promise<void> {
   model = await loadMMNet(loadRequest!.modelUrl, {
     backend: backends,
     wasmPaths: loadRequest!.wasmPaths,
+    threads: loadRequest!.threads,
     // Weight files are kept in Cache Storage by their sha256: a second visit downloads nothing.
     cacheName: MODEL_CACHE,
     onProgress: (progress) => post({ type: 'progress', progress }),

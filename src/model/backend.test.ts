@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
-import { selectBackend } from './backend';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MAX_WASM_THREADS, selectBackend, wasmThreadCount } from './backend';
 import { MMNetError } from './errors';
 
 describe('selectBackend', () => {
@@ -10,6 +10,8 @@ describe('selectBackend', () => {
     expect(tf.getBackend()).toBe('wasm');
     expect(report.rejected.map((r) => r.name)).toEqual(['webgpu', 'webgl']);
     expect(report.rejected[0].reason).toMatch(/navigator\.gpu/);
+    // tfjs runs wasm on one thread in Node; the report says so and why.
+    expect(report.wasm).toMatchObject({ threads: 1, singleThreadReason: expect.any(String) });
   });
 
   it('gives up on a backend that hangs while starting', async () => {
@@ -27,5 +29,19 @@ describe('selectBackend', () => {
     const error = await selectBackend({ backend: ['webgl'] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MMNetError);
     expect((error as MMNetError).code).toBe('backend');
+  });
+});
+
+describe('wasmThreadCount', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('takes a thread per logical core, at most the pthread pool tfjs starts', () => {
+    vi.stubGlobal('navigator', { hardwareConcurrency: 4 });
+    expect(wasmThreadCount()).toBe(4);
+    vi.stubGlobal('navigator', { hardwareConcurrency: 32 });
+    expect(wasmThreadCount()).toBe(MAX_WASM_THREADS);
+    expect(wasmThreadCount(3)).toBe(3);
+    expect(wasmThreadCount(64)).toBe(MAX_WASM_THREADS);
+    expect(wasmThreadCount(0)).toBe(1);
   });
 });

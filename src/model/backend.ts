@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BACKEND_ORDER } from './constants';
 import { MMNetError } from './errors';
-import type { BackendName, BackendReport } from './types';
+import type { BackendName, BackendReport, WasmReport } from './types';
 
 
 /** A backend that neither starts nor fails in this time is skipped (a hung GPU driver must not hang the app). */
@@ -18,33 +18,68 @@ export interface BackendOptions {
   wasmPaths?: string;
   /** Per-backend start-up limit; default 20 s. */
   backendTimeoutMs?: number;
+  /**
+   * wasm threads; default one per logical core, at most `MAX_WASM_THREADS`. More than one needs a
+   * cross-origin isolated page (SharedArrayBuffer); elsewhere wasm runs on one thread.
+   */
+  threads?: number;
+}
+
+/**
+ * tfjs's threaded wasm starts a pool of 8 pthread workers; a larger XNNPACK pool would have Emscripten
+ * start workers while a kernel waits for them.
+ */
+export const MAX_WASM_THREADS = 8;
+
+/** The wasm threads to ask for: one per logical core (or `requested`), 1 to `MAX_WASM_THREADS`. */
+export function wasmThreadCount(requested?: number): number {
+  const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
+  return Math.max(1, Math.min(Math.floor(requested ?? cores), MAX_WASM_THREADS));
 }
 
 /**
  * Starts the first backend of the list that works and says why the ones before it did not.
  * Backends load lazily, so an app that only ever runs wasm does not download the WebGPU kernels.
  */
-export async function selectBackend({ backend, wasmPaths, backendTimeoutMs = BACKEND_TIMEOUT_MS }: BackendOptions = {}): Promise<BackendReport> {
+export async function selectBackend({ backend, wasmPaths, backendTimeoutMs = BACKEND_TIMEOUT_MS, threads }: BackendOptions = {}): Promise<BackendReport> {
   const order = typeof backend === 'string' ? [backend] : (backend ?? BACKEND_ORDER);
   const rejected: BackendReport['rejected'] = [];
   for (const name of order) {
     try {
-      await withTimeout(startBackend(name, wasmPaths), backendTimeoutMs, `${name} did not start within ${backendTimeoutMs / 1000} s`);
+      await withTimeout(startBackend(name, wasmPaths, threads), backendTimeoutMs, `${name} did not start within ${backendTimeoutMs / 1000} s`);
     } catch (e) {
       abandonPendingInit();
       rejected.push({ name, reason: (e as Error).message || String(e) });
       continue;
     }
     const renderer = backend === undefined ? softwareRenderer(name) : undefined;
-    if (!renderer) return { name, rejected };
+    if (!renderer) return name === 'wasm' ? { name, rejected, wasm: await wasmReport(threads) } : { name, rejected };
     rejected.push({ name, reason: `software renderer (${renderer}), slower than wasm` });
   }
   throw new MMNetError('backend', `no tfjs backend could start: ${rejected.map((r) => `${r.name}: ${r.reason}`).join('; ')}`);
 }
 
-async function startBackend(name: BackendName, wasmPaths?: string): Promise<void> {
-  await registerBackend(name, wasmPaths);
-  if (!(await tf.setBackend(name))) throw new Error(`${name} failed to initialise`);
+async function startBackend(name: BackendName, wasmPaths?: string, threads?: number): Promise<void> {
+  await registerBackend(name, wasmPaths, threads);
+  const start = () => tf.setBackend(name);
+  const started = name === 'wasm' ? await withLogicalCores(2 * wasmThreadCount(threads), start) : await start();
+  if (!started) throw new Error(`${name} failed to initialise`);
+}
+
+/**
+ * tfjs's threaded wasm caps its pool at half of `navigator.hardwareConcurrency` (it assumes two logical
+ * cores per physical one), which leaves a 2-core machine one thread; while it starts, it is told twice
+ * the count chosen here.
+ */
+async function withLogicalCores<T>(cores: number, start: () => Promise<T>): Promise<T> {
+  const navigator = globalThis.navigator as { hardwareConcurrency?: number } | undefined;
+  if (!navigator) return start();
+  Object.defineProperty(navigator, 'hardwareConcurrency', { value: cores, configurable: true });
+  try {
+    return await start();
+  } finally {
+    delete navigator.hardwareConcurrency; // the browser's own getter again
+  }
 }
 
 /**
@@ -57,7 +92,7 @@ function abandonPendingInit(): void {
   engine.pendingBackendInit = null;
 }
 
-async function registerBackend(name: BackendName, wasmPaths?: string): Promise<void> {
+async function registerBackend(name: BackendName, wasmPaths?: string, threads?: number): Promise<void> {
   if (tf.findBackendFactory(name)) return;
   switch (name) {
     case 'webgpu':
@@ -70,8 +105,11 @@ async function registerBackend(name: BackendName, wasmPaths?: string): Promise<v
     }
     case 'wasm': {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
-      // Threaded wasm needs cross-origin isolation and breaks in minified bundles.
-      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      // One thread: the plain SIMD build, which starts no pthread workers. More: the threaded build,
+      // where tfjs finds SharedArrayBuffer usable (a cross-origin isolated page), else the plain one.
+      const count = wasmThreadCount(threads);
+      if (count === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      else wasm.setThreadsCount(count);
       if (wasmPaths) wasm.setWasmPaths(wasmPaths.endsWith('/') ? wasmPaths : `${wasmPaths}/`);
       return;
     }
@@ -79,6 +117,20 @@ async function registerBackend(name: BackendName, wasmPaths?: string): Promise<v
       await import('@tensorflow/tfjs-backend-cpu');
       return;
   }
+}
+
+async function wasmReport(requested?: number): Promise<WasmReport> {
+  const { getThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
+  const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
+  // The single-threaded build has no pool and says -1.
+  const threads = Math.max(1, getThreadsCount());
+  return threads > 1 ? { simd, threads } : { simd, threads, singleThreadReason: singleThreadReason(requested) };
+}
+
+function singleThreadReason(requested?: number): string {
+  if (wasmThreadCount(requested) === 1) return requested === undefined ? 'one CPU core' : 'one thread asked for';
+  if (globalThis.crossOriginIsolated === false) return 'page not cross-origin isolated';
+  return 'threaded wasm not available here';
 }
 
 /** The software renderer behind a started GPU backend, if it is one. */

@@ -38,6 +38,16 @@ export interface BackendReport {
   name: BackendName;
   /** Backends tried before it, with the reason each was not used. */
   rejected: { name: BackendName; reason: string }[];
+  /** How the wasm backend runs, when it is the one in use. */
+  wasm?: WasmReport;
+}
+
+export interface WasmReport {
+  simd: boolean;
+  /** Threads the kernels run on, the calling one included. */
+  threads: number;
+  /** Why only one thread (e.g. the page is not cross-origin isolated), when that is so. */
+  singleThreadReason?: string;
 }
 
 export interface MatchOptions {

@@ -1,7 +1,12 @@
 import { useStore } from '../store';
 import { MODES } from '../modes';
+import type { WasmReport } from '../../model/types';
 
 const ms = (v?: number) => (v === undefined ? '…' : `${Math.round(v)} ms`);
+
+/** "SIMD × 4 threads", or "SIMD (1 thread: page not cross-origin isolated)". */
+const wasmMode = ({ simd, threads, singleThreadReason }: WasmReport) =>
+  [simd && 'SIMD', threads > 1 ? `× ${threads} threads` : `(1 thread: ${singleThreadReason})`].filter(Boolean).join(' ');
 
 /** Backend (and why faster ones were not used), load, encode and match times, and what produced the view. */
 export function StatusBar() {
@@ -14,10 +19,11 @@ export function StatusBar() {
   const rejected = backend?.rejected.map((r) => `${r.name}: ${r.reason}`).join('; ');
 
   return (
-    <footer className="status" data-testid="status" data-phase={model.phase} data-backend={backend?.name ?? ''}>
+    <footer className="status" data-testid="status" data-phase={model.phase} data-backend={backend?.name ?? ''} data-threads={backend?.wasm?.threads ?? ''}>
       {backend ? (
         <span title={rejected && `Not used: ${rejected}`}>
           Backend <strong>{backend.name.toUpperCase()}</strong>
+          {backend.wasm && <span data-testid="wasm-mode"> {wasmMode(backend.wasm)}</span>}
           {rejected && <small> (not used: {backend.rejected.map((r) => r.name).join(', ')})</small>}
         </span>
       ) : (

@@ -1,0 +1,131 @@
+/**
+ * Threaded SIMD wasm in the built site. `vite preview` sends the cross-origin isolation headers a host
+ * should send; a host that cannot gets the service worker; a page that stays unisolated runs one thread.
+ * Each case must give single-threaded wasm's matches for the same clicks.
+ */
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Browser, Page } from '@playwright/test';
+import { expect, test, watchPage } from './fixtures';
+import { expectSameReadings, readings, type Reading } from './gpu';
+
+const ENCODE_TIMEOUT = 120_000;
+// Two or three model loads per test, on a busy 2-core machine.
+test.describe.configure({ timeout: 400_000 });
+
+/** What single-threaded wasm answers; measured once. */
+let singleThreaded: Reading[] | undefined;
+
+async function singleThreadedReadings(page: Page): Promise<Reading[]> {
+  if (!singleThreaded) {
+    singleThreaded = await readings(page, '?backend=wasm&threads=1', ENCODE_TIMEOUT);
+    await expect(page.getByTestId('wasm-mode')).toHaveText('SIMD (1 thread: one thread asked for)');
+  }
+  return singleThreaded;
+}
+
+/** The threads the app should run: one per logical core, at most tfjs's pool of 8. */
+async function expectThreaded(page: Page) {
+  expect(await page.evaluate(() => crossOriginIsolated), 'cross-origin isolated').toBe(true);
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  expect(cores, 'threads need a machine with 2 or more logical cores').toBeGreaterThan(1);
+  const threads = Math.min(cores, 8);
+  await expect(page.getByTestId('status')).toHaveAttribute('data-threads', String(threads));
+  await expect(page.getByTestId('wasm-mode')).toHaveText(`SIMD × ${threads} threads`);
+}
+
+test('the built site at its sub-path runs threaded SIMD wasm, with single-threaded answers', async ({ page }) => {
+  const expected = await singleThreadedReadings(page);
+  const wasmFiles: string[] = [];
+  page.context().on('request', (r) => r.url().endsWith('.wasm') && wasmFiles.push(new URL(r.url()).pathname));
+  const actual = await readings(page, '?backend=wasm', ENCODE_TIMEOUT);
+  await expectThreaded(page);
+  expect(wasmFiles).toEqual(['/demos/mmnet/tfjs-wasm/tfjs-backend-wasm-threaded-simd.wasm']);
+  expectSameReadings(actual, expected, 'single-threaded wasm');
+});
+
+test.describe('on a host that sends no isolation headers', () => {
+  let host: Awaited<ReturnType<typeof plainHost>>;
+  let basePath: string;
+  test.beforeAll(async () => {
+    const metadata = test.info().config.metadata as { dist: string; basePath: string };
+    basePath = metadata.basePath;
+    host = await plainHost(metadata.dist, basePath);
+  });
+  test.afterAll(() => host.close());
+
+  /** A page of the plain host, watched like every test's page. */
+  async function plainPage(browser: Browser, run: (page: Page) => Promise<void>, init?: () => void) {
+    const context = await browser.newContext({ baseURL: `${host.origin}${basePath}` });
+    try {
+      const page = await context.newPage();
+      if (init) await page.addInitScript(init);
+      const watch = watchPage(page, host.origin);
+      expect((await context.request.get('./')).headers()['cross-origin-embedder-policy']).toBeUndefined();
+      await run(page);
+      watch.verify();
+    } finally {
+      await context.close();
+    }
+  }
+
+  test('the service worker isolates the page', async ({ browser, page }) => {
+    const expected = await singleThreadedReadings(page);
+    await plainPage(browser, async (page) => {
+      // The first visit registers the worker and reloads once (downloading the weights twice, hence the time).
+      await page.goto('./?backend=wasm');
+      await expect(page.locator('.app')).toHaveAttribute('data-model', 'ready', { timeout: 300_000 });
+      await expectThreaded(page);
+      // Later visits are isolated from the start.
+      const actual = await readings(page, '?backend=wasm', ENCODE_TIMEOUT);
+      await expectThreaded(page);
+      const scope = await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.scope);
+      expect(scope).toBe(`${host.origin}${basePath}`);
+      expectSameReadings(actual, expected, 'single-threaded wasm');
+    });
+  });
+
+  test('without service workers (a private window), the page runs single-threaded wasm and says why', async ({ browser, page }) => {
+    const expected = await singleThreadedReadings(page);
+    const withoutServiceWorkers = () => void delete (Navigator.prototype as { serviceWorker?: unknown }).serviceWorker;
+    await plainPage(
+      browser,
+      async (page) => {
+        const actual = await readings(page, '?backend=wasm', ENCODE_TIMEOUT);
+        expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+        await expect(page.getByTestId('wasm-mode')).toHaveText('SIMD (1 thread: page not cross-origin isolated)');
+        expectSameReadings(actual, expected, 'single-threaded wasm');
+      },
+      withoutServiceWorkers,
+    );
+  });
+});
+
+/** A static host like GitHub Pages, without isolation headers: the build folder at `basePath`. */
+async function plainHost(root: string, basePath: string) {
+  const types: Record<string, string> = {
+    '.html': 'text/html',
+    '.js': 'text/javascript',
+    '.css': 'text/css',
+    '.wasm': 'application/wasm',
+    '.json': 'application/json',
+    '.jpg': 'image/jpeg',
+    '.png': 'image/png',
+  };
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url!, 'http://host').pathname);
+    const file = join(root, path.slice(basePath.length), path.endsWith('/') ? 'index.html' : '');
+    if (!path.startsWith(basePath) || path.includes('..')) return void res.writeHead(404).end();
+    readFile(file).then(
+      (body) => res.writeHead(200, { 'Content-Type': types[extname(file)] ?? 'application/octet-stream' }).end(body),
+      () => res.writeHead(404).end(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
