@@ -4,7 +4,10 @@ import { MMNetError } from './errors';
 import type { BackendName, BackendReport, WasmReport } from './types';
 
 
-/** A backend that neither starts nor fails in this time is skipped (a hung GPU driver must not hang the app). */
+/**
+ * A GPU backend that neither starts nor fails in this time is skipped (a hung GPU driver must not hang the
+ * app). wasm and cpu have no limit: on a busy machine wasm starts late, and cpu would be tens of times slower.
+ */
 const BACKEND_TIMEOUT_MS = 20_000;
 
 export interface BackendOptions {
@@ -16,7 +19,7 @@ export interface BackendOptions {
   backend?: BackendName | readonly BackendName[];
   /** Folder (URL) holding tfjs-backend-wasm's `.wasm` files, for bundled apps. */
   wasmPaths?: string;
-  /** Per-backend start-up limit; default 20 s. */
+  /** Start-up limit of each GPU backend; default 20 s. */
   backendTimeoutMs?: number;
   /**
    * wasm threads; default one per logical core, at most `MAX_WASM_THREADS`. More than one needs a
@@ -44,23 +47,38 @@ export function wasmThreadCount(requested?: number): number {
 export async function selectBackend({ backend, wasmPaths, backendTimeoutMs = BACKEND_TIMEOUT_MS, threads }: BackendOptions = {}): Promise<BackendReport> {
   const order = typeof backend === 'string' ? [backend] : (backend ?? BACKEND_ORDER);
   const rejected: BackendReport['rejected'] = [];
+  const skipSoftware = backend === undefined;
   for (const name of order) {
+    const attempt = { abandoned: false };
     try {
-      await withTimeout(startBackend(name, wasmPaths, threads), backendTimeoutMs, `${name} did not start within ${backendTimeoutMs / 1000} s`);
+      const started = startBackend(name, attempt, skipSoftware, wasmPaths, threads);
+      await (isGPU(name) ? withTimeout(started, backendTimeoutMs, `${name} did not start within ${backendTimeoutMs / 1000} s`) : started);
     } catch (e) {
+      attempt.abandoned = true;
       abandonPendingInit();
       rejected.push({ name, reason: (e as Error).message || String(e) });
       continue;
     }
-    const renderer = backend === undefined ? softwareRenderer(name) : undefined;
-    if (!renderer) return name === 'wasm' ? { name, rejected, wasm: await wasmReport(threads) } : { name, rejected };
-    rejected.push({ name, reason: `software renderer (${renderer}), slower than wasm` });
+    return name === 'wasm' ? { name, rejected, wasm: await wasmReport(threads) } : { name, rejected };
   }
   throw new MMNetError('backend', `no tfjs backend could start: ${rejected.map((r) => `${r.name}: ${r.reason}`).join('; ')}`);
 }
 
-async function startBackend(name: BackendName, wasmPaths?: string, threads?: number): Promise<void> {
+const isGPU = (name: BackendName) => name === 'webgpu' || name === 'webgl';
+
+async function startBackend(
+  name: BackendName,
+  attempt: { abandoned: boolean },
+  skipSoftware: boolean,
+  wasmPaths?: string,
+  threads?: number,
+): Promise<void> {
+  // Found out before tfjs's code for the backend is even loaded.
+  const renderer = skipSoftware ? await softwareRenderer(name) : undefined;
+  if (renderer) throw new Error(`software renderer (${renderer}), slower than wasm`);
   await registerBackend(name, wasmPaths, threads);
+  // Its code arrived after the time limit: switching tfjs to it now would pull the backend chosen since away.
+  if (attempt.abandoned) return;
   const start = () => tf.setBackend(name);
   const started = name === 'wasm' ? await withLogicalCores(2 * wasmThreadCount(threads), start) : await start();
   if (!started) throw new Error(`${name} failed to initialise`);
@@ -133,30 +151,47 @@ function singleThreadReason(requested?: number): string {
   return 'threaded wasm not available here';
 }
 
-/** The software renderer behind a started GPU backend, if it is one. */
-function softwareRenderer(name: BackendName): string | undefined {
+/**
+ * The software renderer a GPU backend would run on here (SwiftShader, llvmpipe, a fallback adapter), read
+ * from a throwaway WebGL context or the WebGPU adapter; undefined for a GPU, or where there is none.
+ */
+async function softwareRenderer(name: BackendName): Promise<string | undefined> {
   const software = /swiftshader|llvmpipe|softpipe|software|basic render/i;
   if (name === 'webgpu') {
-    const { fallback = false, description = '' } = webgpuAdapter ?? {};
-    return fallback || software.test(description) ? description || 'fallback adapter' : undefined;
+    const gpu = navigatorGPU();
+    const adapter = gpu && (await requestAdapter(gpu));
+    if (!adapter) return undefined;
+    const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
+    const description = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ');
+    return adapter.isFallbackAdapter || software.test(description) ? description || 'fallback adapter' : undefined;
   }
   if (name !== 'webgl') return undefined;
-  const gl = (tf.backend() as unknown as { gpgpu?: { gl?: WebGLRenderingContext } }).gpgpu?.gl;
-  const info = gl?.getExtension('WEBGL_debug_renderer_info');
-  const renderer = info ? String(gl!.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
+  const canvas =
+    typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(1, 1) : typeof document !== 'undefined' ? document.createElement('canvas') : undefined;
+  const gl = canvas?.getContext('webgl2') as WebGL2RenderingContext | null | undefined;
+  if (!gl) return undefined;
+  const debugInfo = gl.getExtension('WEBGL_debug_renderer_info');
+  const renderer = debugInfo ? String(gl.getParameter(debugInfo.UNMASKED_RENDERER_WEBGL)) : '';
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
   return software.test(renderer) ? renderer : undefined;
 }
 
-/** What the WebGPU factory got, for `softwareRenderer`. */
-let webgpuAdapter: { fallback: boolean; description: string } | undefined;
+const navigatorGPU = () => (globalThis.navigator as (Navigator & { gpu?: GPU }) | undefined)?.gpu;
+
+/** A GPU adapter, else the fallback (software) one, which is slow but correct. */
+async function requestAdapter(gpu: GPU): Promise<GPUAdapter | null> {
+  return (await gpu.requestAdapter({ powerPreference: 'high-performance' })) ?? (await gpu.requestAdapter({ forceFallbackAdapter: true }));
+}
 
 /**
  * tfjs's own WebGPU factory asks only for a high-performance adapter; machines without a GPU (or
  * with a blocklisted one) only offer the fallback (software) adapter, which is slow but correct.
  */
 async function registerWebGPU(): Promise<void> {
-  const gpu = (globalThis.navigator as Navigator & { gpu?: GPU } | undefined)?.gpu;
+  const gpu = navigatorGPU();
   if (!gpu) throw new Error('WebGPU is not available (navigator.gpu is missing)');
+  // Without an adapter there is nothing to load tfjs's WebGPU code for.
+  if (!(await requestAdapter(gpu))) throw new Error('no WebGPU adapter');
   const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
   // Measured on an H200 (../shared/webgpu/README.md): one submit per encode instead of one per 15 kernels,
   // and small ops kept on the GPU rather than read back to run on the CPU, make encodes about 1.5× faster.
@@ -165,15 +200,9 @@ async function registerWebGPU(): Promise<void> {
   // Importing the package registered tfjs's factory; this one replaces it.
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', async () => {
-    const adapter =
-      (await gpu.requestAdapter({ powerPreference: 'high-performance' })) ??
-      (await gpu.requestAdapter({ forceFallbackAdapter: true }));
+    const adapter = await requestAdapter(gpu);
     if (!adapter) throw new Error('no WebGPU adapter');
     const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
-    webgpuAdapter = {
-      fallback: adapter.isFallbackAdapter ?? false,
-      description: [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' '),
-    };
     const limits = adapter.limits;
     // The storage-buffer limits stay at WebGPU's guaranteed minimum (8 per shader stage), so the model
     // that runs on the fallback adapter here runs on every device.
