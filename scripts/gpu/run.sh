@@ -1,0 +1,60 @@
+#!/bin/bash
+# The WebGPU benchmark and PyTorch on the same GPU, on a machine with an NVIDIA driver but no node, no
+# Vulkan loader and no network; run from the repo, with the folder scripts/gpu/prepare.sh made beside it.
+#
+#   bash scripts/gpu/run.sh [PACK] [RUNS]          (PACK default: .gpu-bench; RUNS steady encodes, default 40)
+#
+# Prints the benchmark (`npm run bench -- --backends webgpu`), PyTorch's times (training/speed.py), and a
+# last line `summary: …` with both and their ratio; copies the logs to $OUT where that is set.
+# Env: VK_DRIVER_FILES (default: the NVIDIA ICD where present, else lavapipe), MMNET_TORCH_DEVICE
+# (default cuda where nvidia-smi exists, else cpu), MMNET_PYTHON (python3), MMNET_GPU_WORK (/tmp/mmnet-gpu).
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+PACK=$(realpath "${1:-$REPO/.gpu-bench}")
+RUNS=${2:-40}
+PY=${MMNET_PYTHON:-python3}
+W=${MMNET_GPU_WORK:-/tmp/mmnet-gpu}
+# The bundles find models/, public/models/ and ../shared/fixtures from their own place (scripts/paths.ts):
+# lay out a repo for them under $W.
+STAGE=$W/repo
+rm -rf "$W"
+mkdir -p "$STAGE/scripts" "$STAGE/node_modules/webgpu/dist/linux-x64" "$W/shared/fixtures" "$W/bin"
+xz -dc "$PACK/node.xz" > "$W/bin/node"
+chmod +x "$W/bin/node"
+cp "$PACK"/webgpu/index.js "$PACK"/webgpu/package.json "$STAGE/node_modules/webgpu/"
+xz -dc "$PACK/webgpu/dawn.node.xz" > "$STAGE/node_modules/webgpu/dist/linux-x64/dawn.node"
+cp "$PACK"/*.mjs "$STAGE/scripts/"
+cp "$PACK"/fixtures/* "$W/shared/fixtures/"
+ln -s "$REPO/models" "$STAGE/models"
+
+# The NVIDIA driver brings its Vulkan ICD but not the loader nor glvnd.
+if ! ldconfig -p | grep -q 'libvulkan.so.1 '; then
+  for f in "$PACK"/debs/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+fi
+NVIDIA_ICD=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+if [ -z "${VK_DRIVER_FILES:-}" ] && [ -e "$NVIDIA_ICD" ]; then export VK_DRIVER_FILES=$NVIDIA_ICD; fi
+if [ -z "${MMNET_TORCH_DEVICE:-}" ]; then
+  if command -v nvidia-smi >/dev/null; then MMNET_TORCH_DEVICE=cuda; else MMNET_TORCH_DEVICE=cpu; fi
+fi
+GPU=$( (nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null || echo "no NVIDIA GPU") | head -1)
+echo "GPU: $GPU; Vulkan driver: ${VK_DRIVER_FILES:-lavapipe}; node $("$W/bin/node" --version)"
+
+HEAD_DIR="$REPO/models/$(cat "$REPO/models/DEFAULT_HEAD")"
+"$PY" "$REPO/training/random_trunk.py" "$W/trunk/resnet_v2_101"
+if [ -d "$PACK/model" ]; then
+  MODEL=$PACK/model
+else
+  MMNET_MODELS_DIR=$W/trunk "$W/bin/node" "$STAGE/scripts/build-models.mjs" --out "$W/model"
+  MODEL=$W/model
+fi
+
+"$W/bin/node" "$STAGE/scripts/bench.mjs" --backends webgpu --runs "$RUNS" --model "$MODEL" 2>&1 | grep -v '^Warning: max' | tee "$W/bench.txt"
+PYTHONUNBUFFERED=1 "$PY" "$REPO/training/speed.py" --device "$MMNET_TORCH_DEVICE" --runs "$RUNS" \
+  --trunk "$W/trunk/resnet_v2_101" --head "$HEAD_DIR" 2>&1 | tee "$W/torch.txt"
+
+WEBGPU=$(grep '^encode_ms_webgpu=' "$W/bench.txt" | tail -1)
+TORCH=$(grep '^torch_ms_' "$W/torch.txt" | tail -1)
+RATIO=$(awk -v a="${WEBGPU#encode_ms_webgpu=}" -v b="${TORCH#torch_ms_fp32=}" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.2f", x[1] / y[1] }')
+echo "summary: $GPU | $WEBGPU | $TORCH | webgpu/torch_fp32=$RATIO"
+if [ -n "${OUT:-}" ]; then cp "$W/bench.txt" "$W/torch.txt" "$OUT/"; fi
