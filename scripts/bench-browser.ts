@@ -38,6 +38,8 @@ const isGpu = (backend: string) => backend === 'webgl' || backend === 'webgpu';
 
 interface Result {
   backend: string;
+  /** The backend as the status bar describes it (wasm: SIMD, threads). */
+  label: string;
   loadMs: number;
   /** A reload: the weights come from Cache Storage. */
   cachedLoadMs: number;
@@ -63,12 +65,14 @@ try {
   for (const backend of values.backends.split(',')) {
     const loads = isGpu(backend) ? GPU_LOADS : Number(values.loads);
     results.push(await measure(backend, loads));
+    // wasm side by side with its single-threaded self (threads need a cross-origin isolated page).
+    if (backend === 'wasm') results.push(await measure(backend, loads, '&threads=1'));
     console.error(`${backend} done`);
   }
   console.log('| backend | model load ms (first visit → cached) | encode ms / image | click → match ms | image loads | JS heap MiB (page) | tensors after 2 → all loads | tensor MiB |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of results) {
-    const row = [r.backend, `${r.loadMs.toFixed(0)} → ${r.cachedLoadMs.toFixed(0)}`, r.encodeMs.toFixed(0), r.matchMs.toFixed(1), r.loads, r.heapMiB.toFixed(1), `${r.tensorsAfterPair} → ${r.tensors}`, r.tensorMiB.toFixed(1)];
+    const row = [r.label, `${r.loadMs.toFixed(0)} → ${r.cachedLoadMs.toFixed(0)}`, r.encodeMs.toFixed(0), r.matchMs.toFixed(1), r.loads, r.heapMiB.toFixed(1), `${r.tensorsAfterPair} → ${r.tensors}`, r.tensorMiB.toFixed(1)];
     console.log(`| ${row.join(' | ')} |`);
   }
   for (const r of results.filter((r) => r.failure)) console.log(`${r.backend}: ${r.failure}`);
@@ -117,14 +121,17 @@ async function measureDefault(): Promise<string> {
   }
 }
 
-async function measure(backend: string, loads: number): Promise<Result> {
+/** `options`: more of the page's URL options (e.g. `&threads=1`). */
+async function measure(backend: string, loads: number, options = ''): Promise<Result> {
   const gpu = isGpu(backend);
   const browser = await launch(backend === 'webgpu');
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(`${BASE}?backend=${backend}`);
+    await page.goto(`${BASE}?backend=${backend}${options}`);
     await page.waitForSelector('[data-model=ready]', { timeout: 120_000 });
     if ((await page.getByTestId('status').getAttribute('data-backend')) !== backend) throw new Error(`${backend} is not available here`);
+    const mode = page.getByTestId('wasm-mode');
+    const label = (await mode.count()) ? `${backend} ${(await mode.textContent())!.trim()}` : backend;
     const loadMs = await msOf(page, 'load');
     await page.reload();
     await page.waitForSelector('[data-testid=load][data-from-cache=true]', { timeout: 120_000 });
@@ -162,6 +169,7 @@ async function measure(backend: string, loads: number): Promise<Result> {
     const heap = metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? NaN;
     return {
       backend,
+      label,
       loadMs,
       cachedLoadMs,
       encodeMs: median(encodes),
