@@ -42,17 +42,11 @@ export function msBlock(weights: WeightMap, tap: string, x: tf.Tensor4D, previou
  * similarity of θ and φ embeddings and adds the projected average back (SPEC §3).
  */
 export function localAttention(weights: WeightMap, scale: ScaleIndex, x: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => {
-    const name = (part: string) => `attn.${scale}.${part}`;
-    return weightAverage({
-      x,
-      theta: conv(weights, name('theta'), x, 0),
-      phi: conv(weights, name('phi'), x, 0),
-      g: conv(weights, name('g'), x, 0),
-      backWeight: weight<tf.Rank.R4>(weights, `${name('back')}.weight`),
-      backBias: weight<tf.Rank.R1>(weights, `${name('back')}.bias`),
-    });
+  const pointwise = (part: string) => ({
+    weight: weight<tf.Rank.R4>(weights, `attn.${scale}.${part}.weight`),
+    bias: weight<tf.Rank.R1>(weights, `attn.${scale}.${part}.bias`),
   });
+  return weightAverage({ x, theta: pointwise('theta'), phi: pointwise('phi'), g: pointwise('g'), back: pointwise('back') });
 }
 
 /** Top-down pathway: G_4 = E_4; G_s = fuse_s([E_s, up_{s+1}(G_{s+1})]). Returns [G_1, G_2, G_3, G_4]. */

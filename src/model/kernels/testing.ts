@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { installNodeWebGPU } from '../../../scripts/node-webgpu';
+import { countKernels } from '../../../scripts/webgpu-profile';
 import { selectBackend } from '../backend';
 import type { BackendName } from '../types';
 
@@ -40,9 +41,19 @@ export function expectClose(actual: Float32Array, expected: Float32Array, tolera
   expect(error).toBeLessThanOrEqual(tolerance * scale);
 }
 
-/** The kernels tfjs ran for `fn` (one entry per kernel call), to check which path an op took. */
-export async function kernelNames(fn: () => tf.Tensor): Promise<string[]> {
-  const { kernels, result } = await tf.profile(() => fn());
+/**
+ * Which path `fn` took: on webgpu, that it ran `kernel` in `dispatches` compute dispatches and nothing
+ * else; elsewhere, that it ran the reference ops and not `kernel`.
+ */
+export async function expectPath(backend: BackendName, kernel: string, dispatches: number, fn: () => tf.Tensor): Promise<void> {
+  const { kernels, result } = await tf.profile(async () => {
+    if (backend !== 'webgpu') return fn();
+    const counted = await countKernels(fn);
+    expect(counted.total).toBe(dispatches);
+    return counted.result;
+  });
   tf.dispose(result);
-  return kernels.map((k) => k.name);
+  const names = kernels.map((k) => k.name).filter((n) => n !== 'Reshape');
+  if (backend === 'webgpu') expect(names).toEqual([kernel]);
+  else expect(names).not.toContain(kernel);
 }

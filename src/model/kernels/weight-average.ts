@@ -3,27 +3,39 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { onWebGPU, runPerItem, WEBGPU } from './program';
 
 /**
- * LocalAttention's core ("WeightAverage", SPEC §3) after its θ, φ, g projections: each cell takes the
- * softmax over its 3×3 neighbourhood (edges repeated) of the cosine similarity of θ and φ, averages g
- * with those weights, projects back and adds the input: `x + back(Σ a · g_shift)`.
+ * LocalAttention ("WeightAverage" in the paper's code, SPEC §3): θ, φ, g are 1×1 projections of x; each
+ * cell takes the softmax over its 3×3 neighbourhood (edges repeated) of the cosine similarity of θ and φ,
+ * averages g with those weights, projects back and adds the input: `x + back(Σ a · g_shift)`.
  */
 export const WEIGHT_AVERAGE = 'MMNetWeightAverage';
+
+/** A 1×1 conv: 1×1×in×out (HWIO) weight and its bias. */
+export interface Pointwise {
+  weight: tf.Tensor4D;
+  bias: tf.Tensor1D;
+}
 
 export interface WeightAverageInputs {
   /** 1×h×w×F, the block's input. */
   x: tf.Tensor4D;
-  /** 1×h×w×E each. */
-  theta: tf.Tensor4D;
-  phi: tf.Tensor4D;
-  g: tf.Tensor4D;
-  /** 1×1×E×F (HWIO) and F: the `back` 1×1 conv. */
-  backWeight: tf.Tensor4D;
-  backBias: tf.Tensor1D;
+  /** F → E each. */
+  theta: Pointwise;
+  phi: Pointwise;
+  g: Pointwise;
+  /** E → F. */
+  back: Pointwise;
 }
 
-/** The reference is ~150 kernels on GPU backends (slices, norms, nine products); WebGPU runs one. */
+/**
+ * The reference is ~155 kernels on GPU backends (projections, slices, norms, nine products); WebGPU
+ * runs two: the three projections, then the rest.
+ */
 export function weightAverage(inputs: WeightAverageInputs): tf.Tensor4D {
-  if (onWebGPU()) return tf.engine().runKernel(WEIGHT_AVERAGE, { ...inputs }) as tf.Tensor4D;
+  if (onWebGPU()) {
+    const { x, theta, phi, g, back } = inputs;
+    const named = Object.entries({ theta, phi, g, back }).flatMap(([name, p]) => [[`${name}Weight`, p.weight], [`${name}Bias`, p.bias]]);
+    return tf.engine().runKernel(WEIGHT_AVERAGE, { x, ...Object.fromEntries(named) }) as tf.Tensor4D;
+  }
   return reference(inputs);
 }
 
@@ -39,11 +51,14 @@ export function padEdge(x: tf.Tensor4D): tf.Tensor4D {
 /** The nine neighbourhood offsets (dy, dx) of the padded maps, row-major. */
 const OFFSETS = [0, 1, 2].flatMap((dy) => [0, 1, 2].map((dx) => [dy, dx] as const));
 
-function reference({ x, theta, phi, g, backWeight, backBias }: WeightAverageInputs): tf.Tensor4D {
+const pointwise = (x: tf.Tensor4D, { weight, bias }: Pointwise) => tf.fused.conv2d({ x, filter: weight, bias, strides: 1, pad: 'valid' });
+
+function reference({ x, ...projections }: WeightAverageInputs): tf.Tensor4D {
   return tf.tidy(() => {
     const [, h, w] = x.shape;
-    const phiPadded = padEdge(phi);
-    const gPadded = padEdge(g);
+    const theta = pointwise(x, projections.theta);
+    const phiPadded = padEdge(pointwise(x, projections.phi));
+    const gPadded = padEdge(pointwise(x, projections.g));
     const thetaNorm = tf.norm(theta, 'euclidean', -1, true);
     const shifted = (t: tf.Tensor4D, dy: number, dx: number) => tf.slice(t, [0, dy, dx, 0], [-1, h, w, -1]);
     const sims = OFFSETS.map(([dy, dx]) => {
@@ -57,21 +72,47 @@ function reference({ x, theta, phi, g, backWeight, backBias }: WeightAverageInpu
     const aggregated = OFFSETS.map(([dy, dx], k) => tf.mul(tf.slice(attention, [0, 0, 0, k], [-1, -1, -1, 1]), shifted(gPadded, dy, dx))).reduce(
       (sum, term) => tf.add(sum, term),
     ) as tf.Tensor4D;
-    return tf.add(x, tf.fused.conv2d({ x: aggregated, filter: backWeight, bias: backBias, strides: 1, pad: 'valid' }));
+    return tf.add(x, pointwise(aggregated, projections.back));
   });
 }
+
+/** WGSL: `v` = the 1×1 projection `name` of x at `cell`, output channel `e`. */
+const projectionSnippet = (name: string, features: number, embedding: number) => `
+  v = ${name}Bias[e];
+  for (var i = 0; i < ${features}; i++) {
+    v += x[cell * ${features} + i] * ${name}Weight[i * ${embedding} + e];
+  }`;
 
 export const weightAverageConfig: tf.KernelConfig = {
   kernelName: WEIGHT_AVERAGE,
   backendName: WEBGPU,
   kernelFunc: ({ inputs, backend }) => {
-    const { x, theta, phi, g, backWeight, backBias } = inputs as unknown as Record<keyof WeightAverageInputs, tf.TensorInfo>;
+    const { x, thetaWeight, thetaBias, phiWeight, phiBias, gWeight, gBias, backWeight, backBias } = inputs as Record<string, tf.TensorInfo>;
+    const gpu = backend as WebGPUBackend;
     const [, h, w, features] = x.shape;
-    const embedding = theta.shape[3];
+    const embedding = thetaWeight.shape[3];
+    // 1×h×w×3E: θ, φ, g side by side at each cell. Two programs, as one would bind 10 storage buffers.
+    const projected = runPerItem(
+      gpu,
+      { x, thetaWeight, thetaBias, phiWeight, phiBias, gWeight, gBias },
+      [1, h, w, 3 * embedding],
+      h * w * 3 * embedding,
+      `${WEIGHT_AVERAGE}Projections_${features}_${embedding}`,
+      `let cell = index / ${3 * embedding};
+       let j = index - cell * ${3 * embedding};
+       let e = j % ${embedding};
+       var v = 0.0;
+       if (j < ${embedding}) {${projectionSnippet('theta', features, embedding)}
+       } else if (j < ${2 * embedding}) {${projectionSnippet('phi', features, embedding)}
+       } else {${projectionSnippet('g', features, embedding)}
+       }
+       result[index] = v;`,
+    );
+    const stride = 3 * embedding;
     // One invocation per cell: the nine similarities and the average are shared by its F outputs.
-    return runPerItem(
-      backend as WebGPUBackend,
-      { x, theta, phi, g, backWeight, backBias },
+    const out = runPerItem(
+      gpu,
+      { x, projected, backWeight, backBias },
       x.shape,
       h * w,
       `${WEIGHT_AVERAGE}_${embedding}_${features}`,
@@ -82,7 +123,7 @@ export const weightAverageConfig: tf.KernelConfig = {
        var t : array<f32, ${embedding}>;
        var thetaNorm = 0.0;
        for (var e = 0; e < ${embedding}; e++) {
-         t[e] = theta[index * ${embedding} + e];
+         t[e] = projected[index * ${stride} + e];
          thetaNorm += t[e] * t[e];
        }
        thetaNorm = sqrt(thetaNorm);
@@ -95,7 +136,7 @@ export const weightAverageConfig: tf.KernelConfig = {
          var product = 0.0;
          var phiNorm = 0.0;
          for (var e = 0; e < ${embedding}; e++) {
-           let p = phi[cell * ${embedding} + e];
+           let p = projected[cell * ${stride} + ${embedding} + e];
            product += t[e] * p;
            phiNorm += p * p;
          }
@@ -111,7 +152,7 @@ export const weightAverageConfig: tf.KernelConfig = {
        for (var k = 0; k < 9; k++) {
          let a = sims[k] / total;
          for (var e = 0; e < ${embedding}; e++) {
-           average[e] += a * g[cells[k] * ${embedding} + e];
+           average[e] += a * projected[cells[k] * ${stride} + ${2 * embedding} + e];
          }
        }
        for (var c = 0; c < ${features}; c++) {
@@ -122,5 +163,7 @@ export const weightAverageConfig: tf.KernelConfig = {
          result[index * ${features} + c] = x[index * ${features} + c] + v;
        }`,
     );
+    gpu.disposeData(projected.dataId);
+    return out;
   },
 };
