@@ -79,7 +79,7 @@ describe('npm run models --quantize', () => {
     expect(float16.output).toMatch(/wrote .*float16/);
     const model = JSON.parse(readFileSync(join(temp, 'schemes', 'model.json'), 'utf8')) as ModelJson;
     expect(model.metadata.quantization).toBe('float16');
-  });
+  }, 600_000); // three builds: minutes on a busy 2-core machine
 
   it('refuses an unknown scheme, naming the valid ones', async () => {
     const { code, output } = await build({}, ['--quantize', 'uint8']);

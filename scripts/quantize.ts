@@ -8,13 +8,16 @@ import { halfBits, toHalfBits } from './npy';
 export const SCHEMES = ['float16', 'int8', 'int4', 'mixed'] as const;
 export type Scheme = (typeof SCHEMES)[number];
 /** What `npm run models` builds and the site ships: the smallest build within the accuracy rule of README "Weights". */
-export const DEFAULT_SCHEME: Scheme = 'float16';
+export const DEFAULT_SCHEME: Scheme = 'mixed';
 /** The scheme `npm run models` builds without --quantize: $MMNET_QUANTIZE, else DEFAULT_SCHEME. */
 export const defaultScheme = (): Scheme => (process.env.MMNET_QUANTIZE as Scheme | undefined) ?? DEFAULT_SCHEME;
 
 /** Inputs per 4-bit group: 32 costs 0.625 bytes per weight (64: 0.5625) and loses less at the fine scales. */
 export const INT4_GROUP = 32;
-/** Filters smaller than this stay float16: together they are < 0.5 MB, and they are the head's last layers. */
+/**
+ * Filters smaller than this stay float16: conv1, the MS blocks' dilated 32→32 convs, attention,
+ * up-sampling and fuse layers, 0.9 M values (1.8 MB) that the matching maps pass through last.
+ */
 const MIN_QUANTIZED = 16384;
 
 /**
