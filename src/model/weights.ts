@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MMNetError } from './errors';
+import { dequantize, storedBytes, type StoredTensor } from './quantization';
 import { openShardCache, type ShardCache } from './shard-cache';
 import { sha256Hex } from './sha256';
 import type { LoadProgress } from './types';
@@ -7,21 +8,22 @@ import type { ScaleSpec } from './constants';
 
 /** What `npm run models` writes beside the shards (scripts/build-models.ts). */
 export interface ModelMetadata {
-  format: 'mmnet-web/1';
+  format: 'mmnet-web/2';
   input: { height: number; width: number };
   featureChannels: number;
   scales: ScaleSpec[];
   rawTap: string;
   trunk: { name: string; source: string };
   head: { version: string; source: string };
-  /** Storage of the weights: tfjs's float16 or affine uint8 quantization. */
-  quantization: 'float16' | 'uint8';
+  /** The scheme `npm run models -- --quantize` used; each tensor's storage is in `weights`. */
+  quantization: 'float16' | 'int8' | 'int4' | 'mixed';
   shards: { path: string; bytes: number; sha256: string }[];
 }
 
 export interface ModelJson {
   metadata: ModelMetadata;
-  weightsManifest: tf.io.WeightsManifestConfig;
+  /** The tensors in the order of their bytes in the concatenated shards. */
+  weights: StoredTensor[];
 }
 
 export type WeightMap = Readonly<Record<string, tf.Tensor>>;
@@ -53,7 +55,7 @@ export async function loadWeights(
 ): Promise<LoadedWeights> {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   const cache = cacheName ? await openShardCache(cacheName, base) : undefined;
-  const { metadata, weightsManifest } = await fetchModelJson(fetchFn, base, cache);
+  const { metadata, weights: stored } = await fetchModelJson(fetchFn, base, cache);
   const total = metadata.shards.reduce((sum, s) => sum + s.bytes, 0);
   let loaded = 0;
   let cached = 0;
@@ -84,9 +86,23 @@ export async function loadWeights(
   }
   await cache?.retain(metadata.shards.map((s) => s.sha256));
 
-  const specs = weightsManifest.flatMap((group) => group.weights);
-  const weights = tf.io.decodeWeights(concat(shards), specs);
-  return { metadata, weights, fromCache: cached === metadata.shards.length };
+  return { metadata, weights: decodeWeights(new Uint8Array(concat(shards)), stored), fromCache: cached === metadata.shards.length };
+}
+
+/** float32 tensors from the shards' bytes, one pass over each tensor's bytes. */
+function decodeWeights(bytes: Uint8Array, stored: readonly StoredTensor[]): WeightMap {
+  const sizes = stored.map((t) => storedBytes(t.shape, t.storage));
+  const expected = sizes.reduce((a, b) => a + b, 0);
+  if (expected !== bytes.byteLength) {
+    throw new MMNetError('model-load', `model.json: its tensors take ${expected} bytes, the shards hold ${bytes.byteLength}`, 'model.json');
+  }
+  const weights: Record<string, tf.Tensor> = {};
+  let offset = 0;
+  stored.forEach(({ name, shape, storage }, k) => {
+    weights[name] = tf.tensor(dequantize(bytes.subarray(offset, offset + sizes[k]), shape, storage), shape, 'float32');
+    offset += sizes[k];
+  });
+  return weights;
 }
 
 /** model.json from the network, else (offline) the copy cached by the last load. */
@@ -107,7 +123,7 @@ async function fetchModelJson(fetchFn: Fetch, base: string, cache?: ShardCache):
 function parseModelJson(text: string, file: string): ModelJson {
   try {
     const json = JSON.parse(text) as ModelJson;
-    if (json.metadata?.format !== 'mmnet-web/1' || !Array.isArray(json.weightsManifest)) throw new Error('not an mmnet-web model');
+    if (json.metadata?.format !== 'mmnet-web/2' || !Array.isArray(json.weights)) throw new Error('not an mmnet-web/2 model (rebuild it with npm run models)');
     return json;
   } catch (e) {
     throw new MMNetError('model-load', `${file}: ${(e as Error).message}`, file);
