@@ -2,18 +2,24 @@
  * Browser benchmark of the built app (run `npm run build` first; `npm run bench:browser` does): for each
  * backend headless chromium offers here, model load, encode per image, click → match latency, and the JS
  * heap and tf.memory() after a series of image loads. Drives the real app (worker, UI) through Playwright.
- * Then the gallery on wasm (scripts/bench-gallery.ts): encode throughput of `--gallery` targets dropped at
- * once, and the time to re-match all of them × 5 pins after a pin moves.
+ * Then time to first match (TTFM) on the default backend, as a visitor gets it: the page opened, the model
+ * ready, two photos dropped, a click, the arrow drawn; for a first visit (a new browser context: empty
+ * caches) and a return visit (a reload: weights from Cache Storage), unthrottled and at 50 Mbit/s, with
+ * where the model load's time went. Then the gallery on wasm (scripts/bench-gallery.ts): encode throughput
+ * of `--gallery` targets dropped at once, and the time to re-match all of them × 5 pins after a pin moves.
  *
  *   npm run bench:browser [-- --backends wasm,webgl,webgpu --loads 10 --gallery 20]
  *
- * Last line: `encode_ms=<v> match_ms=<v> backend=<name>` for the backend the app picks by default.
- * match_ms is what a click costs in the worker: the match, its heat map and the backward check.
+ * Last line: `encode_ms=<v> match_ms=<v> backend=<name> ttfm_first_ms=<v> ttfm_return_ms=<v>` for the
+ * backend the app picks by default (TTFM unthrottled). match_ms is what a click costs in the worker: the
+ * match, its heat map and the backward check.
  */
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from '@playwright/test';
+import type { LoadTimings } from '../src/model/types';
 import { measureGallery } from './bench-gallery';
 
 const { values } = parseArgs({
@@ -35,6 +41,11 @@ const GPU_LOADS = 2;
 const CLICKS = 5;
 const GPU_CLICKS = 2;
 const isGpu = (backend: string) => backend === 'webgl' || backend === 'webgpu';
+/** 50 Mbit/s both ways, 20 ms latency (DevTools protocol units: bytes/s, ms). */
+const THROTTLED = { offline: false, latency: 20, downloadThroughput: 50e6 / 8, uploadThroughput: 50e6 / 8 };
+/** The TTFM pair and the click, in the source's width and height. */
+const TTFM_PAIR = ['Motorbikes-000.jpg', 'Motorbikes-002.jpg'];
+const TTFM_CLICK = { x: 0.5, y: 0.5 };
 
 interface Result {
   backend: string;
@@ -53,6 +64,20 @@ interface Result {
   tensorMiB: number;
   /** Why matching failed on this backend, if it did. */
   failure?: string;
+}
+
+/** Time to first match of one visit, and where the model load's time went. */
+interface FirstMatch {
+  visit: 'first' | 'return';
+  throttled: boolean;
+  backend: string;
+  /** Page opened → arrow drawn. */
+  totalMs: number;
+  /** Page opened → model ready. */
+  readyMs: number;
+  /** The worker's loadMMNet (the rest of readyMs is the page and the worker starting). */
+  loadMs: number;
+  timings: LoadTimings;
 }
 
 // Node runs vite directly (not through npx) so that killing the server leaves no process behind.
@@ -78,6 +103,18 @@ try {
   for (const r of results.filter((r) => r.failure)) console.log(`${r.backend}: ${r.failure}`);
   console.log(`default backend (no ?backend): ${defaultBackend}`);
   const d = results.find((r) => r.backend === defaultBackend) ?? (await measure(defaultBackend, GPU_LOADS));
+  const ttfm = [...(await measureFirstMatch(false)), ...(await measureFirstMatch(true))];
+  console.log('');
+  console.log('| time to first match (default backend) | TTFM ms | model ready ms | page + worker start | load: backend | fetch + verify | sha256 (summed) | decode | cache write wait | after ready: 2 drops, encodes, click, arrow |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const t of ttfm) {
+    const { backendMs, fetchMs, hashMs, decodeMs, cacheWriteMs } = t.timings;
+    const row = [
+      `${t.visit} visit, ${t.throttled ? '50 Mbit/s' : 'unthrottled'} (${t.backend})`,
+      t.totalMs, t.readyMs, t.readyMs - t.loadMs, backendMs, fetchMs, hashMs, decodeMs, cacheWriteMs, t.totalMs - t.readyMs,
+    ];
+    console.log(`| ${row.map((v) => (typeof v === 'number' ? v.toFixed(0) : v)).join(' | ')} |`);
+  }
   const galleryBrowser = await launch(false);
   try {
     const g = await measureGallery(galleryBrowser, BASE, 'wasm', Number(values.gallery), 5);
@@ -89,7 +126,10 @@ try {
   } finally {
     await galleryBrowser.close();
   }
-  console.log(`encode_ms=${d.encodeMs.toFixed(0)} match_ms=${d.matchMs.toFixed(1)} backend=${d.backend}`);
+  const ttfmOf = (visit: FirstMatch['visit']) => ttfm.find((t) => t.visit === visit && !t.throttled)!.totalMs.toFixed(0);
+  console.log(
+    `encode_ms=${d.encodeMs.toFixed(0)} match_ms=${d.matchMs.toFixed(1)} backend=${d.backend} ttfm_first_ms=${ttfmOf('first')} ttfm_return_ms=${ttfmOf('return')}`,
+  );
 } finally {
   server.kill();
 }
@@ -186,13 +226,70 @@ async function measure(backend: string, loads: number, options = ''): Promise<Re
   }
 }
 
+/**
+ * TTFM of a first visit (a new context: nothing cached), then of a return visit (a reload), with the app
+ * choosing its backend; `throttled`: through the DevTools protocol, at `THROTTLED`.
+ */
+async function measureFirstMatch(throttled: boolean): Promise<FirstMatch[]> {
+  const browser = await launch(false);
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    if (throttled) {
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', THROTTLED);
+    }
+    const first = await firstMatch(page, () => page.goto(BASE));
+    const back = await firstMatch(page, () => page.reload());
+    console.error(`TTFM ${throttled ? 'throttled' : 'unthrottled'} done`);
+    return [
+      { visit: 'first', throttled, ...first },
+      { visit: 'return', throttled, ...back },
+    ];
+  } finally {
+    await browser.close();
+  }
+}
+
+async function firstMatch(page: Page, open: () => Promise<unknown>): Promise<Omit<FirstMatch, 'visit' | 'throttled'>> {
+  const start = performance.now();
+  await open();
+  await page.waitForSelector('[data-model=ready]', { timeout: 300_000 });
+  const readyMs = performance.now() - start;
+  await drop(page, 'source', TTFM_PAIR[0]);
+  await drop(page, 'target', TTFM_PAIR[1]);
+  for (const side of ['source', 'target']) {
+    await page.waitForSelector(`[data-testid=encode-${side}]:not([data-ms=""])`, { timeout: 300_000 });
+  }
+  const frame = (await page.locator('[data-frame=source]').boundingBox())!;
+  await page.mouse.click(frame.x + frame.width * TTFM_CLICK.x, frame.y + frame.height * TTFM_CLICK.y);
+  await page.getByTestId('pin').and(page.locator(':not([data-match=""])')).first().waitFor({ timeout: 300_000 });
+  // The overlay draws the arrow on the next animation frame after the answer.
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  const totalMs = performance.now() - start;
+  const load = page.getByTestId('load');
+  return {
+    backend: (await page.getByTestId('status').getAttribute('data-backend'))!,
+    totalMs,
+    readyMs,
+    loadMs: Number(await load.getAttribute('data-ms')),
+    timings: JSON.parse((await load.getAttribute('data-timings'))!) as LoadTimings,
+  };
+}
+
+/** Drops one of the example photos on a pane, its bytes read here (a visitor's photo is no download). */
 async function drop(page: Page, side: string, example: string) {
-  await page.getByTestId(`pane-${side}`).evaluate(async (pane, example) => {
-    const blob = await (await fetch(`examples/${example}`)).blob();
-    const transfer = new DataTransfer();
-    transfer.items.add(new File([blob], example, { type: blob.type }));
-    pane.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
-  }, example);
+  const base64 = (await readFile(`${values.dist}/examples/${example}`)).toString('base64');
+  await page.getByTestId(`pane-${side}`).evaluate(
+    (pane, { example, base64 }) => {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], example, { type: 'image/jpeg' }));
+      pane.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    },
+    { example, base64 },
+  );
 }
 
 async function tensorCount(page: Page): Promise<number> {

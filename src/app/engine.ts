@@ -143,8 +143,8 @@ function receive(message: Response) {
       return set({ model: { ...state.model, loaded, total, fromCache } });
     }
     case 'ready': {
-      const { backend, loadMs, fromCache } = message;
-      return set({ model: { ...state.model, phase: 'ready', backend, loadMs, fromCache } });
+      const { backend, loadMs, fromCache, timings } = message;
+      return set({ model: { ...state.model, phase: 'ready', backend, loadMs, fromCache, timings } });
     }
     case 'encoded': {
       post({ type: 'stats' });

@@ -4,6 +4,7 @@ import type {
   BackendReport,
   HeatMap,
   LoadProgress,
+  LoadTimings,
   MatchMode,
   Point,
   ScaleIndex,
@@ -84,7 +85,7 @@ export type Request =
 export type Response =
   | { type: 'progress'; progress: LoadProgress }
   /** `fromCache`: every weight file came from the browser's Cache Storage. */
-  | { type: 'ready'; backend: BackendReport; loadMs: number; fromCache: boolean }
+  | { type: 'ready'; backend: BackendReport; loadMs: number; fromCache: boolean; timings: LoadTimings }
   | { type: 'encoded'; side: Side; version: number; ms: number }
   | {
       type: 'result';

@@ -1,7 +1,7 @@
 /** The app's state (zustand) and the small actions that change it. The engine reacts to it. */
 import { create } from 'zustand';
 import { DEFAULT_SCALE } from '../model/constants';
-import type { BackendReport, Point } from '../model/types';
+import type { BackendReport, LoadTimings, Point } from '../model/types';
 import { otherSide, type Correspondence, type MatchSettings, type QueryResult, type Side } from './protocol';
 
 export interface PaneImage {
@@ -39,6 +39,8 @@ export interface ModelStatus {
   loaded: number;
   total: number;
   loadMs?: number;
+  /** Where the load's time went (the worker's `loadMMNet`). */
+  timings?: LoadTimings;
   /** The weights came from the browser's cache, not the network (now, or for the progress so far). */
   fromCache?: boolean;
   backend?: BackendReport;

@@ -129,17 +129,26 @@ function stats(): Response {
   return { type: 'stats', tensors: numTensors, bytes: numBytes };
 }
 
+/** Download progress reaches the page at most this often: a message per 64 KB would keep its main thread re-rendering. */
+const PROGRESS_INTERVAL_MS = 100;
+
 async function load(backends?: readonly BackendName[]): Promise<void> {
   const start = performance.now();
+  let lastProgress = -Infinity;
   model = await loadMMNet(loadRequest!.modelUrl, {
     backend: backends,
     wasmPaths: loadRequest!.wasmPaths,
     threads: loadRequest!.threads,
     // Weight files are kept in Cache Storage by their sha256: a second visit downloads nothing.
     cacheName: MODEL_CACHE,
-    onProgress: (progress) => post({ type: 'progress', progress }),
+    onProgress: (progress) => {
+      const now = performance.now();
+      if (now - lastProgress < PROGRESS_INTERVAL_MS && progress.loaded < progress.total) return;
+      lastProgress = now;
+      post({ type: 'progress', progress });
+    },
   });
-  post({ type: 'ready', backend: model.backend, loadMs: performance.now() - start, fromCache: model.fromCache });
+  post({ type: 'ready', backend: model.backend, loadMs: performance.now() - start, fromCache: model.fromCache, timings: model.loadTimings });
 }
 
 async function encode({ side, version, bitmap, width, height, digest }: Extract<Request, { type: 'encode' }>) {

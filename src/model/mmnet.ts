@@ -17,9 +17,9 @@ import {
   softmaxRow,
   type FeatureMaps,
 } from './matching';
-import type { BackendReport, ImageInput, Match, MatchMode, MatchOptions, Point } from './types';
+import type { BackendReport, ImageInput, LoadTimings, Match, MatchMode, MatchOptions, Point } from './types';
 import { warmUp } from './warmup';
-import { loadWeights, type ModelMetadata, type WeightLoadOptions, type WeightMap } from './weights';
+import { decodeFetched, fetchWeights, type ModelMetadata, type WeightLoadOptions, type WeightMap } from './weights';
 
 export interface LoadOptions extends BackendOptions, WeightLoadOptions {}
 
@@ -77,6 +77,8 @@ export class MMNet {
     readonly backend: BackendReport,
     /** Every weight file came from the browser's cache. */
     readonly fromCache: boolean,
+    /** Where the load's time went. */
+    readonly loadTimings: LoadTimings,
   ) {}
 
   /** Encodes an image once; every later match against it only costs correlation rows. */
@@ -186,19 +188,24 @@ function checkMatchOptions(scale: ScaleIndex, mode: MatchMode): void {
 }
 
 /**
- * Starts a backend (WebGPU → WebGL → WASM → CPU unless told otherwise), then downloads (or, with
+ * Starts a backend (WebGPU → WebGL → WASM → CPU unless told otherwise) and meanwhile downloads (or, with
  * `cacheName`, reads from Cache Storage), verifies and decodes the weights under `baseUrl` (the
  * folder holding model.json). On a GPU backend it then compiles the shaders (`warmUp`), so the first
  * image encodes as fast as the next.
  */
 export async function loadMMNet(baseUrl: string, options: LoadOptions = {}): Promise<MMNet> {
-  const backend = await selectBackend(options);
-  const { weights, metadata, fromCache } = await loadWeights(baseUrl, options);
+  const start = performance.now();
+  // The backend starts while the weights download: only the tensors need it.
+  const [{ backend, backendMs }, fetched] = await Promise.all([
+    selectBackend(options).then((backend) => ({ backend, backendMs: performance.now() - start })),
+    fetchWeights(baseUrl, options),
+  ]);
+  const { weights, metadata, fromCache, timings } = await decodeFetched(fetched);
   try {
     await warmUp(weights, backend.name);
   } catch (e) {
     tf.dispose(Object.values(weights));
     throw e;
   }
-  return new MMNet(weights, metadata, backend, fromCache);
+  return new MMNet(weights, metadata, backend, fromCache, { ...timings, backendMs, totalMs: performance.now() - start });
 }

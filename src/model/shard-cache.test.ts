@@ -44,9 +44,9 @@ function network(offline = false) {
 
 async function load(fetch: (url: string) => Promise<Response>) {
   const progress: boolean[] = [];
-  const { weights, fromCache, metadata } = await loadWeights(modelUrl(TEST_MODEL_DIR), { fetch, cacheName: 'test', onProgress: (p) => progress.push(p.fromCache) });
+  const { weights, fromCache, metadata, timings } = await loadWeights(modelUrl(TEST_MODEL_DIR), { fetch, cacheName: 'test', onProgress: (p) => progress.push(p.fromCache) });
   tf.dispose(Object.values(weights));
-  return { fromCache, metadata, progress };
+  return { fromCache, metadata, progress, timings };
 }
 
 describe('shard cache', () => {
@@ -61,6 +61,9 @@ describe('shard cache', () => {
     expect(warm.fromCache).toBe(true);
     expect(warm.progress.every(Boolean)).toBe(true);
     expect(offline.requests).toEqual(['model.json']); // tried, failed, served from the cache
+    // Downloaded shards are hashed; cached ones were verified before they were stored.
+    expect(cold.timings.hashMs).toBeGreaterThan(0);
+    expect(warm.timings.hashMs).toBe(0);
   });
 
   it('replaces the entries of a rebuilt model (new hashes)', async () => {

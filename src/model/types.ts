@@ -33,6 +33,24 @@ export interface LoadProgress {
   fromCache: boolean;
 }
 
+/**
+ * Where `loadMMNet`'s time went, in ms. The backend starts while the weights download, and shards are
+ * hashed while others download, so the parts overlap.
+ */
+export interface LoadTimings {
+  totalMs: number;
+  /** Starting the tfjs backend, including the ones tried and rejected before it. */
+  backendMs: number;
+  /** model.json and every shard, from the network or Cache Storage, verified (wall time). */
+  fetchMs: number;
+  /** sha256 of the downloaded shards, summed over shards (cached ones were verified before they were stored). */
+  hashMs: number;
+  /** Decoding the stored weights to float32 and creating the tensors. */
+  decodeMs: number;
+  /** Then waiting for the last downloaded shards to be written to Cache Storage (written while others download). */
+  cacheWriteMs: number;
+}
+
 export interface BackendReport {
   /** The backend in use. */
   name: BackendName;

@@ -3,7 +3,7 @@ import { MMNetError } from './errors';
 import { dequantize, storedBytes, type StoredTensor } from './quantization';
 import { openShardCache, type ShardCache } from './shard-cache';
 import { sha256Hex } from './sha256';
-import type { LoadProgress } from './types';
+import type { LoadProgress, LoadTimings } from './types';
 import type { ScaleSpec } from './constants';
 
 /** What `npm run models` writes beside the shards (scripts/build-models.ts). */
@@ -28,14 +28,34 @@ export interface ModelJson {
 
 export type WeightMap = Readonly<Record<string, tf.Tensor>>;
 
+/** The shards' bytes, verified, before any tensor exists (no backend needed yet). */
+export interface FetchedWeights {
+  metadata: ModelMetadata;
+  stored: StoredTensor[];
+  /** The shards, concatenated. */
+  bytes: Uint8Array;
+  /** Every shard came from the browser's cache (no download). */
+  fromCache: boolean;
+  timings: Pick<LoadTimings, 'fetchMs' | 'hashMs'>;
+  /** Settles once downloaded shards are in Cache Storage and stale ones are gone (never rejects: caching is best effort). */
+  cached: Promise<void>;
+}
+
 export interface LoadedWeights {
   metadata: ModelMetadata;
   weights: WeightMap;
   /** Every shard came from the browser's cache (no download). */
   fromCache: boolean;
+  timings: Omit<LoadTimings, 'backendMs' | 'totalMs'>;
 }
 
 type Fetch = (url: string) => Promise<Response>;
+
+/**
+ * Shards downloaded at once: enough to fill a link, while leaving some of a browser's six connections per
+ * host to the backend's own files (the wasm binaries), which would otherwise queue behind every shard.
+ */
+const PARALLEL_SHARDS = 4;
 
 export interface WeightLoadOptions {
   fetch?: Fetch;
@@ -49,44 +69,89 @@ export interface WeightLoadOptions {
  * shard's sha256 and decodes the weights to float32 tensors. Errors are `MMNetError('model-load')`
  * naming the file.
  */
-export async function loadWeights(
+export async function loadWeights(baseUrl: string, options: WeightLoadOptions = {}): Promise<LoadedWeights> {
+  return decodeFetched(await fetchWeights(baseUrl, options));
+}
+
+/** `loadWeights`' first half: the verified bytes (runs while a backend starts). */
+export async function fetchWeights(
   baseUrl: string,
   { fetch: fetchFn = (url) => fetch(url), onProgress, cacheName }: WeightLoadOptions = {},
-): Promise<LoadedWeights> {
+): Promise<FetchedWeights> {
+  const start = performance.now();
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   const cache = cacheName ? await openShardCache(cacheName, base) : undefined;
   const { metadata, weights: stored } = await fetchModelJson(fetchFn, base, cache);
   const total = metadata.shards.reduce((sum, s) => sum + s.bytes, 0);
   let loaded = 0;
-  let cached = 0;
+  const received = (bytes: number, file: string, fromCache: boolean) => {
+    loaded += bytes;
+    onProgress?.({ loaded, total, file, fromCache });
+  };
+  const timings = { hashMs: 0 };
+  const writes: Promise<void>[] = [];
 
-  const shards: Uint8Array[] = [];
-  for (const shard of metadata.shards) {
+  // Several shards at once: downloads overlap each other and the hashing of those already in.
+  const shards = await mapLimited(metadata.shards, PARALLEL_SHARDS, async (shard) => {
+    // A cached shard was hashed before it was stored under its hash: reading it back is enough.
     const hit = await cache?.get(shard.sha256);
-    const buffer =
-      hit ??
-      (await fetchBytes(fetchFn, base, shard.path, (n) => {
-        loaded += n;
-        onProgress?.({ loaded, total, file: shard.path, fromCache: false });
-      }));
-    if (buffer.byteLength !== shard.bytes) {
-      throw new MMNetError('model-load', `${shard.path}: ${buffer.byteLength} bytes, expected ${shard.bytes}`, shard.path);
+    if (hit) {
+      checkSize(shard, hit);
+      received(hit.byteLength, shard.path, true);
+      return { bytes: new Uint8Array(hit), fromCache: true };
     }
-    if ((await sha256Hex(buffer)) !== shard.sha256) {
+    const buffer = await fetchBytes(fetchFn, base, shard.path, (n) => received(n, shard.path, false));
+    checkSize(shard, buffer);
+    const hashStart = performance.now();
+    const digest = await sha256Hex(buffer);
+    timings.hashMs += performance.now() - hashStart;
+    if (digest !== shard.sha256) {
       throw new MMNetError('model-load', `${shard.path}: sha256 mismatch (corrupted or stale file)`, shard.path);
     }
-    if (hit) {
-      cached++;
-      loaded += hit.byteLength;
-      onProgress?.({ loaded, total, file: shard.path, fromCache: true });
-    } else {
-      await cache?.put(shard.sha256, buffer);
-    }
-    shards.push(new Uint8Array(buffer));
-  }
-  await cache?.retain(metadata.shards.map((s) => s.sha256));
+    if (cache) writes.push(cache.put(shard.sha256, buffer));
+    return { bytes: new Uint8Array(buffer), fromCache: false };
+  });
+  // Writing Cache Storage takes seconds for a first visit's shards: the tensors are made meanwhile.
+  const cached = Promise.all(writes)
+    .then(() => cache?.retain(metadata.shards.map((s) => s.sha256)))
+    .catch(() => undefined);
+  return {
+    metadata,
+    stored,
+    bytes: new Uint8Array(concat(shards.map((s) => s.bytes))),
+    fromCache: shards.every((s) => s.fromCache),
+    timings: { fetchMs: performance.now() - start, ...timings },
+    cached,
+  };
+}
 
-  return { metadata, weights: decodeWeights(new Uint8Array(concat(shards)), stored), fromCache: cached === metadata.shards.length };
+/**
+ * `loadWeights`' second half: the tensors, on the current backend; then the wait for the downloaded shards
+ * to be in Cache Storage, so that a reload right away finds them.
+ */
+export async function decodeFetched({ metadata, stored, bytes, fromCache, timings, cached }: FetchedWeights): Promise<LoadedWeights> {
+  const start = performance.now();
+  const weights = decodeWeights(bytes, stored);
+  const decoded = performance.now();
+  await cached;
+  return { metadata, weights, fromCache, timings: { ...timings, decodeMs: decoded - start, cacheWriteMs: performance.now() - decoded } };
+}
+
+/** `work` on every item, at most `limit` at a time; the results in the items' order. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  let next = 0;
+  const run = async () => {
+    for (let k = next++; k < items.length; k = next++) results[k] = await work(items[k]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+  return results;
+}
+
+function checkSize(shard: ModelMetadata['shards'][number], buffer: ArrayBuffer) {
+  if (buffer.byteLength !== shard.bytes) {
+    throw new MMNetError('model-load', `${shard.path}: ${buffer.byteLength} bytes, expected ${shard.bytes}`, shard.path);
+  }
 }
 
 /** float32 tensors from the shards' bytes, one pass over each tensor's bytes. */

@@ -1,12 +1,16 @@
 import { useStore } from '../store';
 import { MODES } from '../modes';
-import type { WasmReport } from '../../model/types';
+import type { LoadTimings, WasmReport } from '../../model/types';
 
 const ms = (v?: number) => (v === undefined ? '…' : `${Math.round(v)} ms`);
 
 /** "SIMD × 4 threads", or "SIMD (1 thread: page not cross-origin isolated)". */
 const wasmMode = ({ simd, threads, singleThreadReason }: WasmReport) =>
   [simd && 'SIMD', threads > 1 ? `× ${threads} threads` : `(1 thread: ${singleThreadReason})`].filter(Boolean).join(' ');
+
+/** "backend 412 ms · download 1903 ms (sha256 180 ms) · decode 640 ms · cache 20 ms" (backend and download overlap). */
+const loadBreakdown = (t: LoadTimings) =>
+  `backend ${ms(t.backendMs)} · download ${ms(t.fetchMs)} (sha256 ${ms(t.hashMs)}) · decode ${ms(t.decodeMs)} · cache ${ms(t.cacheWriteMs)}`;
 
 /** Backend (and why faster ones were not used), load, encode and match times, and what produced the view. */
 export function StatusBar() {
@@ -30,7 +34,13 @@ export function StatusBar() {
         <span>Starting…</span>
       )}
       {model.loadMs !== undefined && (
-        <span data-testid="load" data-ms={model.loadMs} data-from-cache={model.fromCache}>
+        <span
+          data-testid="load"
+          data-ms={model.loadMs}
+          data-from-cache={model.fromCache}
+          data-timings={model.timings && JSON.stringify(model.timings)}
+          title={model.timings && loadBreakdown(model.timings)}
+        >
           model {ms(model.loadMs)}
           {model.fromCache && ' (from cache)'}
         </span>
