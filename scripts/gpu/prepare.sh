@@ -25,9 +25,10 @@ echo "node $(node --version) from $(readlink -f "$(command -v node)")"
 xz -T0 -6 -c "$(readlink -f "$(command -v node)")" > "$OUT/node.xz"
 cp node_modules/webgpu/index.js node_modules/webgpu/package.json "$OUT/webgpu/"
 xz -T0 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node > "$OUT/webgpu/dawn.node.xz"
-# `require` for the CommonJS parts of tfjs inside an ES module bundle; dawn.node stays outside.
+# `require` for the CommonJS parts of tfjs inside an ES module bundle; dawn.node stays outside; kept class
+# names, as the bench names kernels by their tfjs program class.
 for s in bench build-models; do
-  npx esbuild "scripts/$s.ts" --bundle --platform=node --format=esm --target=node20 --external:webgpu --log-level=warning \
+  npx esbuild "scripts/$s.ts" --bundle --platform=node --format=esm --target=node20 --keep-names --external:webgpu --log-level=warning \
     --banner:js="import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" \
     --outfile="$OUT/$s.mjs"
 done
