@@ -23,7 +23,14 @@ function Readout() {
     return <p className="readout muted">Click the source (or the target, for the reverse direction) to place a pin.</p>;
   }
   return (
-    <p className="readout" data-testid="readout" data-side={query.side} data-query={xy(query.point)} data-match={xy(result.match)}>
+    <p
+      className="readout"
+      data-testid="readout"
+      data-side={query.side}
+      // The query the shown match answers: while hovering, the pointer may already be elsewhere.
+      data-query={xy(result.query)}
+      data-match={xy(result.match)}
+    >
       {color && <span className="swatch" style={{ background: color }} />}
       <Direction side={query.side} /> <span className="coords">({xy(query.point)}) → ({xy(result.match)})</span>
       <Confidence result={result} />
