@@ -7,7 +7,7 @@ import { halfBits, toHalfBits } from './npy';
 
 export const SCHEMES = ['float16', 'int8', 'int4', 'mixed'] as const;
 export type Scheme = (typeof SCHEMES)[number];
-/** What `npm run models` builds and the site ships: the smallest build within the accuracy rule of README "Weights". */
+/** What `npm run models` builds and the site ships: the smallest build within the accuracy rule of README "Weight storage". */
 export const DEFAULT_SCHEME: Scheme = 'int4';
 /** The scheme `npm run models` builds without --quantize: $MMNET_QUANTIZE, else DEFAULT_SCHEME. */
 export const defaultScheme = (): Scheme => (process.env.MMNET_QUANTIZE as Scheme | undefined) ?? DEFAULT_SCHEME;
