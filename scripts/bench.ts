@@ -56,6 +56,31 @@ const queries: [string, MatchOptions][] = [
   ['fused s3 + flip', { mode: 'fused', scale: 3, flip: true }],
 ];
 
+/** Median ms of each query for one point and for the 20×14 grid; the mirrored maps are made first, untimed. */
+async function timeQueries(model: MMNet, a: Features, b: Features, pointRuns: number, gridRuns: number) {
+  const matchMs: Record<string, [number, number]> = {};
+  await model.match(a, b, grid, { flip: true });
+  for (const [name, options] of queries) {
+    matchMs[name] = [
+      await timeMs(pointRuns, () => model.match(a, b, [{ x: 160, y: 112 }], options)),
+      await timeMs(gridRuns, () => model.match(a, b, grid, options)),
+    ];
+  }
+  return matchMs;
+}
+
+/** Tensors left behind by `cycles` encode → match both ways → dispose cycles. */
+async function leakedTensors(model: MMNet, a: Features, image: tf.Tensor3D, cycles: number): Promise<number> {
+  const before = tf.memory().numTensors;
+  for (let k = 0; k < cycles; k++) {
+    const f = await model.encode(image);
+    await model.match(a, f, [{ x: 50, y: 60 }], { heatmap: true });
+    await model.match(f, a, grid, { mode: 'mmnet', scale: 1 });
+    f.dispose();
+  }
+  return tf.memory().numTensors - before;
+}
+
 async function benchBackend(backend: BackendName) {
   // The pure-JS cpu backend is ~30× slower: fewer runs keep the bench within minutes.
   const slow = backend === 'cpu';
@@ -76,25 +101,10 @@ async function benchBackend(backend: BackendName) {
   fa.dispose();
   fb.dispose();
 
-  const matchMs: Record<string, [number, number]> = {};
-  await model.match(a, b, grid, { flip: true }); // mirrored maps of a and b, outside the timings
-  for (const [name, options] of queries) {
-    matchMs[name] = [
-      await timeMs(slow ? 5 : 50, () => model.match(a, b, [{ x: 160, y: 112 }], options)),
-      await timeMs(slow ? 2 : 10, () => model.match(a, b, grid, options)),
-    ];
-  }
+  const matchMs = await timeQueries(model, a, b, slow ? 5 : 50, slow ? 2 : 10);
   const heatmapMs = await timeMs(slow ? 5 : 50, () => model.match(a, b, [{ x: 160, y: 112 }], { heatmap: true }));
-
   const cycles = slow ? 2 : 20;
-  const before = tf.memory().numTensors;
-  for (let k = 0; k < cycles; k++) {
-    const f = await model.encode(imageB);
-    await model.match(a, f, [{ x: 50, y: 60 }], { heatmap: true });
-    await model.match(f, a, grid, { mode: 'mmnet', scale: 1 });
-    f.dispose();
-  }
-  const leaked = tf.memory().numTensors - before;
+  const leaked = await leakedTensors(model, a, imageB, cycles);
 
   tf.dispose([imageA, imageB]);
   a.dispose();
@@ -159,24 +169,9 @@ async function benchWebGPU(runs: number) {
   const gpu = await kernelTimes(() => tf.dispose(mapTensors(encodeMaps(model.weights, input))));
   input.dispose();
 
-  const matchMs: Record<string, [number, number]> = {};
-  await model.match(a, b, grid, { flip: true }); // mirrored maps and match kernels, outside the timings
-  for (const [name, options] of queries) {
-    matchMs[name] = [
-      await timeMs(Math.max(runs, 5), () => model.match(a, b, [{ x: 160, y: 112 }], options)),
-      await timeMs(3, () => model.match(a, b, grid, options)),
-    ];
-  }
-
+  const matchMs = await timeQueries(model, a, b, Math.max(runs, 5), 3);
   const cycles = 2;
-  const before = tf.memory().numTensors;
-  for (let k = 0; k < cycles; k++) {
-    const f = await model.encode(imageB);
-    await model.match(a, f, [{ x: 50, y: 60 }], { heatmap: true });
-    await model.match(f, a, grid, { mode: 'mmnet', scale: 1 });
-    f.dispose();
-  }
-  const leaked = tf.memory().numTensors - before;
+  const leaked = await leakedTensors(model, a, imageB, cycles);
 
   tf.dispose([imageA, imageB]);
   a.dispose();

@@ -121,7 +121,7 @@ describe('npm run models with no local trunk', () => {
           MMNET_TRUNK_URL: `http://127.0.0.1:${port}/`,
           MMNET_TRUNK_SOURCES: manifest,
         },
-        ['--head', 'mmnet_head_v0'],
+        ['--head', 'mmnet_head_v0', '--quantize', 'float16'],
       );
       expect(code, output).toBe(0);
       expect(output).toMatch(/248/);

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
-import type { Point } from '../src/model';
+import type { Features, MatchMode, Point, ScaleIndex } from '../src/model';
+import { scoredRows } from '../src/model/matching';
 import { readRgb } from './node-io';
 import { SHARED_DIR } from './paths';
 
@@ -49,4 +50,12 @@ export function expectRefined(ours: { cell: number[]; target: Point }[], expecte
 export function expectRawRow(values: Float32Array, width: number, cells: number) {
   const max = Math.max(...values.subarray(0, cells));
   for (const [i, j, v] of pair.raw_row0_samples) expect(Math.abs(values[i * width + j] - v)).toBeLessThanOrEqual(2e-3 * max);
+}
+
+/** The willow points' correlation rows from `source` to `target` (points × cells), read back. */
+export async function pairRows(source: Features, target: Features, mode: MatchMode, scale: ScaleIndex): Promise<Float32Array> {
+  const t = scoredRows(source.maps, target.maps, pairPoints, scale, mode);
+  const values = (await t.data()) as Float32Array;
+  t.dispose();
+  return values;
 }

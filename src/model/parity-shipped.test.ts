@@ -16,11 +16,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNodeModel } from '../../scripts/node-io';
-import { fixtureRgb as rgb, pair, pairPoints as points, ref, sampleError, type Stats } from '../../scripts/parity-fixtures';
+import { fixtureRgb as rgb, pair, pairPoints as points, ref, sampleError, type Stats, pairRows } from '../../scripts/parity-fixtures';
 import { TEST_SHIPPED_MODEL_DIR } from '../../scripts/paths';
 import { defaultScheme, type Scheme } from '../../scripts/quantize';
 import { scaleSpec, type ScaleIndex } from './constants';
-import { gridOf, scoredRows } from './matching';
+import { gridOf } from './matching';
 import type { Features, MMNet } from './mmnet';
 import type { Match, MatchMode } from './types';
 
@@ -55,12 +55,7 @@ afterAll(() => {
   model.dispose();
 });
 
-async function rows(mode: MatchMode, scale: ScaleIndex): Promise<Float32Array> {
-  const t = scoredRows(source.maps, target.maps, points, scale, mode);
-  const values = (await t.data()) as Float32Array;
-  t.dispose();
-  return values;
-}
+const rows = (mode: MatchMode, scale: ScaleIndex) => pairRows(source, target, mode, scale);
 
 function expectRefined(ours: Match[], expected: { argmax_cell: number[][]; refined_xy: number[][] }, stride: number) {
   const tolerance = 1e-2 + 6 * e * stride;

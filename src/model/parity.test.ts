@@ -6,11 +6,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileFetch, loadNodeModel, modelUrl } from '../../scripts/node-io';
-import { expectCells, expectRawRow, expectRefined, fixtureRgb as rgb, pair, pairPoints as points, ref, sampleError, type Stats } from '../../scripts/parity-fixtures';
+import { expectCells, expectRawRow, expectRefined, fixtureRgb as rgb, pair, pairPoints as points, ref, sampleError, type Stats, pairRows } from '../../scripts/parity-fixtures';
 import { TEST_MODEL_DIR } from '../../scripts/paths';
 import type { MMNet, Features } from './mmnet';
 import { preprocess } from './image';
-import { gridOf, scoredRows } from './matching';
+import { gridOf } from './matching';
 import { runTrunk } from './trunk';
 import { loadWeights } from './weights';
 import { scaleSpec, type ScaleIndex } from './constants';
@@ -61,12 +61,7 @@ describe('trunk and head on the pattern image', () => {
   });
 });
 
-async function rows(mode: MatchMode, scale: ScaleIndex): Promise<Float32Array> {
-  const t = scoredRows(source.maps, target.maps, points, scale, mode);
-  const values = (await t.data()) as Float32Array;
-  t.dispose();
-  return values;
-}
+const rows = (mode: MatchMode, scale: ScaleIndex) => pairRows(source, target, mode, scale);
 
 describe.each([4, 3, 2, 1] as ScaleIndex[])('willow pair, MMNet rows at scale %i', (scale) => {
   const expected = pair[`s${scale}`];

@@ -9,10 +9,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadNodeModel } from '../../scripts/node-io';
 import { installNodeWebGPU, LAVAPIPE_ICD } from '../../scripts/node-webgpu';
-import { expectCells, expectRawRow, expectRefined, fixtureRgb, pair, pairPoints, ref, sampleError, type Stats } from '../../scripts/parity-fixtures';
+import { expectCells, expectRawRow, expectRefined, fixtureRgb, pair, pairPoints, ref, sampleError, type Stats, pairRows } from '../../scripts/parity-fixtures';
 import { TEST_MODEL_DIR } from '../../scripts/paths';
 import { FUSED_SCALES, SCALE_INDICES, type ScaleIndex } from './constants';
-import { gridOf, scoredRows } from './matching';
+import { gridOf } from './matching';
 import type { BackendName, Match, MatchOptions } from './types';
 
 const DRIVER_HINT =
@@ -59,9 +59,8 @@ async function answers(backend: BackendName): Promise<Answers> {
   const target = await model.encode(images[2]);
   const matches: Answers['matches'] = {};
   for (const [name, options] of queries) matches[name] = await model.match(source, target, pairPoints, options);
-  const rows = scoredRows(source.maps, target.maps, pairPoints, 3, 'raw');
-  const rawRows = (await rows.data()) as Float32Array;
-  tf.dispose([rows, ...images]);
+  const rawRows = await pairRows(source, target, 'raw', 3);
+  tf.dispose(images);
   source.dispose();
   target.dispose();
   model.dispose();
