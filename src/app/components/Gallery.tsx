@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { confidence } from '../colormap';
 import { download } from '../exportPins';
@@ -8,7 +8,11 @@ import { toCocoKeypoints, toKeypointsCsv, type GalleryExportInput } from '../gal
 import { filesFromDrop } from '../galleryFiles';
 import type { Correspondence } from '../protocol';
 import { useStore, type AppState, type Pin } from '../store';
+import { FilePicker } from './FileButton';
 import './gallery.css';
+
+/** Picked files, less hidden ones (a folder pick brings `.DS_Store` and the like). */
+const addPicked = (files: File[]) => addToGallery(files.filter((f) => !f.name.startsWith('.')));
 
 /** The toolbar's switch between one target and many. */
 export function GalleryToggle() {
@@ -79,8 +83,12 @@ function GalleryHeader() {
           </span>
         )}
       </span>
-      <FilesButton>Add images…</FilesButton>
-      <FilesButton folder>Add folder…</FilesButton>
+      <FilePicker testId="gallery-files" multiple onFiles={addPicked}>
+        Add images…
+      </FilePicker>
+      <FilePicker testId="gallery-folder" folder onFiles={addPicked}>
+        Add folder…
+      </FilePicker>
       <button type="button" className="link" disabled={count === 0} onClick={() => removeFromGallery(useGallery.getState().items.map((i) => i.id))}>
         Remove all
       </button>
@@ -91,33 +99,6 @@ function GalleryHeader() {
         Export CSV
       </button>
     </header>
-  );
-}
-
-/** A picker for several images, or for a folder (`webkitdirectory`, which React does not type). */
-function FilesButton({ folder = false, children }: { folder?: boolean; children: ReactNode }) {
-  const input = useRef<HTMLInputElement>(null);
-  useEffect(() => {
-    if (folder) input.current!.setAttribute('webkitdirectory', '');
-  }, [folder]);
-  return (
-    <>
-      <button type="button" className="link" onClick={() => input.current!.click()}>
-        {children}
-      </button>
-      <input
-        ref={input}
-        type="file"
-        accept="image/*"
-        multiple
-        hidden
-        data-testid={folder ? 'gallery-folder' : 'gallery-files'}
-        onChange={(e) => {
-          addToGallery([...(e.target.files ?? [])].filter((f) => !f.name.startsWith('.')));
-          e.target.value = '';
-        }}
-      />
-    </>
   );
 }
 
