@@ -9,7 +9,7 @@
  * `--split` keeps the pairs whose two images lie in that part of scripts/pf-willow-split.json (val: model
  * selection; test: held out; all: the 900 standard pairs, the default). With `all`, the val and test parts
  * are also tallied on their own (`parts` in the JSON, a line each), so one run gives all three.
- * Writes eval/ (or --out) pf-willow[-mode][-flip][-uint8][-split].json; the last line is `PCK@0.1 s1=… s2=… …` (percent).
+ * Writes eval/ (or --out) pf-willow[-mode][-flip][-int8|-int4|-mixed][-split].json; the last line is `PCK@0.1 s1=… s2=… …` (percent).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
