@@ -9,6 +9,7 @@ import { filesFromDrop } from '../galleryFiles';
 import type { Correspondence } from '../protocol';
 import { useStore, type AppState, type Pin } from '../store';
 import { FilePicker } from './FileButton';
+import { Icon } from './Icons';
 import './gallery.css';
 
 /** Picked files, less hidden ones (a folder pick brings `.DS_Store` and the like). */
@@ -18,8 +19,9 @@ const addPicked = (files: File[]) => addToGallery(files.filter((f) => !f.name.st
 export function GalleryToggle() {
   const on = useGallery((s) => s.on);
   return (
-    <button type="button" aria-pressed={on} onClick={() => setGallery(!on)} title="One source, many targets: carry the pins across a folder">
-      Gallery
+    <button type="button" className="tool" aria-pressed={on} onClick={() => setGallery(!on)} title="One source, many targets: carry the pins across a folder">
+      <Icon name="gallery" />
+      <span className="tool-label">Gallery</span>
     </button>
   );
 }
