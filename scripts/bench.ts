@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: speed and memory of the library in Node, per backend.
  *
- *   tsx scripts/bench.ts [--backends wasm,cpu,webgpu] [--runs 20] [--model DIR]
+ *   tsx scripts/bench.ts [--backends wasm,cpu,webgpu] [--runs 20] [--model DIR] [--webgpu-flags A=1,B=true]
  *
  * Prints a table; the last line is `encode_ms_wasm=… match_ms_wasm=… leaked_tensors=…`. WebGPU runs
  * through Dawn (scripts/node-webgpu.ts: lavapipe unless `VK_DRIVER_FILES` names another Vulkan driver)
  * and gets its own table (`--runs` steady encodes) and last line,
- * `encode_ms_webgpu=… first_encode_ms=… kernels=… leaked_tensors=…`.
+ * `encode_ms_webgpu=… first_encode_ms=… kernels=… leaked_tensors=…`. `--webgpu-flags` sets tfjs WebGPU
+ * flags over the model's own (`WEBGPU_FLAGS`), to tune them on a GPU.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,7 +15,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName, Features, MatchOptions, MMNet, Point } from '../src/model';
 import { encodeMaps } from '../src/model/encoder';
 import { preprocess } from '../src/model/image';
-import { mapTensors } from '../src/model/matching';
+import { DEFAULT_SCALE } from '../src/model/constants';
+import { mapTensors, scoredRows } from '../src/model/matching';
 import { loadNodeModel, readRgb } from './node-io';
 import { installNodeWebGPU } from './node-webgpu';
 import { SHARED_DIR } from './paths';
@@ -30,10 +32,22 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '20' },
     // A built model folder other than public/models/ (e.g. on the GPU machine).
     model: { type: 'string' },
+    'webgpu-flags': { type: 'string', default: '' },
   },
 });
 const webgpuRuns = Number(args.runs);
 if (!(webgpuRuns >= 1)) throw new Error(`--runs must be a positive number, not ${args.runs}`);
+
+/** "A=1,B=true" → { A: 1, B: true }. */
+function parseFlags(list: string): Record<string, number | boolean> {
+  const entries = list.split(',').filter(Boolean).map((kv) => {
+    const [name, value] = kv.split('=');
+    if (!name || value === undefined) throw new Error(`--webgpu-flags: "${kv}" is not NAME=value`);
+    return [name, value === 'true' ? true : value === 'false' ? false : Number(value)] as const;
+  });
+  return Object.fromEntries(entries);
+}
+const webgpuFlags = parseFlags(args['webgpu-flags']);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -144,7 +158,7 @@ async function benchWebGPU(runs: number) {
   installNodeWebGPU(['disable-dawn-features=timestamp_quantization']);
   const adapter = await adapterName();
   let model!: MMNet;
-  const loadMs = await elapsed(async () => (model = await loadNodeModel(args.model, { backend: 'webgpu' })));
+  const loadMs = await elapsed(async () => (model = await loadNodeModel(args.model, { backend: 'webgpu', webgpuFlags })));
   const [imageA, imageB] = fixtureImages();
   let a!: Features;
   const firstEncodeMs = await elapsed(async () => readBack((a = await model.encode(imageA))));
@@ -168,6 +182,11 @@ async function benchWebGPU(runs: number) {
   const input = preprocess(imageA);
   const gpu = await kernelTimes(() => tf.dispose(mapTensors(encodeMaps(model.weights, input))));
   input.dispose();
+  // One click's rows at the app's default (fused, DEFAULT_SCALE): what runs on the GPU per match.
+  const click = () => scoredRows(a.maps, b.maps, [{ x: 160, y: 112 }], DEFAULT_SCALE, 'fused');
+  const matchKernels = await countKernels(click);
+  matchKernels.result.dispose();
+  const matchGpu = await kernelTimes(() => click().dispose());
 
   const matchMs = await timeQueries(model, a, b, Math.max(runs, 5), 3);
   const cycles = 2;
@@ -177,7 +196,7 @@ async function benchWebGPU(runs: number) {
   a.dispose();
   b.dispose();
   model.dispose();
-  return { adapter, loadMs, firstEncodeMs, encodeMs, dispatchMs, kernels, gpu, matchMs, cycles, leaked };
+  return { adapter, loadMs, firstEncodeMs, encodeMs, dispatchMs, kernels, gpu, matchKernels, matchGpu, matchMs, cycles, leaked };
 }
 
 const backends = args.backends.split(',') as BackendName[];
@@ -219,7 +238,12 @@ if (webgpu) {
       .sort((x, y) => y[1] - x[1])
       .map(([name, n]) => `${name} ${n}`)
       .join(', ');
-  console.log(`\nWebGPU, adapter: ${w.adapter}`);
+  const slowest = (byShape: Record<string, { kernels: number; ms: number }>, n: number) =>
+    Object.entries(byShape)
+      .sort((x, y) => y[1].ms - x[1].ms)
+      .slice(0, n)
+      .map(([name, p]) => `| ${name} | ${p.kernels} | ${p.ms.toFixed(2)} |`);
+  console.log(`\nWebGPU, adapter: ${w.adapter}${Object.keys(webgpuFlags).length ? `; flags ${args['webgpu-flags']}` : ''}`);
   console.log('\n| webgpu | ms |');
   console.log('|---|---|');
   console.log(`| model load (backend start + weights) | ${f1(w.loadMs)} |`);
@@ -235,6 +259,13 @@ if (webgpu) {
   }
   for (const [name, [one, all]] of Object.entries(w.matchMs)) console.log(`| match ${name}: 1 point / 20×14 grid | ${f1(one)} / ${f1(all)} |`);
   console.log(`\nKernels (GPU dispatches) per encode: ${w.kernels.total} (${byCount(w.kernels.byProgram)})`);
+  console.log(`Kernels per click (fused s${DEFAULT_SCALE} rows): ${w.matchKernels.total} (${byCount(w.matchKernels.byProgram)})`);
+  if (w.gpu && w.matchGpu) {
+    console.log(`\n| slowest kernels of an encode (program [output shape]) | dispatches | GPU ms |\n|---|---|---|`);
+    console.log(slowest(w.gpu.byShape, 12).join('\n'));
+    console.log(`\n| kernels of a click, ${f1(w.matchGpu.totalMs)} ms GPU in all | dispatches | GPU ms |\n|---|---|---|`);
+    console.log(slowest(w.matchGpu.byShape, 8).join('\n'));
+  }
   console.log(`Tensors left after ${w.cycles} encode/match/dispose cycles: ${w.leaked}`);
   console.log(
     `encode_ms_webgpu=${f1(median(w.encodeMs))} first_encode_ms=${f1(w.firstEncodeMs)} kernels=${w.kernels.total} leaked_tensors=${w.leaked}`,

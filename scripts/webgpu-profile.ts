@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /** The parts of tfjs-backend-webgpu's WebGPUBackend used here (not in its public typings). */
 interface WebGPUBackendInternals {
-  recordAndSubmit(program: { constructor: { name: string } }, ...rest: unknown[]): void;
+  recordAndSubmit(program: { constructor: { name: string }; outputShape: number[] }, ...rest: unknown[]): void;
   supportTimestampQuery: boolean;
 }
 
@@ -15,38 +15,50 @@ function webgpuBackend(): WebGPUBackendInternals {
   return tf.backend() as unknown as WebGPUBackendInternals;
 }
 
-/** Dispatches per tfjs program (e.g. `Conv2DMMProgram`), and their total. */
-export interface KernelCount {
-  total: number;
-  byProgram: Record<string, number>;
+/** One compute dispatch: its tfjs program (e.g. `Conv2DMMProgram`) and output shape. */
+export interface Dispatch {
+  program: string;
+  shape: number[];
 }
 
 /**
- * Counts the compute dispatches `fn` records. It wraps the backend's `recordAndSubmit`, which runs once
- * per dispatch that reaches the GPU: ops forwarded to the CPU, empty outputs and reshapes are not
- * counted, unlike in `tf.profile()`'s kernel list, which names every op.
+ * The dispatches `fn` records, in order. It wraps the backend's `recordAndSubmit`, which runs once per
+ * dispatch that reaches the GPU: ops forwarded to the CPU, empty outputs and reshapes are not counted,
+ * unlike in `tf.profile()`'s kernel list, which names every op.
  */
-export async function countKernels<T>(fn: () => T | Promise<T>): Promise<{ result: T } & KernelCount> {
+async function recordDispatches<T>(fn: () => T | Promise<T>): Promise<{ result: T; dispatches: Dispatch[] }> {
   const backend = webgpuBackend();
-  const byProgram: Record<string, number> = {};
+  const dispatches: Dispatch[] = [];
   const original = backend.recordAndSubmit;
   backend.recordAndSubmit = function (this: WebGPUBackendInternals, program, ...rest) {
-    const name = program.constructor.name;
-    byProgram[name] = (byProgram[name] ?? 0) + 1;
+    dispatches.push({ program: program.constructor.name, shape: program.outputShape });
     return original.call(this, program, ...rest);
   };
   try {
-    const result = await fn();
-    return { result, total: Object.values(byProgram).reduce((a, b) => a + b, 0), byProgram };
+    return { result: await fn(), dispatches };
   } finally {
     backend.recordAndSubmit = original;
   }
 }
 
-/** GPU time per tfjs program, ms, summed over its dispatches. */
+/** Dispatches per tfjs program, and their total. */
+export interface KernelCount {
+  total: number;
+  byProgram: Record<string, number>;
+}
+
+export async function countKernels<T>(fn: () => T | Promise<T>): Promise<{ result: T } & KernelCount> {
+  const { result, dispatches } = await recordDispatches(fn);
+  const byProgram: Record<string, number> = {};
+  for (const d of dispatches) byProgram[d.program] = (byProgram[d.program] ?? 0) + 1;
+  return { result, total: dispatches.length, byProgram };
+}
+
+/** GPU time per tfjs program and per distinct kernel (program and output shape), ms, summed over dispatches. */
 export interface KernelTime {
   totalMs: number;
   byProgram: Record<string, { kernels: number; ms: number }>;
+  byShape: Record<string, { kernels: number; ms: number }>;
 }
 
 /**
@@ -56,15 +68,20 @@ export interface KernelTime {
  */
 export async function kernelTimes(fn: () => void): Promise<KernelTime | undefined> {
   if (!webgpuBackend().supportTimestampQuery) return undefined;
-  const info = await tf.time(fn);
+  const { result: info, dispatches } = await recordDispatches(() => tf.time(fn));
+  // "Conv2DMMProgram: 0.41, BinaryOpProgram: 0.02, …", one entry per dispatch in order: the only
+  // per-kernel form tf.time gives.
+  const times = ((info as tf.TimingInfo & { getExtraProfileInfo?: () => string }).getExtraProfileInfo?.() ?? '').split(', ').filter(Boolean);
   const byProgram: KernelTime['byProgram'] = {};
-  // "Conv2DMMProgram: 0.41, BinaryOpProgram: 0.02, …": the only per-kernel form tf.time gives.
-  for (const entry of (info as tf.TimingInfo & { getExtraProfileInfo?: () => string }).getExtraProfileInfo?.().split(', ') ?? []) {
+  const byShape: KernelTime['byShape'] = {};
+  times.forEach((entry, k) => {
     const [name, ms] = entry.split(': ');
-    if (!name) continue;
-    const p = (byProgram[name] ??= { kernels: 0, ms: 0 });
-    p.kernels++;
-    p.ms += Number(ms);
-  }
-  return { totalMs: info.kernelMs as number, byProgram };
+    const shape = dispatches[k]?.program === name ? `${name} [${dispatches[k].shape}]` : name;
+    for (const [table, key] of [[byProgram, name], [byShape, shape]] as const) {
+      const p = (table[key] ??= { kernels: 0, ms: 0 });
+      p.kernels++;
+      p.ms += Number(ms);
+    }
+  });
+  return { totalMs: info.kernelMs as number, byProgram, byShape };
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MAX_WASM_THREADS, selectBackend, wasmThreadCount } from './backend';
+import { installNodeWebGPU } from '../../scripts/node-webgpu';
+import { MAX_WASM_THREADS, selectBackend, WEBGPU_FLAGS, wasmThreadCount } from './backend';
 import { MMNetError } from './errors';
 
 describe('selectBackend', () => {
@@ -43,5 +44,17 @@ describe('wasmThreadCount', () => {
     expect(wasmThreadCount(3)).toBe(3);
     expect(wasmThreadCount(64)).toBe(MAX_WASM_THREADS);
     expect(wasmThreadCount(0)).toBe(1);
+  });
+});
+
+// Last: it puts Dawn's navigator.gpu in place for the rest of the file.
+describe('WebGPU flags', () => {
+  it('starts WebGPU with WEBGPU_FLAGS, and webgpuFlags over them', async () => {
+    installNodeWebGPU();
+    await selectBackend({ backend: 'webgpu' });
+    for (const [flag, value] of Object.entries(WEBGPU_FLAGS)) expect(tf.env().get(flag)).toBe(value);
+    await selectBackend({ backend: 'webgpu', webgpuFlags: { WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: 7 } });
+    expect(tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')).toBe(7);
+    expect(tf.env().get('WEBGPU_CPU_FORWARD')).toBe(WEBGPU_FLAGS.WEBGPU_CPU_FORWARD);
   });
 });

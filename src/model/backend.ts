@@ -26,7 +26,21 @@ export interface BackendOptions {
    * cross-origin isolated page (SharedArrayBuffer); elsewhere wasm runs on one thread.
    */
   threads?: number;
+  /**
+   * tfjs WebGPU flags over `WEBGPU_FLAGS`, for tuning on a new GPU (`npm run bench -- --webgpu-flags`);
+   * they stay set for later loads too.
+   */
+  webgpuFlags?: TfjsFlags;
 }
+
+type TfjsFlags = Record<string, number | boolean | string>;
+
+/**
+ * Measured on an H200 (README "Speed", `scripts/gpu/run.sh` sweeps): a submit every 16 kernels lets the GPU
+ * run while JavaScript records the rest, 29.7 ms an encode against 47.7 ms with one submit at the end; small
+ * ops stay on the GPU rather than read back to run on the CPU.
+ */
+export const WEBGPU_FLAGS: TfjsFlags = { WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: 16, WEBGPU_CPU_FORWARD: false };
 
 /**
  * tfjs's threaded wasm starts a pool of 8 pthread workers; a larger XNNPACK pool would have Emscripten
@@ -44,14 +58,15 @@ export function wasmThreadCount(requested?: number): number {
  * Starts the first backend of the list that works and says why the ones before it did not.
  * Backends load lazily, so an app that only ever runs wasm does not download the WebGPU kernels.
  */
-export async function selectBackend({ backend, wasmPaths, backendTimeoutMs = BACKEND_TIMEOUT_MS, threads }: BackendOptions = {}): Promise<BackendReport> {
+export async function selectBackend(options: BackendOptions = {}): Promise<BackendReport> {
+  const { backend, backendTimeoutMs = BACKEND_TIMEOUT_MS, threads } = options;
   const order = typeof backend === 'string' ? [backend] : (backend ?? BACKEND_ORDER);
   const rejected: BackendReport['rejected'] = [];
   const skipSoftware = backend === undefined;
   for (const name of order) {
     const attempt = { abandoned: false };
     try {
-      const started = startBackend(name, attempt, skipSoftware, wasmPaths, threads);
+      const started = startBackend(name, attempt, skipSoftware, options);
       await (isGPU(name) ? withTimeout(started, backendTimeoutMs, `${name} did not start within ${backendTimeoutMs / 1000} s`) : started);
     } catch (e) {
       attempt.abandoned = true;
@@ -70,8 +85,7 @@ async function startBackend(
   name: BackendName,
   attempt: { abandoned: boolean },
   skipSoftware: boolean,
-  wasmPaths?: string,
-  threads?: number,
+  { wasmPaths, threads, webgpuFlags }: BackendOptions,
 ): Promise<void> {
   // Found out before tfjs's code for the backend is even loaded.
   const renderer = skipSoftware ? await softwareRenderer(name) : undefined;
@@ -79,6 +93,7 @@ async function startBackend(
   await registerBackend(name, wasmPaths, threads);
   // Its code arrived after the time limit: switching tfjs to it now would pull the backend chosen since away.
   if (attempt.abandoned) return;
+  if (name === 'webgpu' && webgpuFlags) setFlags(webgpuFlags);
   const start = () => tf.setBackend(name);
   const started = name === 'wasm' ? await withLogicalCores(2 * wasmThreadCount(threads), start) : await start();
   if (!started) throw new Error(`${name} failed to initialise`);
@@ -193,10 +208,7 @@ async function registerWebGPU(): Promise<void> {
   // Without an adapter there is nothing to load tfjs's WebGPU code for.
   if (!(await requestAdapter(gpu))) throw new Error('no WebGPU adapter');
   const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
-  // Measured on an H200 (../shared/webgpu/README.md): one submit per encode instead of one per 15 kernels,
-  // and small ops kept on the GPU rather than read back to run on the CPU, make encodes about 1.5× faster.
-  tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 1000);
-  tf.env().set('WEBGPU_CPU_FORWARD', false);
+  setFlags(WEBGPU_FLAGS); // registered by that import
   // Importing the package registered tfjs's factory; this one replaces it.
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', async () => {
@@ -220,6 +232,11 @@ async function registerWebGPU(): Promise<void> {
     // `info` replaced requestAdapterInfo() in newer browsers; tfjs only uses it for vendor tweaks.
     return new WebGPUBackend(device, info);
   }, 3);
+}
+
+/** One by one: tf.env().setFlags would reset every other flag. */
+function setFlags(flags: TfjsFlags): void {
+  for (const [flag, value] of Object.entries(flags)) tf.env().set(flag, value);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

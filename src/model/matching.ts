@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { FUSED_LAMBDA, FUSED_TAU, INPUT_HEIGHT, INPUT_WIDTH, RAW_STRIDE, scaleSpec, type ScaleIndex } from './constants';
+import { fusedScores, upsampleRows } from './kernels';
 import type { MatchMode, Point } from './types';
+
+export { upsampleRows };
 
 /** One map, flat, in both layouts: queries are sampled from the first, rows multiply the second. */
 export type FlatMap = {
@@ -73,18 +76,6 @@ export const sampleAt = (map: FlatMap, points: readonly Point[], grid: Grid): tf
 /** One correlation row per query: plain dot products with every target cell, [N, cells]. */
 export const correlationRows = (queries: tf.Tensor2D, target: FlatMap): tf.Tensor2D => tf.matMul(queries, target.channels);
 
-/** Nearest-neighbour upsampling of rows on an h×w grid by an integer factor (cell i → floor(i / f)). */
-export function upsampleRows(rows: tf.Tensor2D, grid: Pick<Grid, 'height' | 'width'>, factor: number): tf.Tensor2D {
-  if (factor === 1) return tf.clone(rows);
-  return tf.tidy(() => {
-    const n = rows.shape[0];
-    const maps = tf.reshape(rows, [n, grid.height, grid.width, 1]) as tf.Tensor4D;
-    // Without corner alignment or half-pixel centres, source = floor(target / f): exact for powers of two.
-    const up = tf.image.resizeNearestNeighbor(maps, [grid.height * factor, grid.width * factor], false, false);
-    return tf.reshape(up, [n, grid.height * factor * grid.width * factor]);
-  });
-}
-
 /** Points of a source's maps, to be scored against a target's maps (input-image coordinates). */
 export interface RowQuery {
   source: FeatureMaps;
@@ -143,13 +134,11 @@ export function scoredRowsOf(queries: readonly RowQuery[], scale: ScaleIndex, mo
     if (mode === 'raw') return rawRows(queries);
     const head = headRows(queries, scale);
     if (mode === 'mmnet' && !flipped) return head;
-    const terms = [tf.logSoftmax(head)];
-    if (flipped) terms.push(tf.logSoftmax(headRows(flipped, scale)));
-    if (mode === 'fused') {
-      const prior = tf.logSoftmax(tf.div(rawRows(queries), FUSED_TAU)) as tf.Tensor2D;
-      terms.push(tf.mul(upsampleRows(prior, gridOf(RAW_STRIDE), RAW_STRIDE / scaleSpec(scale).stride), FUSED_LAMBDA));
-    }
-    return tf.addN(terms) as tf.Tensor2D;
+    const { height, width, stride } = gridOf(scaleSpec(scale).stride);
+    return fusedScores(
+      { head, flipped: flipped && headRows(flipped, scale), raw: mode === 'fused' ? rawRows(queries) : undefined },
+      { height, width, factor: RAW_STRIDE / stride, lambda: FUSED_LAMBDA, tau: FUSED_TAU },
+    );
   });
 }
 
