@@ -11,10 +11,10 @@ import {
   openApp,
   parsePoint,
   screenshot,
+  sharedPage,
   shiftedPair,
   test,
   waitEncoded,
-  watchPage,
 } from './fixtures';
 
 const EXAMPLE = 'car_side-000.jpg';
@@ -26,17 +26,7 @@ const POINT = { x: 150, y: 110 };
 test.describe.configure({ mode: 'serial' });
 
 let page: Page;
-let watch: ReturnType<typeof watchPage>;
-
-// One page for the whole flow: the two encodes are paid once.
-test.beforeAll(async ({ browser, baseURL }) => {
-  page = await browser.newPage();
-  watch = watchPage(page, new URL(baseURL!).origin);
-});
-test.afterAll(async () => {
-  watch.verify();
-  await page.close();
-});
+sharedPage((p) => (page = p));
 
 const pins = () => page.getByTestId('pin');
 

@@ -35,6 +35,24 @@ export const test = base.extend<{ page: Page }>({
   },
 });
 
+/**
+ * One page for a whole serial spec, so its encodes are paid once; watched like every test's page. `use`
+ * receives it before the spec's first test.
+ */
+export function sharedPage(use: (page: Page) => void): void {
+  let page: Page;
+  let watch: ReturnType<typeof watchPage>;
+  test.beforeAll(async ({ browser, baseURL }) => {
+    page = await browser.newPage();
+    watch = watchPage(page, new URL(baseURL!).origin);
+    use(page);
+  });
+  test.afterAll(async () => {
+    watch.verify();
+    await page.close();
+  });
+}
+
 export async function openApp(page: Page, query = '?backend=wasm') {
   await page.goto(`./${query}`);
   await expect(page.locator('.app')).toHaveAttribute('data-model', 'ready', { timeout: 90_000 });

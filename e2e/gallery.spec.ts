@@ -4,7 +4,7 @@
  * removal freeing the features, the limit and Cancel.
  */
 import type { Page } from '@playwright/test';
-import { clickImage, dropFile, exampleFile, expect, openApp, screenshot, shiftedPair, test, waitEncoded, watchPage, type FileSpec } from './fixtures';
+import { clickImage, dropFile, exampleFile, expect, openApp, screenshot, sharedPage, shiftedPair, test, waitEncoded, type FileSpec } from './fixtures';
 
 /** The network's input size: a shift by whole stride-16 cells moves every feature by whole cells. */
 const SIZE = { width: 320, height: 224 };
@@ -19,19 +19,10 @@ const PINS = [
 test.describe.configure({ mode: 'serial' });
 
 let page: Page;
-let watch: ReturnType<typeof watchPage>;
+sharedPage((p) => (page = p));
 let shifted: FileSpec;
 /** Tensors with the source alone encoded. */
 let baseline: number;
-
-test.beforeAll(async ({ browser, baseURL }) => {
-  page = await browser.newPage();
-  watch = watchPage(page, new URL(baseURL!).origin);
-});
-test.afterAll(async () => {
-  watch.verify();
-  await page.close();
-});
 
 const thumbs = () => page.getByTestId('thumb');
 const thumb = (name: string) => page.locator(`[data-testid=thumb][data-name="${name}"]`);

@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
-import { expect } from 'vitest';
-import type { Features, MatchMode, Point, ScaleIndex } from '../src/model';
+import { afterAll, beforeAll, expect } from 'vitest';
+import type { Features, MatchMode, MMNet, Point, ScaleIndex } from '../src/model';
 import { scoredRows } from '../src/model/matching';
-import { readRgb } from './node-io';
+import { loadNodeModel, readRgb } from './node-io';
 import { SHARED_DIR } from './paths';
 
 const FIXTURES = join(SHARED_DIR, 'fixtures');
@@ -58,4 +58,25 @@ export async function pairRows(source: Features, target: Features, mode: MatchMo
   const values = (await t.data()) as Float32Array;
   t.dispose();
   return values;
+}
+
+/**
+ * For a test file: the model built in `dir`, loaded before its tests with the willow pair encoded, and
+ * disposed after them. `use` receives them before the first test.
+ */
+export function encodedPair(dir: string, use: (model: MMNet, source: Features, target: Features) => void): void {
+  let model: MMNet;
+  let source: Features;
+  let target: Features;
+  beforeAll(async () => {
+    model = await loadNodeModel(dir);
+    source = await model.encode(fixtureRgb('willow_a'));
+    target = await model.encode(fixtureRgb('willow_b'));
+    use(model, source, target);
+  });
+  afterAll(() => {
+    source.dispose();
+    target.dispose();
+    model.dispose();
+  });
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from './backend';
-import { bilinearTaps, peakPoint, refinedPeak, sampleAt, softmaxRow, upsampleRows, cellProbability } from './matching';
+import { bilinearTaps, peakPoint, refinedPeak, sampleAt, softmaxRow, cellProbability } from './matching';
 import { toInput, toOriginal } from './image';
 
 beforeAll(() => selectBackend({ backend: 'wasm' }));
@@ -30,20 +30,6 @@ describe('bilinear sampling (grid_sample, border, align_corners=False)', () => {
     const sampled = sampleAt(map, [p, { x: -5, y: 1000 }], grid);
     expect(Array.from(await sampled.data())).toEqual([expect.closeTo(10 * 0.5 + 1.25, 5), 20]); // the second clamps to cell (2, 0)
     tf.dispose([cells, map.channels, sampled]);
-  });
-});
-
-describe('upsampleRows', () => {
-  it('repeats every cell factor×factor times (cell i ← floor(i / f))', async () => {
-    const rows = tf.tensor2d([1, 2, 3, 4, 5, 6], [1, 6]); // one 2×3 row
-    const up = upsampleRows(rows, { height: 2, width: 3 }, 2);
-    expect(Array.from(await up.data())).toEqual([
-      1, 1, 2, 2, 3, 3,
-      1, 1, 2, 2, 3, 3,
-      4, 4, 5, 5, 6, 6,
-      4, 4, 5, 5, 6, 6,
-    ]);
-    tf.dispose([rows, up]);
   });
 });
 

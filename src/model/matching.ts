@@ -3,8 +3,6 @@ import { FUSED_LAMBDA, FUSED_TAU, INPUT_HEIGHT, INPUT_WIDTH, RAW_STRIDE, scaleSp
 import { fusedScores, upsampleRows } from './kernels';
 import type { MatchMode, Point } from './types';
 
-export { upsampleRows };
-
 /** One map, flat, in both layouts: queries are sampled from the first, rows multiply the second. */
 export type FlatMap = {
   /** [h·w, C], row-major cells. */

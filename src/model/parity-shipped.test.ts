@@ -14,9 +14,8 @@
  *   10 argmax cells at scales 1–2 on this pair, some by more than one cell, while its PF-WILLOW PCK does
  *   not drop); refined points within 0.01 px + 6e × stride where the cell is equal.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadNodeModel } from '../../scripts/node-io';
-import { fixtureRgb as rgb, pair, pairPoints as points, ref, sampleError, type Stats, pairRows } from '../../scripts/parity-fixtures';
+import { describe, expect, it } from 'vitest';
+import { encodedPair, fixtureRgb as rgb, pair, pairPoints as points, ref, sampleError, type Stats, pairRows } from '../../scripts/parity-fixtures';
 import { TEST_SHIPPED_MODEL_DIR } from '../../scripts/paths';
 import { defaultScheme, type Scheme } from '../../scripts/quantize';
 import { scaleSpec, type ScaleIndex } from './constants';
@@ -43,16 +42,9 @@ function expectClose(ours: Match[], expected: { refined_xy: number[][] }) {
 let model: MMNet;
 let source: Features;
 let target: Features;
-beforeAll(async () => {
-  model = await loadNodeModel(TEST_SHIPPED_MODEL_DIR);
+encodedPair(TEST_SHIPPED_MODEL_DIR, (m, s, t) => {
+  [model, source, target] = [m, s, t];
   expect(model.metadata.quantization).toBe(scheme);
-  source = await model.encode(rgb('willow_a'));
-  target = await model.encode(rgb('willow_b'));
-});
-afterAll(() => {
-  source.dispose();
-  target.dispose();
-  model.dispose();
 });
 
 const rows = (mode: MatchMode, scale: ScaleIndex) => pairRows(source, target, mode, scale);

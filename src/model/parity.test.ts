@@ -4,9 +4,9 @@
  * fused prediction. Tolerance: 2e-3 × absmax per tensor (rows: × |row max|); ≥ 9/10 cells equal.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileFetch, loadNodeModel, modelUrl } from '../../scripts/node-io';
-import { expectCells, expectRawRow, expectRefined, fixtureRgb as rgb, pair, pairPoints as points, ref, sampleError, type Stats, pairRows } from '../../scripts/parity-fixtures';
+import { describe, expect, it } from 'vitest';
+import { fileFetch, modelUrl } from '../../scripts/node-io';
+import { encodedPair, expectCells, expectRawRow, expectRefined, fixtureRgb as rgb, pair, pairPoints as points, ref, sampleError, type Stats, pairRows } from '../../scripts/parity-fixtures';
 import { TEST_MODEL_DIR } from '../../scripts/paths';
 import type { MMNet, Features } from './mmnet';
 import { preprocess } from './image';
@@ -19,15 +19,8 @@ import type { MatchMode } from './types';
 let model: MMNet;
 let source: Features;
 let target: Features;
-beforeAll(async () => {
-  model = await loadNodeModel(TEST_MODEL_DIR);
-  source = await model.encode(rgb('willow_a'));
-  target = await model.encode(rgb('willow_b'));
-});
-afterAll(() => {
-  source.dispose();
-  target.dispose();
-  model.dispose();
+encodedPair(TEST_MODEL_DIR, (m, s, t) => {
+  [model, source, target] = [m, s, t];
 });
 
 describe('trunk and head on the pattern image', () => {
