@@ -2,7 +2,7 @@
  * Encodes weights into the storage of src/model/quantization.ts, and picks each tensor's storage for
  * a quantization scheme of `npm run models -- --quantize`.
  */
-import { groupsPerChannel, halfToFloat, storedBytes, type TensorStorage } from '../src/model/quantization';
+import { halfToFloat, int4Sections, storedBytes, type TensorStorage } from '../src/model/quantization';
 import { halfBits, toHalfBits } from './npy';
 
 export const SCHEMES = ['float16', 'int8', 'int4', 'mixed'] as const;
@@ -67,10 +67,7 @@ export function quantize(values: Float32Array, shape: readonly number[], storage
     }
     case 'int4': {
       const { groupSize } = storage;
-      const groups = outputs * groupsPerChannel(inputs, groupSize);
-      const scales = halves(0, groups);
-      const offsets = halves(2 * groups, groups);
-      const codes = out.subarray(4 * groups);
+      const { scales, offsets, codes } = int4Sections(out, inputs, outputs, groupSize);
       const group = new Float32Array(groupSize);
       let g = 0;
       for (let o = 0; o < outputs; o++) {

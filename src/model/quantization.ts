@@ -32,6 +32,16 @@ const outIn = (shape: readonly number[]) => {
 };
 export const groupsPerChannel = (inputs: number, groupSize: number) => Math.ceil(inputs / groupSize);
 
+/**
+ * An int4 tensor's bytes: a float16 scale and offset per group of `groupSize` inputs of one output
+ * channel, then the 4-bit codes, two a byte, in output-major order.
+ */
+export function int4Sections(bytes: Uint8Array, inputs: number, outputs: number, groupSize: number) {
+  const groups = outputs * groupsPerChannel(inputs, groupSize);
+  const halves = (offset: number) => new Uint16Array(bytes.buffer, bytes.byteOffset + offset, groups);
+  return { scales: halves(0), offsets: halves(2 * groups), codes: bytes.subarray(4 * groups) };
+}
+
 /** Bytes one tensor takes in the shards. */
 export function storedBytes(shape: readonly number[], storage: TensorStorage): number {
   const n = count(shape);
@@ -89,10 +99,7 @@ export function dequantize(bytes: Uint8Array, shape: readonly number[], storage:
     }
     case 'int4': {
       const { groupSize } = storage;
-      const groups = outputs * groupsPerChannel(inputs, groupSize);
-      const scales = halves(0, groups);
-      const offsets = halves(2 * groups, groups);
-      const codes = bytes.subarray(4 * groups);
+      const { scales, offsets, codes } = int4Sections(bytes, inputs, outputs, groupSize);
       let g = 0;
       for (let o = 0; o < outputs; o++) {
         for (let start = 0; start < inputs; start += groupSize, g++) {
