@@ -98,7 +98,7 @@ export default defineConfig({
   preview: { headers: ISOLATION_HEADERS },
   test: {
     include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],
-    globalSetup: ['scripts/test-setup.ts'],
+    globalSetup: ['scripts/testing/global-setup.ts'],
     environment: 'node',
     testTimeout: 120_000,
     hookTimeout: 300_000,

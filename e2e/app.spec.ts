@@ -110,7 +110,13 @@ test('export: JSON parses to the shown pins, CSV has a row per match', async () 
   const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON' }).click()]);
   const data = JSON.parse(await streamText(await json.createReadStream()));
   const fixed = (p: { x: number; y: number }) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`;
-  expect(data.pins.map((p: any) => ({ side: p.side, query: fixed(p.query), match: fixed(p.match) }))).toEqual(shown);
+  expect(
+    data.pins.map((p: { side: string; query: { x: number; y: number }; match: { x: number; y: number } }) => ({
+      side: p.side,
+      query: fixed(p.query),
+      match: fixed(p.match),
+    })),
+  ).toEqual(shown);
   expect(data.source).toEqual({ name: 'photo.png', ...SIZE });
   expect(data.dense).toHaveLength(280);
 

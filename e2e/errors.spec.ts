@@ -18,7 +18,9 @@ test('a text file dropped as an image shows an error, and the app still works af
 test('an image over 50 megapixels is refused from its header, without decoding it', async ({ page }) => {
   await openApp(page);
   // A PNG signature and IHDR claiming 10000 × 6000: the header is all the app reads.
-  const header = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0x27, 0x10, 0, 0, 0x17, 0x70, 8, 6, 0, 0, 0];
+  const header = [
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0x27, 0x10, 0, 0, 0x17, 0x70, 8, 6, 0, 0, 0,
+  ];
   await dropFile(page, 'target', { name: 'huge.png', type: 'image/png', base64: Buffer.from(header).toString('base64') });
   await expect(page.getByRole('alert')).toContainText('images over 50 MP are refused');
   await expect(page.locator('[data-frame=target]')).toHaveCount(0);
@@ -48,7 +50,9 @@ test('a huge image is downscaled before encoding and the page keeps drawing fram
     requestAnimationFrame(tick);
     const transfer = new DataTransfer();
     transfer.items.add(file);
-    document.querySelector('[data-testid=pane-source]')!.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    document
+      .querySelector('[data-testid=pane-source]')!
+      .dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
     while (!document.querySelector('[data-frame=source]') || document.querySelector('.busy')) await new Promise((r) => setTimeout(r, 50));
     running = false;
     return gap;

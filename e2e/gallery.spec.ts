@@ -4,7 +4,19 @@
  * removal freeing the features, the limit and Cancel.
  */
 import type { Page } from '@playwright/test';
-import { clickImage, dropFile, exampleFile, expect, openApp, screenshot, sharedPage, shiftedPair, test, waitEncoded, type FileSpec } from './fixtures';
+import {
+  clickImage,
+  dropFile,
+  exampleFile,
+  expect,
+  openApp,
+  screenshot,
+  sharedPage,
+  shiftedPair,
+  test,
+  waitEncoded,
+  type FileSpec,
+} from './fixtures';
 
 /** The network's input size: a shift by whole stride-16 cells moves every feature by whole cells. */
 const SIZE = { width: 320, height: 224 };
@@ -43,7 +55,13 @@ async function markers(name: string): Promise<Marker[]> {
     .evaluateAll((gs) =>
       gs.map((g) => {
         const d = (g as SVGElement).dataset;
-        return { pin: Number(d.pin), x: Number(d.x), y: Number(d.y), probability: Number(d.probability), consistent: d.consistent === 'true' };
+        return {
+          pin: Number(d.pin),
+          x: Number(d.x),
+          y: Number(d.y),
+          probability: Number(d.probability),
+          consistent: d.consistent === 'true',
+        };
       }),
     );
 }
@@ -52,7 +70,8 @@ async function markers(name: string): Promise<Marker[]> {
 async function dropOnGallery(files: FileSpec[]) {
   await page.getByTestId('gallery').evaluate((gallery, files) => {
     const transfer = new DataTransfer();
-    for (const { name, type, base64 } of files) transfer.items.add(new File([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], name, { type }));
+    for (const { name, type, base64 } of files)
+      transfer.items.add(new File([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], name, { type }));
     gallery.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
   }, files);
 }
@@ -119,13 +138,20 @@ test('the COCO export parses and matches the markers; the CSV has a row per imag
   expect(coco.info.settings).toMatchObject({ mode: 'fused', scale: 3, flip: false });
   expect(coco.info.settings.head_version).toMatch(/^v\d/);
   expect(coco.categories[0].keypoints).toEqual(['pin 1', 'pin 2', 'pin 3']);
-  expect(coco.images.map((i: any) => i.file_name)).toEqual(['photo.png', 'shifted.png', 'car_side-001.jpg', 'Motorbikes-000.jpg', 'shifted-copy.png', 'dalmatian-000.jpg']);
+  expect(coco.images.map((i: { file_name: string }) => i.file_name)).toEqual([
+    'photo.png',
+    'shifted.png',
+    'car_side-001.jpg',
+    'Motorbikes-000.jpg',
+    'shifted-copy.png',
+    'dalmatian-000.jpg',
+  ]);
   expect(coco.images[1]).toMatchObject(SIZE);
   const source = coco.annotations[0];
   // Clicks land on screen pixels: the pins sit within a hair of the intended points.
   PINS.flatMap((p) => [p.x, p.y, 2]).forEach((v, n) => expect(source.keypoints[n]).toBeCloseTo(v, 3));
   for (const [n, image] of coco.images.slice(1).entries()) {
-    const annotation = coco.annotations.find((a: any) => a.image_id === image.id);
+    const annotation = coco.annotations.find((a: { image_id: number }) => a.image_id === image.id);
     const shown = (await markers(image.file_name)).sort((a, b) => a.pin - b.pin);
     expect(annotation.keypoints, image.file_name).toEqual(shown.flatMap((m) => [m.x, m.y, m.consistent ? 2 : 1]));
     expect(annotation.scores).toEqual(shown.map((m) => m.probability));
@@ -203,7 +229,9 @@ test('over 50 images: the rest are refused with a message; Cancel stops the queu
     return out;
   });
   await dropOnGallery(files);
-  await expect(page.getByRole('alert').filter({ hasText: 'at most 50 images' })).toContainText('“tile-49.png”, “tile-50.png”, “tile-51.png” not added');
+  await expect(page.getByRole('alert').filter({ hasText: 'at most 50 images' })).toContainText(
+    '“tile-49.png”, “tile-50.png”, “tile-51.png” not added',
+  );
   const progress = page.getByTestId('gallery-progress');
   await expect(progress).toContainText('of 49');
   await expect(progress).toContainText('s left');

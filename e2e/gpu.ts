@@ -24,7 +24,12 @@ export interface Reading {
 }
 
 /** Loads the app with `query`, encodes the photo and returns each click's match and probability. */
-export async function readings(page: Page, query: string, encodeTimeout: number, clicks: readonly (readonly [number, number])[] = CLICKS): Promise<Reading[]> {
+export async function readings(
+  page: Page,
+  query: string,
+  encodeTimeout: number,
+  clicks: readonly (readonly [number, number])[] = CLICKS,
+): Promise<Reading[]> {
   await openApp(page, query);
   const photo = await exampleFile(page, 'car_side-000.jpg');
   await dropFile(page, 'source', photo);
@@ -59,7 +64,9 @@ function parseReading(text: string): Reading {
 
 async function expectPhotosDrawn(page: Page) {
   for (const photo of await page.getByTestId('photo').all()) {
-    expect(await photo.evaluate((c: HTMLCanvasElement) => c.getContext('2d')!.getImageData(c.width / 2, c.height / 2, 1, 1).data[3])).toBe(255);
+    expect(await photo.evaluate((c: HTMLCanvasElement) => c.getContext('2d')!.getImageData(c.width / 2, c.height / 2, 1, 1).data[3])).toBe(
+      255,
+    );
   }
 }
 

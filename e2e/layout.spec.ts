@@ -28,7 +28,8 @@ const inside = (box: Box, viewport: { width: number; height: number }) =>
 
 /** The area two boxes share (touching edges do not count). */
 const overlap = (a: Box, b: Box) =>
-  Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x)) * Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
+  Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x)) *
+  Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
 
 async function boxes(locator: Locator): Promise<{ label: string; box: Box }[]> {
   const found = [];
@@ -63,7 +64,8 @@ for (const { name, viewport, desktop, touch, query } of SIZES) {
 
     const photos = await boxes(page.getByTestId('photo'));
     expect(photos).toHaveLength(2);
-    for (const { box } of photos) expect(inside(box, viewport), `photo ${JSON.stringify(box)} inside ${JSON.stringify(viewport)}`).toBe(true);
+    for (const { box } of photos)
+      expect(inside(box, viewport), `photo ${JSON.stringify(box)} inside ${JSON.stringify(viewport)}`).toBe(true);
 
     const controls = await boxes(page.locator('button:visible, label:visible, fieldset:visible, input:visible, select:visible'));
     expect(controls.length).toBeGreaterThan(5);

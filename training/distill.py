@@ -17,7 +17,7 @@ Signal (the same as train.py, with a stronger, fixed teacher):
 --objective fused puts the scale-3 terms (KL and cross-entropies) on the prediction the app shows instead of the
 head's row: log_softmax(row_3) + lam * log_softmax(raw / tau), the raw part fixed (no gradient). The teacher's
 score already holds the raw prior; fitting the head's row alone to it made the prior count twice once fused.
-Model selection: PF-WILLOW PCK on the val split (scripts/pf-willow-split.json) from cached features every
+Model selection: PF-WILLOW PCK on the val split (scripts/eval/pf-willow-split.json) from cached features every
 --eval-every-s seconds (scale 3 for --objective head, fused scale 3 for fused); test is logged beside it.
 
 Example: /usr/bin/python3 training/distill.py --init models/mmnet_head_v1 --teacher models/mmnet_head_v1 \

@@ -2,7 +2,7 @@
 
 Usage: /usr/bin/python3 training/eval_willow.py [--head DIR] [--device cuda] [--split all val test] [--json out.json]
        /usr/bin/python3 training/eval_willow.py --head DIR --fit-fused      # lambda/tau grid, chosen on val
-Each of the 100 images is encoded once; matching runs batched over pairs. The split is scripts/pf-willow-split.json
+Each of the 100 images is encoded once; matching runs batched over pairs. The split is scripts/eval/pf-willow-split.json
 (val: model selection and lambda/tau; test: held out; all: the 900 standard pairs).
 """
 import argparse
@@ -20,7 +20,7 @@ import mmnet as M  # noqa: E402
 
 ALPHAS = (0.05, 0.10, 0.15)
 SPLITS = ("all", "val", "test")
-SPLIT_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "pf-willow-split.json")
+SPLIT_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "eval", "pf-willow-split.json")
 LAMS = (0.5, 0.75, 1.0, 1.5, 2.0)
 TAUS = (0.03, 0.05, 0.07, 0.1)
 

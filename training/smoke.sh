@@ -17,9 +17,9 @@ echo "== export"
 echo "== torch features of the export (pattern fixture, 224x320)"
 "$PY" training/dump_features.py --head "$TMP/head" --out "$TMP/ref"
 echo "== tfjs model of the export (float16: the parity limit is float16's)"
-npx tsx scripts/build-models.ts --head "$TMP/head" --quantize float16 --out "$TMP/model"
+npx tsx scripts/build/build-models.ts --head "$TMP/head" --quantize float16 --out "$TMP/model"
 echo "== tfjs parity"
-npx tsx scripts/check-head-export.ts --model "$TMP/model" --ref "$TMP/ref"
+npx tsx scripts/build/check-head-export.ts --model "$TMP/model" --ref "$TMP/ref"
 echo "== distill (CPU fine-tune from cached features: 2 steps on 4 photos)"
 "$PY" training/distill.py --max-classes 2 --per-class 2 --synthetic 2 --batch-sem 1 --batch-syn 1 --steps 2 \
   --no-eval --threads 2 --cache "$TMP/cache" --out "$TMP/distill"
@@ -27,7 +27,7 @@ echo "== distill (CPU fine-tune from cached features: 2 steps on 4 photos)"
 echo "== distill --objective fused (1 step, same cache)"
 "$PY" training/distill.py --objective fused --max-classes 2 --per-class 2 --synthetic 2 --batch-sem 1 --batch-syn 1 \
   --steps 1 --no-eval --threads 2 --cache "$TMP/cache" --out "$TMP/distill-fused"
-echo "== PF-WILLOW val/test split (scripts/pf-willow-split.json)"
+echo "== PF-WILLOW val/test split (scripts/eval/pf-willow-split.json)"
 "$PY" - <<'PY'
 import sys
 sys.path.insert(0, "training")

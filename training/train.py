@@ -10,7 +10,7 @@ Signal per step:
 Loss per scale and in both directions: softmax cross-entropy of the coarse-to-fine row at a source point against a
 Gaussian around the true/pseudo target (coarser row detached), plus (`--w-distill`) a KL term pulling the scale-3
 row towards the teacher's distribution at the labelled points.
-PF-WILLOW is evaluated during training on the val and test splits (scripts/pf-willow-split.json); model selection:
+PF-WILLOW is evaluated during training on the val and test splits (scripts/eval/pf-willow-split.json); model selection:
 best PCK@0.1 over scales on val only; the best head is saved.
 
 Example (GPU): python3 training/train.py --device cuda --time-budget 300 --out runs/a

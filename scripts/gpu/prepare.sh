@@ -1,7 +1,7 @@
 #!/bin/bash
 # Packs what `scripts/gpu/run.sh` needs on a GPU machine that has no node and no network (the NVIDIA
 # H100/H200 machines: driver and PyTorch, but no Vulkan loader): node and Dawn's dawn.node (xz), esbuild
-# bundles of the WebGPU benchmark (scripts/bench.ts) and of the model build (scripts/build-models.ts), the
+# bundles of the WebGPU benchmark (scripts/bench/bench.ts) and of the model build (scripts/build/build-models.ts), the
 # two fixture images, and the Vulkan loader + glvnd .debs. Runs here, on the CPU machine, in the repo.
 #
 #   bash scripts/gpu/prepare.sh [--model DIR] [OUT]      (OUT default: .gpu-bench, git-ignored)
@@ -27,10 +27,10 @@ cp node_modules/webgpu/index.js node_modules/webgpu/package.json "$OUT/webgpu/"
 xz -T0 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node > "$OUT/webgpu/dawn.node.xz"
 # `require` for the CommonJS parts of tfjs inside an ES module bundle; dawn.node stays outside; kept class
 # names, as the bench names kernels by their tfjs program class.
-for s in bench build-models; do
+for s in bench/bench build/build-models; do
   npx esbuild "scripts/$s.ts" --bundle --platform=node --format=esm --target=node20 --keep-names --external:webgpu --log-level=warning \
     --banner:js="import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" \
-    --outfile="$OUT/$s.mjs"
+    --outfile="$OUT/$(basename "$s").mjs"
 done
 cp "$SHARED"/fixtures/willow_{a,b}_224x320.rgb "$OUT/fixtures/"
 (cd "$OUT/debs" && apt-get download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 >/dev/null)

@@ -17,7 +17,7 @@ RUNS=${2:-40}
 SWEEP=("${@:3}")
 PY=${MMNET_PYTHON:-python3}
 W=${MMNET_GPU_WORK:-/tmp/mmnet-gpu}
-# The bundles find models/, public/models/ and ../shared/fixtures from their own place (scripts/paths.ts):
+# The bundles find models/, public/models/ and ../shared/fixtures by walking up from their own place to models/ (src/model/testing/paths.ts):
 # lay out a repo for them under $W.
 STAGE=$W/repo
 rm -rf "$W"
@@ -31,7 +31,8 @@ cp "$PACK"/fixtures/* "$W/shared/fixtures/"
 ln -s "$REPO/models" "$STAGE/models"
 # The model build keys its output on the quantiser's sources.
 ln -s "$REPO/src" "$STAGE/src"
-cp "$REPO/scripts/quantize.ts" "$STAGE/scripts/"
+mkdir -p "$STAGE/scripts/build"
+cp "$REPO/scripts/build/quantize.ts" "$STAGE/scripts/build/"
 
 # The NVIDIA driver brings its Vulkan ICD but not the loader nor glvnd.
 if ! ldconfig -p | grep -q 'libvulkan.so.1 '; then

@@ -1,5 +1,5 @@
 import { Controls } from './components/Controls';
-import { GalleryBar } from './components/Gallery';
+import { GalleryBar } from './gallery/Gallery';
 import { Inspector } from './components/Inspector';
 import { Notices } from './components/Notices';
 import { Stage } from './components/Stage';

@@ -5,7 +5,7 @@
  */
 import { MODEL_NAME } from '../model/constants';
 import { sha256Hex } from '../model/sha256';
-import { gridShown, useGallery } from './gallery';
+import { gridShown, useGallery } from './gallery/gallery';
 import { decodeImage, ImageError } from './images';
 import { backends, threads } from './params';
 import type { MatchSettings, Query, Request, Response, Side } from './protocol';
@@ -71,8 +71,7 @@ const SLOW_QUERY_MS = 500;
 
 let frame = 0;
 let slowTimer = 0;
-let inFlight: { id: number; owners: Map<string, Owner>; settings: MatchSettings; denseKey?: string; signature: string } | null =
-  null;
+let inFlight: { id: number; owners: Map<string, Owner>; settings: MatchSettings; denseKey?: string; signature: string } | null = null;
 let nextQueryId = 1;
 /** The last query that failed: not retried until something it depends on changes. */
 let failedSignature = '';

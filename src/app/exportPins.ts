@@ -22,8 +22,7 @@ export interface Export {
   dense: ExportedMatch[];
 }
 
-const imageInfo = (image: AppState['images']['source']) =>
-  image && { name: image.name, width: image.width, height: image.height };
+const imageInfo = (image: AppState['images']['source']) => image && { name: image.name, width: image.width, height: image.height };
 
 const exported = (pin: number | null, side: Side, c: Correspondence | undefined, query = c!.query): ExportedMatch => ({
   pin,
@@ -49,7 +48,18 @@ const CSV_HEADER = 'kind,pin,query_side,query_x,query_y,match_x,match_y,probabil
 
 export function toCsv(data: Export): string {
   const row = (kind: string, m: ExportedMatch) =>
-    [kind, m.pin ?? '', m.side, m.query.x, m.query.y, m.match?.x ?? '', m.match?.y ?? '', m.probability ?? '', m.backError ?? '', m.consistent ?? '']
+    [
+      kind,
+      m.pin ?? '',
+      m.side,
+      m.query.x,
+      m.query.y,
+      m.match?.x ?? '',
+      m.match?.y ?? '',
+      m.probability ?? '',
+      m.backError ?? '',
+      m.consistent ?? '',
+    ]
       .map((v) => (typeof v === 'number' ? +v.toFixed(4) : v))
       .join(',');
   return [CSV_HEADER, ...data.pins.map((m) => row('pin', m)), ...data.dense.map((m) => row('dense', m))].join('\n') + '\n';

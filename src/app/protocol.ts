@@ -1,14 +1,5 @@
 /** The typed messages between the app (main thread) and the model worker. */
-import type {
-  BackendName,
-  BackendReport,
-  HeatMap,
-  LoadProgress,
-  LoadTimings,
-  MatchMode,
-  Point,
-  ScaleIndex,
-} from '../model/index';
+import type { BackendName, BackendReport, HeatMap, LoadProgress, LoadTimings, MatchMode, Point, ScaleIndex } from '../model/index';
 
 export type Side = 'source' | 'target';
 

@@ -11,7 +11,8 @@ function photo(name: string, width = 300, height = 200) {
 
 const state = useStore.getState;
 const initial = state();
-const answered = (key: string) => ({ key, query: { x: 0, y: 0 }, match: { x: 1, y: 1 }, probability: 0.5, backError: 0, consistent: true }) as QueryResult;
+const answered = (key: string) =>
+  ({ key, query: { x: 0, y: 0 }, match: { x: 1, y: 1 }, probability: 0.5, backError: 0, consistent: true }) as QueryResult;
 
 /** Marks every pin answered, as the engine does after a query. */
 const answerAll = () => useStore.setState((s) => ({ pins: s.pins.map((p) => ({ ...p, result: answered(`k${p.id}`) })) }));
@@ -108,7 +109,11 @@ describe('a new image and the pins', () => {
     expect(state().notices).toEqual([expect.objectContaining({ text: 'Pin cleared', undo: true })]);
     undoReplace();
     expect(state().images.target?.name).toBe('t1.jpg');
-    expect(state().pins.map((p) => p.side).sort()).toEqual(['source', 'target']);
+    expect(
+      state()
+        .pins.map((p) => p.side)
+        .sort(),
+    ).toEqual(['source', 'target']);
   });
 
   it('swap keeps the pins with their images, and Undo follows the image that moved', () => {

@@ -5,15 +5,7 @@
  */
 import { BACKEND_ORDER, loadMMNet, memory, MMNetError, type BackendName, type Features, type MMNet, type Point } from '../model/index';
 import { denseGrid, distance, isConsistent } from './geometry';
-import {
-  otherSide,
-  type GalleryImage,
-  type MatchSettings,
-  type QueryResult,
-  type Request,
-  type Response,
-  type Side,
-} from './protocol';
+import { otherSide, type GalleryImage, type MatchSettings, type QueryResult, type Request, type Response, type Side } from './protocol';
 
 interface Slot {
   bitmap: ImageBitmap;
@@ -148,15 +140,20 @@ async function load(backends?: readonly BackendName[]): Promise<void> {
       post({ type: 'progress', progress });
     },
   });
-  post({ type: 'ready', backend: model.backend, loadMs: performance.now() - start, fromCache: model.fromCache, timings: model.loadTimings });
+  post({
+    type: 'ready',
+    backend: model.backend,
+    loadMs: performance.now() - start,
+    fromCache: model.fromCache,
+    timings: model.loadTimings,
+  });
 }
 
 async function encode({ side, version, bitmap, width, height, digest }: Extract<Request, { type: 'encode' }>) {
   const start = performance.now();
   const other = slots[otherSide(side)];
   release(side);
-  const features =
-    other?.digest === digest ? other.features : await withFallback(() => encodeBitmap(bitmap));
+  const features = other?.digest === digest ? other.features : await withFallback(() => encodeBitmap(bitmap));
   slots[side] = { bitmap, features, width, height, digest };
   post({ type: 'encoded', side, version, ms: performance.now() - start });
 }
@@ -176,7 +173,12 @@ async function query({ id, settings, queries, dense }: Extract<Request, { type: 
   if (!slots.source || !slots.target) throw new MMNetError('bad-argument', 'both images must be encoded first');
   for (const side of ['source', 'target'] as const) {
     const asked = queries.filter((q) => q.side === side);
-    const found = await correspond(side, asked.map((q) => q.point), settings, true);
+    const found = await correspond(
+      side,
+      asked.map((q) => q.point),
+      settings,
+      true,
+    );
     found.forEach((c, n) => results.push({ key: asked[n].key, ...c }));
   }
   const grid = dense ? await correspond('source', denseGrid(slots.source.width, slots.source.height), settings, false) : undefined;
@@ -224,7 +226,13 @@ async function galleryMatch({ id, settings, points, digests }: Extract<Request, 
   const source = slots.source;
   if (!source) throw new MMNetError('bad-argument', 'the source image must be encoded first');
   const held = digests.filter((digest) => gallery.has(digest));
-  const found = await correspondMany(source, held.map((digest) => gallery.get(digest)!), points, settings, false);
+  const found = await correspondMany(
+    source,
+    held.map((digest) => gallery.get(digest)!),
+    points,
+    settings,
+    false,
+  );
   const results = held.map((digest, t) => ({ digest, matches: found[t] }));
   const headVersion = requireModel().metadata.head.version;
   post({ type: 'gallery-matched', id, ms: performance.now() - start, headVersion, results });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { installNodeWebGPU } from '../../scripts/node-webgpu';
+import { installNodeWebGPU } from './node/webgpu';
 import { MAX_WASM_THREADS, selectBackend, WEBGPU_FLAGS, wasmThreadCount } from './backend';
 import { MMNetError } from './errors';
 

@@ -3,7 +3,6 @@ import { BACKEND_ORDER } from './constants';
 import { MMNetError } from './errors';
 import type { BackendName, BackendReport, WasmReport } from './types';
 
-
 /**
  * A GPU backend that neither starts nor fails in this time is skipped (a hung GPU driver must not hang the
  * app). wasm and cpu have no limit: on a busy machine wasm starts late, and cpu would be tens of times slower.
@@ -182,7 +181,11 @@ async function softwareRenderer(name: BackendName): Promise<string | undefined> 
   }
   if (name !== 'webgl') return undefined;
   const canvas =
-    typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(1, 1) : typeof document !== 'undefined' ? document.createElement('canvas') : undefined;
+    typeof OffscreenCanvas !== 'undefined'
+      ? new OffscreenCanvas(1, 1)
+      : typeof document !== 'undefined'
+        ? document.createElement('canvas')
+        : undefined;
   const gl = canvas?.getContext('webgl2') as WebGL2RenderingContext | null | undefined;
   if (!gl) return undefined;
   const debugInfo = gl.getExtension('WEBGL_debug_renderer_info');
@@ -211,27 +214,31 @@ async function registerWebGPU(): Promise<void> {
   setFlags(WEBGPU_FLAGS); // registered by that import
   // Importing the package registered tfjs's factory; this one replaces it.
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
-  tf.registerBackend('webgpu', async () => {
-    const adapter = await requestAdapter(gpu);
-    if (!adapter) throw new Error('no WebGPU adapter');
-    const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
-    const limits = adapter.limits;
-    // The storage-buffer limits stay at WebGPU's guaranteed minimum (8 per shader stage), so the model
-    // that runs on the fallback adapter here runs on every device.
-    const device = await adapter.requestDevice({
-      requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
-      requiredLimits: {
-        maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
-        maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
-        maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
-        maxBufferSize: limits.maxBufferSize,
-        maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
-        maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
-      },
-    });
-    // `info` replaced requestAdapterInfo() in newer browsers; tfjs only uses it for vendor tweaks.
-    return new WebGPUBackend(device, info);
-  }, 3);
+  tf.registerBackend(
+    'webgpu',
+    async () => {
+      const adapter = await requestAdapter(gpu);
+      if (!adapter) throw new Error('no WebGPU adapter');
+      const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
+      const limits = adapter.limits;
+      // The storage-buffer limits stay at WebGPU's guaranteed minimum (8 per shader stage), so the model
+      // that runs on the fallback adapter here runs on every device.
+      const device = await adapter.requestDevice({
+        requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
+        requiredLimits: {
+          maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+          maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+          maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+          maxBufferSize: limits.maxBufferSize,
+          maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+          maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+        },
+      });
+      // `info` replaced requestAdapterInfo() in newer browsers; tfjs only uses it for vendor tweaks.
+      return new WebGPUBackend(device, info);
+    },
+    3,
+  );
 }
 
 /** One by one: tf.env().setFlags would reset every other flag. */

@@ -6,8 +6,7 @@ import { runTrunk } from './trunk';
 import type { WeightMap } from './weights';
 
 /** Unit-length vectors over the channel axis (PyTorch F.normalize, eps 1e-12). */
-export const l2Normalize = (x: tf.Tensor4D): tf.Tensor4D =>
-  tf.tidy(() => tf.div(x, tf.maximum(tf.norm(x, 'euclidean', -1, true), 1e-12)));
+export const l2Normalize = (x: tf.Tensor4D): tf.Tensor4D => tf.tidy(() => tf.div(x, tf.maximum(tf.norm(x, 'euclidean', -1, true), 1e-12)));
 
 /** [1, h, w, C] → both flat layouts. */
 function flatten(x: tf.Tensor4D): FlatMap {

@@ -4,7 +4,14 @@ import { msBranches, scaleSum, weightAverage, type MSBranch } from './kernels';
 import { weight, type WeightMap } from './weights';
 
 /** Conv with PyTorch-style symmetric zero padding and bias; weights are HWIO in model.json. */
-function conv(weights: WeightMap, name: string, x: tf.Tensor4D, pad: number, dilation = 1, activation: 'relu' | 'linear' = 'linear'): tf.Tensor4D {
+function conv(
+  weights: WeightMap,
+  name: string,
+  x: tf.Tensor4D,
+  pad: number,
+  dilation = 1,
+  activation: 'relu' | 'linear' = 'linear',
+): tf.Tensor4D {
   return tf.fused.conv2d({
     x,
     filter: weight<tf.Rank.R4>(weights, `${name}.weight`),

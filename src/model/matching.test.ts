@@ -24,7 +24,10 @@ describe('bilinear sampling (grid_sample, border, align_corners=False)', () => {
 
   it('interpolates between neighbours', async () => {
     // values = 10·row + column; the point between cells (0,1),(0,2),(1,1),(1,2) at a quarter/half offset
-    const cells = tf.tensor2d(Array.from({ length: 12 }, (_, k) => 10 * Math.floor(k / 4) + (k % 4)), [12, 1]);
+    const cells = tf.tensor2d(
+      Array.from({ length: 12 }, (_, k) => 10 * Math.floor(k / 4) + (k % 4)),
+      [12, 1],
+    );
     const map = { cells, channels: tf.transpose(cells) };
     const p = { x: (1.25 + 0.5) * 8, y: (0.5 + 0.5) * 8 };
     const sampled = sampleAt(map, [p, { x: -5, y: 1000 }], grid);

@@ -1,8 +1,8 @@
 /** The public API's error paths and resource hygiene: every failure is typed, nothing leaks. */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_MODEL_DIR } from '../../scripts/paths';
-import { fileFetch, loadNodeModel, modelUrl } from '../../scripts/node-io';
+import { TEST_MODEL_DIR } from './testing/paths';
+import { fileFetch, loadNodeModel, modelUrl } from './node/io';
 import { MMNetError, loadMMNet, type MMNet, type Features } from '.';
 
 let model: MMNet;
@@ -36,7 +36,10 @@ afterAll(() => {
 });
 
 async function expectError(promise: Promise<unknown>, code: MMNetError['code'], message?: RegExp) {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(MMNetError);
   expect((error as MMNetError).code).toBe(code);
   if (message) expect((error as MMNetError).message).toMatch(message);
@@ -80,7 +83,15 @@ describe('encode', () => {
     await withoutLeaks(async () => {
       for (let k = 0; k < 3; k++) {
         const f = await model.encode(input);
-        await model.match(a, f, [{ x: 10, y: 10 }, { x: 100, y: 80 }], { heatmap: true });
+        await model.match(
+          a,
+          f,
+          [
+            { x: 10, y: 10 },
+            { x: 100, y: 80 },
+          ],
+          { heatmap: true },
+        );
         await model.match(f, a, [{ x: 50, y: 50 }], { mode: 'mmnet', scale: 1, flip: true });
         f.dispose();
       }
@@ -109,7 +120,14 @@ describe('match', () => {
 
   it('matchMany answers each query as match does alone, in every mode, flipped too', async () => {
     const queries = [
-      { source: a, target: b, points: [{ x: 40, y: 30 }, { x: 90, y: 60 }] },
+      {
+        source: a,
+        target: b,
+        points: [
+          { x: 40, y: 30 },
+          { x: 90, y: 60 },
+        ],
+      },
       { source: b, target: a, points: [{ x: 70, y: 50 }] },
       { source: a, target: b, points: [] },
     ];
@@ -120,7 +138,12 @@ describe('match', () => {
   });
 
   it('answers every mode and scale it supports, on that mode’s grid', async () => {
-    for (const [mode, scale, cells] of [['mmnet', 1, 56 * 80], ['mmnet', 4, 7 * 10], ['fused', 2, 28 * 40], ['raw', 1, 14 * 20]] as const) {
+    for (const [mode, scale, cells] of [
+      ['mmnet', 1, 56 * 80],
+      ['mmnet', 4, 7 * 10],
+      ['fused', 2, 28 * 40],
+      ['raw', 1, 14 * 20],
+    ] as const) {
       const [m] = await model.match(a, b, [{ x: 64, y: 48 }], { mode, scale, heatmap: true });
       expect(m.heatmap!.data.length, `${mode} s${scale}`).toBe(cells);
     }
@@ -134,7 +157,9 @@ describe('loading', () => {
 
   it('names a missing shard', async () => {
     const fetch = tampered('group1-shard3of18.bin', async () => new Response(null, { status: 404 }));
-    await withoutLeaks(() => expectError(loadMMNet(modelUrl(TEST_MODEL_DIR), { backend: 'wasm', fetch }), 'model-load', /group1-shard3of18\.bin: HTTP 404/));
+    await withoutLeaks(() =>
+      expectError(loadMMNet(modelUrl(TEST_MODEL_DIR), { backend: 'wasm', fetch }), 'model-load', /group1-shard3of18\.bin: HTTP 404/),
+    );
   });
 
   it('names a corrupted shard', async () => {
@@ -143,7 +168,9 @@ describe('loading', () => {
       bytes[1234] ^= 0xff;
       return new Response(bytes);
     });
-    await withoutLeaks(() => expectError(loadMMNet(modelUrl(TEST_MODEL_DIR), { backend: 'wasm', fetch }), 'model-load', /group1-shard7of18\.bin: sha256 mismatch/));
+    await withoutLeaks(() =>
+      expectError(loadMMNet(modelUrl(TEST_MODEL_DIR), { backend: 'wasm', fetch }), 'model-load', /group1-shard7of18\.bin: sha256 mismatch/),
+    );
   });
 
   it('names an unreadable model.json', async () => {
@@ -153,7 +180,11 @@ describe('loading', () => {
 
   it('reports progress up to the total size', async () => {
     const seen: number[] = [];
-    const m = await loadMMNet(modelUrl(TEST_MODEL_DIR), { backend: 'wasm', fetch: fileFetch, onProgress: (p) => seen.push(p.loaded / p.total) });
+    const m = await loadMMNet(modelUrl(TEST_MODEL_DIR), {
+      backend: 'wasm',
+      fetch: fileFetch,
+      onProgress: (p) => seen.push(p.loaded / p.total),
+    });
     m.dispose();
     expect(seen.at(-1)).toBe(1);
     expect(seen.every((v, k) => k === 0 || v >= seen[k - 1])).toBe(true);

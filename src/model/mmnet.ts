@@ -159,7 +159,14 @@ export class MMNet {
 }
 
 /** The matches of one query from the stacked rows, its first row at `first`. */
-function readMatches(values: ArrayLike<number>, { target, points }: MatchQuery, grid: Grid, first: number, mode: MatchMode, heatmap: boolean): Match[] {
+function readMatches(
+  values: ArrayLike<number>,
+  { target, points }: MatchQuery,
+  grid: Grid,
+  first: number,
+  mode: MatchMode,
+  heatmap: boolean,
+): Match[] {
   const cells = grid.height * grid.width;
   const logitScale = heatLogitScale(mode);
   return points.map((p, n) => {

@@ -1,9 +1,9 @@
 /**
- * Parity of the shipped weight storage (scripts/quantize.ts DEFAULT_SCHEME, or $MMNET_QUANTIZE; head v0 built so by
- * scripts/test-setup.ts) with the float16 fixtures of ../shared/fixtures. parity.test.ts holds the
+ * Parity of the shipped weight storage (scripts/build/quantize.ts DEFAULT_SCHEME, or $MMNET_QUANTIZE; head v0 built so by
+ * scripts/testing/global-setup.ts) with the float16 fixtures of ../shared/fixtures. parity.test.ts holds the
  * exact float16 parity; here the tolerances add what the quantization itself moves, derived from its
  * measured error: e = the largest relative error ‖G − G_float16‖ / ‖G_float16‖ over G_1…G_4 and the
- * raw tap on 8 Caltech-101 calibration photos (`npx tsx scripts/quant-sensitivity.ts`, whole-scheme
+ * raw tap on 8 Caltech-101 calibration photos (`npx tsx scripts/eval/quant-sensitivity.ts`, whole-scheme
  * rows; not these fixtures):
  * - map samples: (2e-3 + 3e) × absmax (3 standard deviations of the error, whose rms ≤ e × absmax);
  * - correlation rows: (2e-3 + 6e) × |row max| (both maps of a correlation move: twice that);
@@ -15,17 +15,26 @@
  *   not drop); refined points within 0.01 px + 6e × stride where the cell is equal.
  */
 import { describe, expect, it } from 'vitest';
-import { encodedPair, fixtureRgb as rgb, pair, pairPoints as points, ref, sampleError, type Stats, pairRows } from '../../scripts/parity-fixtures';
-import { TEST_SHIPPED_MODEL_DIR } from '../../scripts/paths';
-import { defaultScheme, type Scheme } from '../../scripts/quantize';
+import {
+  encodedPair,
+  fixtureRgb as rgb,
+  pair,
+  pairPoints as points,
+  ref,
+  sampleError,
+  type Stats,
+  pairRows,
+} from './testing/parity-fixtures';
+import { TEST_SHIPPED_MODEL_DIR, TEST_SHIPPED_SCHEME } from './testing/paths';
+import type { Scheme } from './quantization';
 import { scaleSpec, type ScaleIndex } from './constants';
 import { gridOf } from './matching';
 import type { Features, MMNet } from './mmnet';
 import type { Match, MatchMode } from './types';
 
-/** e per scheme, from scripts/quant-sensitivity.ts (max over G_1…G_4 and raw of its whole-scheme rows). */
+/** e per scheme, from scripts/eval/quant-sensitivity.ts (max over G_1…G_4 and raw of its whole-scheme rows). */
 const MEASURED_ERROR: Record<Scheme, number> = { float16: 0, int8: 0.021, mixed: 0.079, int4: 0.152 };
-const scheme = defaultScheme();
+const scheme = TEST_SHIPPED_SCHEME;
 const e = MEASURED_ERROR[scheme];
 const mapTolerance = 2e-3 + 3 * e;
 const rowTolerance = 2e-3 + 6 * e;
@@ -35,7 +44,9 @@ function expectClose(ours: Match[], expected: { refined_xy: number[][] }) {
   const xs = expected.refined_xy.map((p) => p[0]);
   const ys = expected.refined_xy.map((p) => p[1]);
   const unit = Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys));
-  const close = ours.filter((m, k) => Math.hypot(m.target.x - expected.refined_xy[k][0], m.target.y - expected.refined_xy[k][1]) <= 0.1 * unit);
+  const close = ours.filter(
+    (m, k) => Math.hypot(m.target.x - expected.refined_xy[k][0], m.target.y - expected.refined_xy[k][1]) <= 0.1 * unit,
+  );
   expect(close.length).toBeGreaterThanOrEqual(minClose);
 }
 
@@ -70,19 +81,23 @@ describe(`${scheme} weights (e = ${e}, ≥ ${minClose}/10 points within PCK@0.1 
     features.dispose();
   });
 
-  it.each([4, 3, 2, 1] as ScaleIndex[])(`matches MMNet rows at scale %i within ${rowTolerance.toFixed(4)} × |row max|, cells and points`, async (scale) => {
-    const expected = pair[`s${scale}`];
-    const { width, height, stride } = gridOf(scaleSpec(scale).stride);
-    const values = await rows('mmnet', scale);
-    for (const [i, j, v] of expected.row0_samples) expect(Math.abs(values[i * width + j] - v)).toBeLessThanOrEqual(rowTolerance * Math.abs(expected.row_max[0]));
-    expected.row_max.forEach((max: number, n: number) => {
-      const ours = Math.max(...values.subarray(n * width * height, (n + 1) * width * height));
-      expect(Math.abs(ours - max), `row ${n}`).toBeLessThanOrEqual(rowTolerance * Math.abs(max));
-    });
-    const matches = await model.match(source, target, points, { scale, mode: 'mmnet' });
-    expectClose(matches, expected);
-    expectRefined(matches, expected, stride);
-  });
+  it.each([4, 3, 2, 1] as ScaleIndex[])(
+    `matches MMNet rows at scale %i within ${rowTolerance.toFixed(4)} × |row max|, cells and points`,
+    async (scale) => {
+      const expected = pair[`s${scale}`];
+      const { width, height, stride } = gridOf(scaleSpec(scale).stride);
+      const values = await rows('mmnet', scale);
+      for (const [i, j, v] of expected.row0_samples)
+        expect(Math.abs(values[i * width + j] - v)).toBeLessThanOrEqual(rowTolerance * Math.abs(expected.row_max[0]));
+      expected.row_max.forEach((max: number, n: number) => {
+        const ours = Math.max(...values.subarray(n * width * height, (n + 1) * width * height));
+        expect(Math.abs(ours - max), `row ${n}`).toBeLessThanOrEqual(rowTolerance * Math.abs(max));
+      });
+      const matches = await model.match(source, target, points, { scale, mode: 'mmnet' });
+      expectClose(matches, expected);
+      expectRefined(matches, expected, stride);
+    },
+  );
 
   it('matches the raw row samples', async () => {
     const { width, height } = gridOf(16);

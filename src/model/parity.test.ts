@@ -5,9 +5,21 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { fileFetch, modelUrl } from '../../scripts/node-io';
-import { encodedPair, expectCells, expectRawRow, expectRefined, fixtureRgb as rgb, pair, pairPoints as points, ref, sampleError, type Stats, pairRows } from '../../scripts/parity-fixtures';
-import { TEST_MODEL_DIR } from '../../scripts/paths';
+import { fileFetch, modelUrl } from './node/io';
+import {
+  encodedPair,
+  expectCells,
+  expectRawRow,
+  expectRefined,
+  fixtureRgb as rgb,
+  pair,
+  pairPoints as points,
+  ref,
+  sampleError,
+  type Stats,
+  pairRows,
+} from './testing/parity-fixtures';
+import { TEST_MODEL_DIR } from './testing/paths';
 import type { MMNet, Features } from './mmnet';
 import { preprocess } from './image';
 import { gridOf } from './matching';
@@ -33,7 +45,11 @@ describe('trunk and head on the pattern image', () => {
       const expected = ref.pattern.taps[name] as Stats | undefined;
       if (!expected) return;
       const copy = tap.clone();
-      pending.push(sampleError(copy, expected).then((e) => void (errors[name] = [e, 2e-3 * expected.absmax])).finally(() => copy.dispose()));
+      pending.push(
+        sampleError(copy, expected)
+          .then((e) => void (errors[name] = [e, 2e-3 * expected.absmax]))
+          .finally(() => copy.dispose()),
+      );
     });
     await Promise.all(pending);
     input.dispose();
@@ -73,7 +89,10 @@ describe.each([4, 3, 2, 1] as ScaleIndex[])('willow pair, MMNet rows at scale %i
 
   it('predicts the argmax cells and refined points', async () => {
     const matches = await model.match(source, target, points, { scale, mode: 'mmnet' });
-    expectCells(matches.map((m) => m.cell), expected.argmax_cell);
+    expectCells(
+      matches.map((m) => m.cell),
+      expected.argmax_cell,
+    );
     expectRefined(matches, expected);
   });
 });
@@ -87,7 +106,10 @@ describe('raw baseline and fused prediction', () => {
   it.each([3, 2, 1] as ScaleIndex[])('predicts the fused cells and points at scale %i', async (scale) => {
     const expected = pair[`fused_s${scale}`];
     const matches = await model.match(source, target, points, { scale, mode: 'fused' });
-    expectCells(matches.map((m) => m.cell), expected.argmax_cell);
+    expectCells(
+      matches.map((m) => m.cell),
+      expected.argmax_cell,
+    );
     expectRefined(matches, expected);
   });
 });

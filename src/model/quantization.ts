@@ -15,6 +15,12 @@
  *
  * int8 and int4 tensors are padded with zero bytes to an even length.
  */
+export const SCHEMES = ['float16', 'int8', 'int4', 'mixed'] as const;
+/** A weight storage scheme of `npm run models -- --quantize` (scripts/build/quantize.ts). */
+export type Scheme = (typeof SCHEMES)[number];
+/** What `npm run models` builds and the site ships: the smallest build within the accuracy rule of docs/accuracy.md "Weight storage". */
+export const DEFAULT_SCHEME: Scheme = 'int4';
+
 export type TensorStorage = { dtype: 'float16' } | { dtype: 'int8' } | { dtype: 'int4'; groupSize: number };
 
 export interface StoredTensor {

@@ -1,8 +1,8 @@
 /** Cache Storage of model files, against an in-memory stand-in for the browser's `caches`. */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_MODEL_DIR } from '../../scripts/paths';
-import { fileFetch, modelUrl } from '../../scripts/node-io';
+import { TEST_MODEL_DIR } from './testing/paths';
+import { fileFetch, modelUrl } from './node/io';
 import { selectBackend } from './backend';
 import { sha256Hex } from './sha256';
 import { loadWeights } from './weights';
@@ -44,7 +44,11 @@ function network(offline = false) {
 
 async function load(fetch: (url: string) => Promise<Response>) {
   const progress: boolean[] = [];
-  const { weights, fromCache, metadata, timings } = await loadWeights(modelUrl(TEST_MODEL_DIR), { fetch, cacheName: 'test', onProgress: (p) => progress.push(p.fromCache) });
+  const { weights, fromCache, metadata, timings } = await loadWeights(modelUrl(TEST_MODEL_DIR), {
+    fetch,
+    cacheName: 'test',
+    onProgress: (p) => progress.push(p.fromCache),
+  });
   tf.dispose(Object.values(weights));
   return { fromCache, metadata, progress, timings };
 }

@@ -7,17 +7,28 @@
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadNodeModel } from '../../scripts/node-io';
-import { installNodeWebGPU, LAVAPIPE_ICD } from '../../scripts/node-webgpu';
-import { expectCells, expectRawRow, expectRefined, fixtureRgb, pair, pairPoints, ref, sampleError, type Stats, pairRows } from '../../scripts/parity-fixtures';
-import { TEST_MODEL_DIR } from '../../scripts/paths';
+import { loadNodeModel } from './node/io';
+import { installNodeWebGPU, LAVAPIPE_ICD } from './node/webgpu';
+import {
+  expectCells,
+  expectRawRow,
+  expectRefined,
+  fixtureRgb,
+  pair,
+  pairPoints,
+  ref,
+  sampleError,
+  type Stats,
+  pairRows,
+} from './testing/parity-fixtures';
+import { TEST_MODEL_DIR } from './testing/paths';
 import { FUSED_SCALES, SCALE_INDICES, type ScaleIndex } from './constants';
 import { gridOf } from './matching';
 import type { BackendName, Match, MatchOptions } from './types';
 
 const DRIVER_HINT =
   'WebGPU in Node needs a Vulkan driver that Dawn accepts: Mesa ≥ 24 lavapipe, on Debian 12 ' +
-  '`apt-get install -t bookworm-backports mesa-vulkan-drivers` (Debian 12\'s own Mesa 22 is rejected), ' +
+  "`apt-get install -t bookworm-backports mesa-vulkan-drivers` (Debian 12's own Mesa 22 is rejected), " +
   'or a driver named in VK_DRIVER_FILES';
 
 const queries: [string, MatchOptions][] = [
@@ -76,7 +87,8 @@ async function webgpuAnswers(): Promise<Answers> {
   try {
     return await answers('webgpu');
   } catch (e) {
-    if ((e as Error).name === 'MMNetError' && /backend/.test((e as Error).message)) throw new Error(`${(e as Error).message}. ${DRIVER_HINT}`);
+    if ((e as Error).name === 'MMNetError' && /backend/.test((e as Error).message))
+      throw new Error(`${(e as Error).message}. ${DRIVER_HINT}`, { cause: e });
     throw e;
   }
 }
@@ -95,13 +107,19 @@ describe('WebGPU against the fixtures', () => {
 
   it.each(SCALE_INDICES)('predicts the willow cells and points, MMNet at scale %i', (scale: ScaleIndex) => {
     const matches = webgpu.matches[`mmnet s${scale}`];
-    expectCells(matches.map((m) => m.cell), pair[`s${scale}`].argmax_cell);
+    expectCells(
+      matches.map((m) => m.cell),
+      pair[`s${scale}`].argmax_cell,
+    );
     expectRefined(matches, pair[`s${scale}`]);
   });
 
   it.each(FUSED_SCALES)('predicts the willow cells and points, fused at scale %i', (scale: ScaleIndex) => {
     const matches = webgpu.matches[`fused s${scale}`];
-    expectCells(matches.map((m) => m.cell), pair[`fused_s${scale}`].argmax_cell);
+    expectCells(
+      matches.map((m) => m.cell),
+      pair[`fused_s${scale}`].argmax_cell,
+    );
     expectRefined(matches, pair[`fused_s${scale}`]);
   });
 
@@ -126,7 +144,7 @@ describe('WebGPU against wasm, same model', () => {
     });
   });
 
-  it.each(queries.map(([name]) => name))('lands every %s match in wasm\'s cell, with its probability and point', (name) => {
+  it.each(queries.map(([name]) => name))("lands every %s match in wasm's cell, with its probability and point", (name) => {
     webgpu.matches[name].forEach((ours, k) => {
       const theirs = wasm.matches[name][k];
       expect(ours.cell, `point ${k}`).toEqual(theirs.cell);

@@ -6,7 +6,7 @@ import { sha256Hex } from './sha256';
 import type { LoadProgress, LoadTimings } from './types';
 import type { ScaleSpec } from './constants';
 
-/** What `npm run models` writes beside the shards (scripts/build-models.ts). */
+/** What `npm run models` writes beside the shards (scripts/build/build-models.ts). */
 export interface ModelMetadata {
   format: 'mmnet-web/2';
   input: { height: number; width: number };
@@ -188,7 +188,8 @@ async function fetchModelJson(fetchFn: Fetch, base: string, cache?: ShardCache):
 function parseModelJson(text: string, file: string): ModelJson {
   try {
     const json = JSON.parse(text) as ModelJson;
-    if (json.metadata?.format !== 'mmnet-web/2' || !Array.isArray(json.weights)) throw new Error('not an mmnet-web/2 model (rebuild it with npm run models)');
+    if (json.metadata?.format !== 'mmnet-web/2' || !Array.isArray(json.weights))
+      throw new Error('not an mmnet-web/2 model (rebuild it with npm run models)');
     return json;
   } catch (e) {
     throw new MMNetError('model-load', `${file}: ${(e as Error).message}`, file);

@@ -8,7 +8,7 @@ import { download, toCsv, toExport } from '../exportPins';
 import { MODES } from '../modes';
 import { embedded } from '../params';
 import { clearPins, setSettings, useStore } from '../store';
-import { GalleryToggle } from './Gallery';
+import { GalleryToggle } from '../gallery/Gallery';
 import { Icon, type IconName } from './Icons';
 import { Popover } from './Popover';
 
@@ -63,7 +63,19 @@ function Brand() {
 }
 
 /** A toolbar button: an icon with a label (the label hides on narrow screens; the tooltip stays). */
-function Tool({ icon, label, title, ...props }: { icon: IconName; label: string; title: string; disabled?: boolean; onClick: () => void; 'aria-label'?: string }) {
+function Tool({
+  icon,
+  label,
+  title,
+  ...props
+}: {
+  icon: IconName;
+  label: string;
+  title: string;
+  disabled?: boolean;
+  onClick: () => void;
+  'aria-label'?: string;
+}) {
   return (
     <button type="button" className="tool" title={title} {...props}>
       <Icon name={icon} />
@@ -95,7 +107,13 @@ function FileActions() {
           }}
         />
       )}
-      <Tool icon="swap" label="Swap" disabled={!bothImages} onClick={swap} title="Swap source and target (their features and pins go with them)" />
+      <Tool
+        icon="swap"
+        label="Swap"
+        disabled={!bothImages}
+        onClick={swap}
+        title="Swap source and target (their features and pins go with them)"
+      />
       <Tool icon="clear" label="Clear" aria-label="Clear pins" disabled={!hasPins} onClick={clearPins} title="Clear pins" />
     </div>
   );
@@ -111,7 +129,21 @@ function Segmented({ legend, testId, children }: { legend: string; testId?: stri
   );
 }
 
-function Segment({ name, checked, disabled, title, onChange, children }: { name: string; checked: boolean; disabled?: boolean; title: string; onChange: () => void; children: ReactNode }) {
+function Segment({
+  name,
+  checked,
+  disabled,
+  title,
+  onChange,
+  children,
+}: {
+  name: string;
+  checked: boolean;
+  disabled?: boolean;
+  title: string;
+  onChange: () => void;
+  children: ReactNode;
+}) {
   return (
     <label className="segment" title={title}>
       <input type="radio" name={name} checked={checked} disabled={disabled} onChange={onChange} />
@@ -150,7 +182,11 @@ function ScaleControl() {
           name="scale"
           checked={!raw && settings.scale === index}
           disabled={raw || (settings.mode === 'fused' && !FUSED_SCALES.includes(index))}
-          title={raw ? 'Raw features match at stride 16 only' : `Scale ${index}: stride ${stride}${index === 1 ? ' (finest)' : index === 4 ? ' (coarsest; not in Fused)' : ''}`}
+          title={
+            raw
+              ? 'Raw features match at stride 16 only'
+              : `Scale ${index}: stride ${stride}${index === 1 ? ' (finest)' : index === 4 ? ' (coarsest; not in Fused)' : ''}`
+          }
           onChange={() => setSettings({ scale: index as ScaleIndex })}
         >
           {index}
@@ -161,7 +197,23 @@ function ScaleControl() {
 }
 
 /** A checkbox drawn as a toggle button. */
-function Toggle({ icon, label, name, title, checked, disabled, onChange }: { icon?: IconName; label: string; name?: string; title: string; checked: boolean; disabled?: boolean; onChange: (on: boolean) => void }) {
+function Toggle({
+  icon,
+  label,
+  name,
+  title,
+  checked,
+  disabled,
+  onChange,
+}: {
+  icon?: IconName;
+  label: string;
+  name?: string;
+  title: string;
+  checked: boolean;
+  disabled?: boolean;
+  onChange: (on: boolean) => void;
+}) {
   return (
     <label className={icon ? 'toggle tool' : 'toggle'} title={title}>
       <input type="checkbox" checked={checked} disabled={disabled} aria-label={name} onChange={(e) => onChange(e.target.checked)} />

@@ -32,7 +32,10 @@ function Readout() {
       data-match={xy(result.match)}
     >
       {color && <span className="swatch" style={{ background: color }} />}
-      <Direction side={query.side} /> <span className="coords">({xy(query.point)}) → ({xy(result.match)})</span>
+      <Direction side={query.side} />{' '}
+      <span className="coords">
+        ({xy(query.point)}) → ({xy(result.match)})
+      </span>
       <Confidence result={result} />
     </p>
   );
@@ -80,7 +83,13 @@ function PinList() {
           data-match={pin.result ? xy(pin.result.match) : ''}
           className={pin.id === selected ? 'chip selected' : 'chip'}
         >
-          <button type="button" className="chip-select" title={describe(pin)} aria-pressed={pin.id === selected} onClick={() => selectPin(pin.id)}>
+          <button
+            type="button"
+            className="chip-select"
+            title={describe(pin)}
+            aria-pressed={pin.id === selected}
+            onClick={() => selectPin(pin.id)}
+          >
             <span className="swatch" style={{ background: pin.color }} />
             <span aria-hidden>
               {pin.result ? `${Math.round(100 * pin.result.probability)}%` : '…'}
@@ -88,7 +97,13 @@ function PinList() {
             </span>
             <span className="sr-only">{describe(pin)}</span>
           </button>
-          <button type="button" className="link chip-delete" aria-label={`Delete pin ${pin.id}`} title="Delete this pin" onClick={() => deletePin(pin.id)}>
+          <button
+            type="button"
+            className="link chip-delete"
+            aria-label={`Delete pin ${pin.id}`}
+            title="Delete this pin"
+            onClick={() => deletePin(pin.id)}
+          >
             ✕
           </button>
         </li>

@@ -1,8 +1,8 @@
 import { useEffect, useRef } from 'react';
 import { openImage, startModel } from '../engine';
-import { gridShown, useGallery } from '../gallery';
+import { gridShown, useGallery } from '../gallery/gallery';
 import { useStore } from '../store';
-import { GalleryGrid } from './Gallery';
+import { GalleryGrid } from '../gallery/Gallery';
 import { Overlay } from './Overlay';
 import { Pane } from './Pane';
 
@@ -45,7 +45,9 @@ function ModelProgress() {
     <div className="model-progress" role="status" data-testid="model-progress">
       {model.phase === 'loading' ? (
         <>
-          <p>{model.fromCache ? 'Loading the model from the browser cache' : 'Downloading the model'}… {percent}%</p>
+          <p>
+            {model.fromCache ? 'Loading the model from the browser cache' : 'Downloading the model'}… {percent}%
+          </p>
           <progress max={100} value={percent} />
         </>
       ) : (

@@ -23,7 +23,13 @@ export function StatusBar() {
   const rejected = backend?.rejected.map((r) => `${r.name}: ${r.reason}`).join('; ');
 
   return (
-    <footer className="status" data-testid="status" data-phase={model.phase} data-backend={backend?.name ?? ''} data-threads={backend?.wasm?.threads ?? ''}>
+    <footer
+      className="status"
+      data-testid="status"
+      data-phase={model.phase}
+      data-backend={backend?.name ?? ''}
+      data-threads={backend?.wasm?.threads ?? ''}
+    >
       {backend ? (
         <span title={rejected && `Not used: ${rejected}`}>
           Backend <strong>{backend.name.toUpperCase()}</strong>

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { fusedScores, upsampleRows } from '.';
 import { FUSED_SCORES } from './fused-scores';
-import { describeOnBackends, expectClose, expectPath, randomValues } from './testing';
+import { describeOnBackends, expectClose, expectPath, randomValues } from '../testing/backends';
 
 const [rows, height, width, factor] = [3, 4, 6, 2];
 const cells = height * width;
@@ -62,19 +62,16 @@ describeOnBackends('fusedScores', (backend) => {
     out.dispose();
   });
 
-  it(backend === 'webgpu' ? 'runs as one dispatch' : 'runs the reference ops', () => expectPath(backend, FUSED_SCORES, 1, () => run(true, true)));
+  it(backend === 'webgpu' ? 'runs as one dispatch' : 'runs the reference ops', () =>
+    expectPath(backend, FUSED_SCORES, 1, () => run(true, true)),
+  );
 });
 
 describe('upsampleRows', () => {
   it('repeats every cell factor×factor times (cell i ← floor(i / f))', async () => {
     const rows = tf.tensor2d([1, 2, 3, 4, 5, 6], [1, 6]); // one 2×3 row
     const up = upsampleRows(rows, { height: 2, width: 3 }, 2);
-    expect(Array.from(await up.data())).toEqual([
-      1, 1, 2, 2, 3, 3,
-      1, 1, 2, 2, 3, 3,
-      4, 4, 5, 5, 6, 6,
-      4, 4, 5, 5, 6, 6,
-    ]);
+    expect(Array.from(await up.data())).toEqual([1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 4, 4, 5, 5, 6, 6]);
     tf.dispose([rows, up]);
   });
 });

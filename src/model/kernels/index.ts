@@ -9,7 +9,8 @@ import { preActivationConfig } from './pre-activation';
 import { scaleSumConfig } from './scale-sum';
 import { weightAverageConfig } from './weight-average';
 
-for (const config of [preActivationConfig, msBranchesConfig, scaleSumConfig, weightAverageConfig, fusedScoresConfig]) tf.registerKernel(config);
+for (const config of [preActivationConfig, msBranchesConfig, scaleSumConfig, weightAverageConfig, fusedScoresConfig])
+  tf.registerKernel(config);
 
 export { fusedScores, upsampleRows } from './fused-scores';
 export { msBranches, type MSBranch } from './ms-branches';

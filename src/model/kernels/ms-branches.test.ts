@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { msBranches, type MSBranch } from '.';
 import { MS_BRANCHES } from './ms-branches';
-import { describeOnBackends, expectClose, expectPath, randomValues } from './testing';
+import { describeOnBackends, expectClose, expectPath, randomValues } from '../testing/backends';
 
 // Dilations as large as the map, so some branches see only zero padding around a cell.
 const [h, w, m] = [7, 9, 6];
@@ -40,7 +40,11 @@ describeOnBackends('msBranches', (backend) => {
     tf.tidy(() =>
       msBranches(
         tf.tensor4d(o, [1, h, w, m]),
-        DILATIONS.map((dilation, k) => ({ weight: tf.tensor4d(weights[k], [3, 3, m, m]), bias: tf.tensor1d(biases[k]), dilation })) as [MSBranch, MSBranch, MSBranch],
+        DILATIONS.map((dilation, k) => ({ weight: tf.tensor4d(weights[k], [3, 3, m, m]), bias: tf.tensor1d(biases[k]), dilation })) as [
+          MSBranch,
+          MSBranch,
+          MSBranch,
+        ],
       ),
     );
 

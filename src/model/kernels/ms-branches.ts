@@ -18,7 +18,12 @@ export interface MSBranch {
 /** o: 1×h×w×M. The reference is four kernels (three convs, addN); WebGPU runs one. */
 export function msBranches(o: tf.Tensor4D, branches: readonly [MSBranch, MSBranch, MSBranch]): tf.Tensor4D {
   if (onWebGPU()) {
-    const inputs = Object.fromEntries(branches.flatMap((b, k) => [[`weight${k}`, b.weight], [`bias${k}`, b.bias]]));
+    const inputs = Object.fromEntries(
+      branches.flatMap((b, k) => [
+        [`weight${k}`, b.weight],
+        [`bias${k}`, b.bias],
+      ]),
+    );
     return tf.engine().runKernel(MS_BRANCHES, { o, ...inputs }, { dilations: branches.map((b) => b.dilation) }) as tf.Tensor4D;
   }
   return tf.tidy(() =>

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { preActivation } from '.';
 import { PRE_ACTIVATION } from './pre-activation';
-import { describeOnBackends, expectClose, expectPath, randomValues } from './testing';
+import { describeOnBackends, expectClose, expectPath, randomValues } from '../testing/backends';
 
 const [h, w, c] = [5, 7, 12];
 
@@ -13,8 +13,7 @@ function oracle(x: Float32Array, scale: Float32Array, shift: Float32Array): Floa
 
 describeOnBackends('preActivation', (backend) => {
   const values = { x: randomValues(h * w * c, 1), scale: randomValues(c, 2), shift: randomValues(c, 3) };
-  const run = () =>
-    tf.tidy(() => preActivation(tf.tensor4d(values.x, [1, h, w, c]), tf.tensor1d(values.scale), tf.tensor1d(values.shift)));
+  const run = () => tf.tidy(() => preActivation(tf.tensor4d(values.x, [1, h, w, c]), tf.tensor1d(values.scale), tf.tensor1d(values.shift)));
 
   it('computes relu(x · scale + shift)', async () => {
     const out = run();

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { scaleSum } from '.';
 import { SCALE_SUM } from './scale-sum';
-import { describeOnBackends, expectClose, expectPath, randomValues } from './testing';
+import { describeOnBackends, expectClose, expectPath, randomValues } from '../testing/backends';
 
 const [h, w, inner, f] = [4, 6, 8, 5];
 const cells = h * w;

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { padEdge, weightAverage } from '.';
 import { WEIGHT_AVERAGE } from './weight-average';
-import { describeOnBackends, expectClose, expectPath, randomValues } from './testing';
+import { describeOnBackends, expectClose, expectPath, randomValues } from '../testing/backends';
 
 const [h, w, e, f] = [5, 6, 4, 7];
 
@@ -39,7 +39,9 @@ function oracle(x: Float32Array, projections: Record<'theta' | 'phi' | 'g' | 'ba
       const top = Math.max(...sims);
       const exps = sims.map((s) => Math.exp(s - top));
       const total = exps.reduce((a, b) => a + b);
-      const average = Array.from({ length: e }, (_, k) => offsets.reduce((s, [ny, nx], n) => s + (exps[n] / total) * vector(g, ny, nx)[k], 0));
+      const average = Array.from({ length: e }, (_, k) =>
+        offsets.reduce((s, [ny, nx], n) => s + (exps[n] / total) * vector(g, ny, nx)[k], 0),
+      );
       const back = pointwise(Float32Array.from(average), e, projections.back);
       back.forEach((v, c) => (out[(y * w + col) * f + c] += v));
     }
@@ -52,12 +54,7 @@ describeOnBackends('weightAverage', (backend) => {
     const x = tf.tensor4d([1, 2, 3, 4, 5, 6], [1, 2, 3, 1]);
     const padded = padEdge(x);
     expect(padded.shape).toEqual([1, 4, 5, 1]);
-    expect(Array.from(await padded.data())).toEqual([
-      1, 1, 2, 3, 3,
-      1, 1, 2, 3, 3,
-      4, 4, 5, 6, 6,
-      4, 4, 5, 6, 6,
-    ]);
+    expect(Array.from(await padded.data())).toEqual([1, 1, 2, 3, 3, 1, 1, 2, 3, 3, 4, 4, 5, 6, 6, 4, 4, 5, 6, 6]);
     tf.dispose([x, padded]);
   });
 
@@ -67,7 +64,10 @@ describeOnBackends('weightAverage', (backend) => {
     bias: randomValues(outputs, seed + 1),
   });
   const projections = { theta: projection(f, e, 12), phi: projection(f, e, 14), g: projection(f, e, 16), back: projection(e, f, 18) };
-  const tensors = ({ weight, bias }: Values) => ({ weight: tf.tensor4d(weight, [1, 1, weight.length / bias.length, bias.length]), bias: tf.tensor1d(bias) });
+  const tensors = ({ weight, bias }: Values) => ({
+    weight: tf.tensor4d(weight, [1, 1, weight.length / bias.length, bias.length]),
+    bias: tf.tensor1d(bias),
+  });
   const run = () =>
     tf.tidy(() =>
       weightAverage({

@@ -33,7 +33,10 @@ export interface WeightAverageInputs {
 export function weightAverage(inputs: WeightAverageInputs): tf.Tensor4D {
   if (onWebGPU()) {
     const { x, theta, phi, g, back } = inputs;
-    const named = Object.entries({ theta, phi, g, back }).flatMap(([name, p]) => [[`${name}Weight`, p.weight], [`${name}Bias`, p.bias]]);
+    const named = Object.entries({ theta, phi, g, back }).flatMap(([name, p]) => [
+      [`${name}Weight`, p.weight],
+      [`${name}Bias`, p.bias],
+    ]);
     return tf.engine().runKernel(WEIGHT_AVERAGE, { x, ...Object.fromEntries(named) }) as tf.Tensor4D;
   }
   return reference(inputs);
@@ -69,9 +72,9 @@ function reference({ x, ...projections }: WeightAverageInputs): tf.Tensor4D {
     const attention = tf.softmax(tf.concat(sims, -1)); // 1×h×w×9
     // Summed pairwise, not with one addN: WebGL/WebGPU bind each addN input separately, and nine
     // inputs exceed the 8 storage buffers a WebGPU device guarantees (tfjs does not split addN).
-    const aggregated = OFFSETS.map(([dy, dx], k) => tf.mul(tf.slice(attention, [0, 0, 0, k], [-1, -1, -1, 1]), shifted(gPadded, dy, dx))).reduce(
-      (sum, term) => tf.add(sum, term),
-    ) as tf.Tensor4D;
+    const aggregated = OFFSETS.map(([dy, dx], k) =>
+      tf.mul(tf.slice(attention, [0, 0, 0, k], [-1, -1, -1, 1]), shifted(gPadded, dy, dx)),
+    ).reduce((sum, term) => tf.add(sum, term)) as tf.Tensor4D;
     return tf.add(x, pointwise(aggregated, projections.back));
   });
 }

@@ -1,0 +1,273 @@
+import { useEffect, useRef, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { confidence } from '../colormap';
+import { download } from '../exportPins';
+import { galleryKey, sourcePins, timeLeft, useGallery, type GalleryItem, type GalleryState } from './gallery';
+import { addToGallery, cancelEncoding, openInPanes, removeFromGallery, setGallery } from './engine';
+import { toCocoKeypoints, toKeypointsCsv, type GalleryExportInput } from './export';
+import { filesFromDrop } from './files';
+import type { Correspondence } from '../protocol';
+import { useStore, type AppState, type Pin } from '../store';
+import { FilePicker } from '../components/FileButton';
+import { Icon } from '../components/Icons';
+import './gallery.css';
+
+/** Picked files, less hidden ones (a folder pick brings `.DS_Store` and the like). */
+const addPicked = (files: File[]) => addToGallery(files.filter((f) => !f.name.startsWith('.')));
+
+/** The toolbar's switch between one target and many. */
+export function GalleryToggle() {
+  const on = useGallery((s) => s.on);
+  return (
+    <button
+      type="button"
+      className="tool"
+      aria-pressed={on}
+      onClick={() => setGallery(!on)}
+      title="One source, many targets: carry the pins across a folder"
+    >
+      <Icon name="gallery" />
+      <span className="tool-label">Gallery</span>
+    </button>
+  );
+}
+
+/** Above the two panes while a gallery target is open in them: the way back to the grid. */
+export function GalleryBar() {
+  const item = useGallery((s) => (s.on && s.open !== null ? s.items.find((i) => i.id === s.open) : undefined));
+  if (!item) return null;
+  return (
+    <div className="gallery-bar">
+      <button type="button" onClick={() => useGallery.setState({ open: null })}>
+        ← Back to the gallery
+      </button>
+      <span className="muted">{item.name}</span>
+    </div>
+  );
+}
+
+/** The target side in gallery mode: a grid of thumbnails with the source's pins carried onto each. */
+export function GalleryGrid() {
+  const count = useGallery((s) => s.items.length);
+  const [dragOver, setDragOver] = useState(false);
+  return (
+    <section
+      className={dragOver ? 'pane gallery drag-over' : 'pane gallery'}
+      data-testid="gallery"
+      onDragOver={(e) => {
+        e.preventDefault();
+        setDragOver(true);
+      }}
+      onDragLeave={() => setDragOver(false)}
+      onDrop={(e) => {
+        e.preventDefault();
+        setDragOver(false);
+        filesFromDrop(e.dataTransfer).then(addToGallery);
+      }}
+    >
+      <GalleryHeader />
+      <EncodeProgress />
+      {count > 0 ? (
+        <Thumbnails />
+      ) : (
+        <div className="drop-hint">Drop images or a folder here, or use Add images…: the source's pins are carried onto each.</div>
+      )}
+    </section>
+  );
+}
+
+function GalleryHeader() {
+  const { count, encodes, lastMatch } = useGallery(
+    useShallow(({ items, encodes, lastMatch }) => ({ count: items.length, encodes, lastMatch })),
+  );
+  const exportable = useExportable();
+  return (
+    <header className="pane-header gallery-header" data-testid="gallery-header" data-encodes={encodes}>
+      <strong>Targets</strong>
+      <span className="pane-name">
+        {count} {count === 1 ? 'image' : 'images'}
+        {lastMatch && (
+          <span data-testid="gallery-match" data-ms={lastMatch.ms}>
+            {' '}
+            · matched {lastMatch.targets} × {lastMatch.points} in {Math.round(lastMatch.ms)} ms
+          </span>
+        )}
+      </span>
+      <FilePicker testId="gallery-files" multiple onFiles={addPicked}>
+        Add images…
+      </FilePicker>
+      <FilePicker testId="gallery-folder" folder onFiles={addPicked}>
+        Add folder…
+      </FilePicker>
+      <button
+        type="button"
+        className="link"
+        disabled={count === 0}
+        onClick={() => removeFromGallery(useGallery.getState().items.map((i) => i.id))}
+      >
+        Remove all
+      </button>
+      <button type="button" className="link" disabled={!exportable} onClick={() => exportKeypoints('json')}>
+        Export COCO
+      </button>
+      <button type="button" className="link" disabled={!exportable} onClick={() => exportKeypoints('csv')}>
+        Export CSV
+      </button>
+    </header>
+  );
+}
+
+function EncodeProgress() {
+  const progress = useGallery((s) => s.progress);
+  if (!progress) return null;
+  const left = timeLeft(progress);
+  return (
+    <div className="gallery-progress" role="status" data-testid="gallery-progress">
+      <span>
+        Encoded {progress.done} of {progress.total}
+        {left === undefined ? ' · estimating the time…' : ` · about ${Math.ceil(left / 1000)} s left`}
+      </span>
+      <progress max={progress.total} value={progress.done} />
+      <button type="button" onClick={cancelEncoding}>
+        Cancel
+      </button>
+    </div>
+  );
+}
+
+function Thumbnails() {
+  const items = useGallery((s) => s.items);
+  return (
+    <ul className="gallery-grid" aria-label="Targets">
+      {items.map((item) => (
+        <Thumbnail key={item.id} item={item} />
+      ))}
+    </ul>
+  );
+}
+
+const percent = (p: number) => `${(100 * p).toFixed(1)} %`;
+
+function Thumbnail({ item }: { item: GalleryItem }) {
+  const encoded = useGallery((s) => !!s.encoded[item.digest]);
+  const result = useGallery((s) => s.results[item.digest]);
+  const duplicateOf = useGallery((s) => s.items.find((i) => i.digest === item.digest && i.id !== item.id && i.id < item.id)?.name);
+  const pins = useStore(useShallow(sourcePins));
+  const markers = result
+    ? result.pins.flatMap((id, n) => {
+        const pin = pins.find((p) => p.id === id);
+        return pin ? [{ pin, match: result.matches[n] }] : [];
+      })
+    : [];
+  const consistent = markers.filter((m) => m.match.consistent).length;
+  const radius = 0.03 * Math.max(item.width, item.height);
+  return (
+    <li className="thumb" data-testid="thumb" data-name={item.name} data-encoded={encoded}>
+      <button
+        type="button"
+        className="thumb-open"
+        disabled={!encoded}
+        onClick={() => openInPanes(item)}
+        aria-label={`Open ${item.name} beside the source`}
+      >
+        <span className="thumb-frame" style={{ aspectRatio: `${item.width} / ${item.height}` }}>
+          <ThumbCanvas bitmap={item.thumb} />
+          <svg viewBox={`0 0 ${item.width} ${item.height}`} preserveAspectRatio="none" aria-hidden>
+            {markers.map(({ pin, match }) => (
+              <Marker key={pin.id} pin={pin} match={match} radius={radius} />
+            ))}
+          </svg>
+        </span>
+      </button>
+      <span className="thumb-caption">
+        <span className="thumb-name" title={item.name}>
+          {item.name}
+        </span>
+        {markers.length > 0 && (
+          <span className={consistent < markers.length ? 'warning' : 'muted'} title="Pins whose match, matched back, lands on the pin">
+            {consistent}/{markers.length} ✓
+          </span>
+        )}
+        <button type="button" className="link" aria-label={`Remove ${item.name}`} onClick={() => removeFromGallery([item.id])}>
+          ✕
+        </button>
+      </span>
+      {duplicateOf && <span className="thumb-note">same file as {duplicateOf}: encoded once</span>}
+      {!encoded && <span className="busy">Encoding…</span>}
+    </li>
+  );
+}
+
+/** A carried pin: its colour, shaded by the match's probability; a failed check is dashed and marked. */
+function Marker({ pin, match, radius }: { pin: Pin; match: Correspondence; radius: number }) {
+  const { x, y } = match.match;
+  return (
+    <g
+      className={match.consistent ? 'marker' : 'marker inconsistent'}
+      data-testid="marker"
+      data-pin={pin.id}
+      data-x={x}
+      data-y={y}
+      data-probability={match.probability}
+      data-consistent={match.consistent}
+    >
+      <title>
+        Pin {pin.id}: p = {percent(match.probability)}, back {match.backError.toFixed(1)} px
+        {match.consistent ? ', consistent' : ', lands far from the pin when matched back'}
+      </title>
+      <circle
+        cx={x}
+        cy={y}
+        r={radius}
+        fill={pin.color}
+        fillOpacity={0.25 + 0.75 * confidence(match.probability)}
+        strokeWidth={radius / 4}
+      />
+      {!match.consistent && (
+        <text x={x + radius} y={y - radius} fontSize={radius * 2}>
+          !
+        </text>
+      )}
+    </g>
+  );
+}
+
+function ThumbCanvas({ bitmap }: { bitmap: ImageBitmap }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const canvas = ref.current!;
+    canvas.width = bitmap.width;
+    canvas.height = bitmap.height;
+    canvas.getContext('2d')!.drawImage(bitmap, 0, 0);
+  }, [bitmap]);
+  return <canvas ref={ref} />;
+}
+
+/** Export waits until every target is encoded and answered for the current pins and settings. */
+function useExportable(): boolean {
+  const key = useStore((s) => (s.images.source && sourcePins(s).length > 0 ? galleryKey(s) : null));
+  return useGallery((g) => key !== null && g.items.length > 0 && !g.progress && g.items.every((i) => g.results[i.digest]?.key === key));
+}
+
+function exportKeypoints(format: 'json' | 'csv') {
+  const data = exportInput(useStore.getState(), useGallery.getState());
+  if (format === 'json') download('mmnet-keypoints.json', JSON.stringify(toCocoKeypoints(data), null, 2), 'application/json');
+  else download('mmnet-keypoints.csv', toKeypointsCsv(data), 'text/csv');
+}
+
+function exportInput(app: AppState, gallery: GalleryState): GalleryExportInput {
+  const source = app.images.source!;
+  return {
+    source: { name: source.name, width: source.width, height: source.height, digest: source.digest },
+    pins: sourcePins(app).map(({ id, point }) => ({ id, point })),
+    targets: gallery.items.map((item) => {
+      const result = gallery.results[item.digest];
+      return {
+        image: { name: item.name, width: item.width, height: item.height, digest: item.digest },
+        matches: new Map(result?.pins.map((id, n) => [id, result.matches[n]])),
+      };
+    }),
+    settings: app.settings,
+    headVersion: gallery.headVersion ?? 'unknown',
+  };
+}

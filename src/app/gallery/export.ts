@@ -1,0 +1,133 @@
+/**
+ * The gallery's keypoints as COCO-style JSON and as CSV, in original-image pixels. The source's pins are
+ * the keypoints (one per pin, named after it); each target gets them where they were matched, with the
+ * forward–backward check as COCO visibility: 2 consistent, 1 matched but inconsistent, 0 not matched.
+ */
+import type { Point } from '../../model/types';
+import type { Correspondence, MatchSettings } from '../protocol';
+
+export interface KeypointImage {
+  name: string;
+  width: number;
+  height: number;
+  digest: string;
+}
+
+export interface GalleryExportInput {
+  source: KeypointImage;
+  /** The source pins, in keypoint order. */
+  pins: { id: number; point: Point }[];
+  /** The targets, duplicates included, each with its matches by pin id (missing: not matched). */
+  targets: { image: KeypointImage; matches: Map<number, Correspondence> }[];
+  settings: MatchSettings;
+  headVersion: string;
+}
+
+export type Visibility = 0 | 1 | 2;
+
+export interface CocoKeypoints {
+  info: {
+    description: string;
+    date_created: string;
+    settings: { mode: MatchSettings['mode']; scale: number; flip: boolean; head_version: string };
+    /** The annotated image the keypoints were carried from (its scores are 1). */
+    source_image_id: number;
+  };
+  images: { id: number; file_name: string; width: number; height: number; sha256: string }[];
+  annotations: {
+    id: number;
+    image_id: number;
+    category_id: number;
+    /** x1, y1, v1, x2, y2, v2, … */
+    keypoints: number[];
+    num_keypoints: number;
+    /** Heat-map probability of each match. */
+    scores: number[];
+    /** How far each match lands from its pin when matched back (source pixels); null for the source. */
+    back_errors: (number | null)[];
+  }[];
+  categories: { id: number; name: string; supercategory: string; keypoints: string[]; skeleton: number[][] }[];
+}
+
+export const keypointName = (pinId: number) => `pin ${pinId}`;
+
+export const visibility = (match: Correspondence | undefined): Visibility => (!match ? 0 : match.consistent ? 2 : 1);
+
+const CATEGORY_ID = 1;
+const SOURCE_IMAGE_ID = 1;
+
+export function toCocoKeypoints(input: GalleryExportInput, now = new Date()): CocoKeypoints {
+  const { source, pins, targets, settings, headVersion } = input;
+  const image = (id: number, i: KeypointImage) => ({ id, file_name: i.name, width: i.width, height: i.height, sha256: i.digest });
+  const sourceAnnotation = {
+    id: 1,
+    image_id: SOURCE_IMAGE_ID,
+    category_id: CATEGORY_ID,
+    keypoints: pins.flatMap((p) => [p.point.x, p.point.y, 2]),
+    num_keypoints: pins.length,
+    scores: pins.map(() => 1),
+    back_errors: pins.map(() => null),
+  };
+  const targetAnnotations = targets.map(({ matches }, n) => {
+    const found = pins.map((p) => matches.get(p.id));
+    return {
+      id: n + 2,
+      image_id: n + 2,
+      category_id: CATEGORY_ID,
+      // COCO writes an unlabelled keypoint as 0, 0, 0.
+      keypoints: found.flatMap((m) => (m ? [m.match.x, m.match.y, visibility(m)] : [0, 0, 0])),
+      num_keypoints: found.filter(Boolean).length,
+      scores: found.map((m) => m?.probability ?? 0),
+      back_errors: found.map((m) => m?.backError ?? null),
+    };
+  });
+  return {
+    info: {
+      description: `Keypoints carried from “${source.name}” by MMNet (semantic correspondence)`,
+      date_created: now.toISOString(),
+      settings: { mode: settings.mode, scale: settings.scale, flip: settings.flip, head_version: headVersion },
+      source_image_id: SOURCE_IMAGE_ID,
+    },
+    images: [image(SOURCE_IMAGE_ID, source), ...targets.map((t, n) => image(n + 2, t.image))],
+    annotations: [sourceAnnotation, ...targetAnnotations],
+    categories: [
+      { id: CATEGORY_ID, name: 'object', supercategory: 'object', keypoints: pins.map((p) => keypointName(p.id)), skeleton: [] },
+    ],
+  };
+}
+
+const CSV_HEADER = 'file_name,width,height,sha256,role,keypoint,x,y,visibility,score,back_error,mode,scale,flip,head_version';
+
+/** One row per image and keypoint (an unmatched one has empty x, y, score); the settings on every row. */
+export function toKeypointsCsv(input: GalleryExportInput): string {
+  const { source, pins, targets, settings, headVersion } = input;
+  const tail = [settings.mode, settings.scale, settings.flip, headVersion];
+  const rows = [
+    ...pins.map((p) => [...head(source, 'source'), keypointName(p.id), p.point.x, p.point.y, 2, 1, '', ...tail]),
+    ...targets.flatMap(({ image, matches }) =>
+      pins.map((p) => {
+        const m = matches.get(p.id);
+        return [
+          ...head(image, 'target'),
+          keypointName(p.id),
+          m?.match.x ?? '',
+          m?.match.y ?? '',
+          visibility(m),
+          m?.probability ?? '',
+          m?.backError ?? '',
+          ...tail,
+        ];
+      }),
+    ),
+  ];
+  return [CSV_HEADER, ...rows.map((row) => row.map(csvField).join(','))].join('\n') + '\n';
+}
+
+const head = (i: KeypointImage, role: 'source' | 'target') => [i.name, i.width, i.height, i.digest, role];
+
+/** Numbers to 4 decimals; text quoted when it holds a comma, a quote or a line break (RFC 4180). */
+function csvField(value: string | number | boolean): string {
+  if (typeof value === 'number') return String(+value.toFixed(4));
+  const text = String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
