@@ -35,7 +35,7 @@ import eval_willow as E
 w = E.Willow()
 pairs = {k: set(v.tolist()) for k, v in w.split_pairs.items()}
 n = {k: len(v) for k, v in pairs.items()}
-assert n == {"all": 900, "val": 20, "test": 560} and not pairs["val"] & pairs["test"], n
+assert n == {"all": 900, "val": 120, "test": 300} and not pairs["val"] & pairs["test"], n
 print("split pairs", n)
 PY
 echo "train:smoke OK in $(( $(date +%s) - start ))s"
