@@ -20,6 +20,7 @@ export default tseslint.config(
       'eval/',
       'training/',
       'docs/',
+      'lib/',
     ],
   },
   js.configs.recommended,

@@ -1,4 +1,8 @@
 /** Shared helpers: the page with origin and CSP checks, synthesised drops, and the known-offset image pair. */
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { extname, join } from 'node:path';
 import { test as base, expect, type Page } from '@playwright/test';
 
 export { expect };
@@ -149,3 +153,30 @@ export const parsePoint = (s: string | null) => {
 };
 
 export const screenshot = (page: Page, name: string) => page.screenshot({ path: `test-results/screenshots/${name}.png` });
+
+/** A static host like GitHub Pages, without isolation headers: the folder `root` at `basePath`. */
+export async function staticHost(root: string, basePath: string) {
+  const types: Record<string, string> = {
+    '.html': 'text/html',
+    '.js': 'text/javascript',
+    '.css': 'text/css',
+    '.wasm': 'application/wasm',
+    '.json': 'application/json',
+    '.jpg': 'image/jpeg',
+    '.png': 'image/png',
+  };
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url!, 'http://host').pathname);
+    const file = join(root, path.slice(basePath.length), path.endsWith('/') ? 'index.html' : '');
+    if (!path.startsWith(basePath) || path.includes('..')) return void res.writeHead(404).end();
+    readFile(file).then(
+      (body) => res.writeHead(200, { 'Content-Type': types[extname(file)] ?? 'application/octet-stream' }).end(body),
+      () => res.writeHead(404).end(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

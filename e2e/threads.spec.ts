@@ -3,12 +3,8 @@
  * should send; a host that cannot gets the service worker; a page that stays unisolated runs one thread.
  * Each case must give single-threaded wasm's matches for the same clicks.
  */
-import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from '@playwright/test';
-import { expect, test, watchPage } from './fixtures';
+import { expect, staticHost, test, watchPage } from './fixtures';
 import { expectSameReadings, readings, type Reading } from './gpu';
 
 const ENCODE_TIMEOUT = 120_000;
@@ -47,12 +43,12 @@ test('the built site at its sub-path runs threaded SIMD wasm, with single-thread
 });
 
 test.describe('on a host that sends no isolation headers', () => {
-  let host: Awaited<ReturnType<typeof plainHost>>;
+  let host: Awaited<ReturnType<typeof staticHost>>;
   let basePath: string;
   test.beforeAll(async () => {
     const metadata = test.info().config.metadata as { dist: string; basePath: string };
     basePath = metadata.basePath;
-    host = await plainHost(metadata.dist, basePath);
+    host = await staticHost(metadata.dist, basePath);
   });
   test.afterAll(() => host.close());
 
@@ -102,30 +98,3 @@ test.describe('on a host that sends no isolation headers', () => {
     );
   });
 });
-
-/** A static host like GitHub Pages, without isolation headers: the build folder at `basePath`. */
-async function plainHost(root: string, basePath: string) {
-  const types: Record<string, string> = {
-    '.html': 'text/html',
-    '.js': 'text/javascript',
-    '.css': 'text/css',
-    '.wasm': 'application/wasm',
-    '.json': 'application/json',
-    '.jpg': 'image/jpeg',
-    '.png': 'image/png',
-  };
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url!, 'http://host').pathname);
-    const file = join(root, path.slice(basePath.length), path.endsWith('/') ? 'index.html' : '');
-    if (!path.startsWith(basePath) || path.includes('..')) return void res.writeHead(404).end();
-    readFile(file).then(
-      (body) => res.writeHead(200, { 'Content-Type': types[extname(file)] ?? 'application/octet-stream' }).end(body),
-      () => res.writeHead(404).end(),
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
