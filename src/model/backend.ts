@@ -35,7 +35,7 @@ export interface BackendOptions {
 type TfjsFlags = Record<string, number | boolean | string>;
 
 /**
- * Measured on an H200 (README "Speed", `scripts/gpu/run.sh` sweeps): a submit every 16 kernels lets the GPU
+ * Measured on an H200 (docs/gpu.md, `scripts/gpu/run.sh` sweeps): a submit every 16 kernels lets the GPU
  * run while JavaScript records the rest, 29.7 ms an encode against 47.7 ms with one submit at the end; small
  * ops stay on the GPU rather than read back to run on the CPU.
  */
