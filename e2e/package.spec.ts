@@ -2,7 +2,7 @@
  * The library as a package. `npm pack` (whose prepack builds lib/) is installed into a fresh Vite +
  * TypeScript app (e2e/package-consumer/) from the npm cache, type-checked against the packed types, built,
  * hosted with the built model beside it, and asked in chromium to match a photo against itself and against
- * a copy shifted by a known offset.
+ * a copy shifted by a known offset. Node imports it too.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -74,6 +74,11 @@ test('the tarball holds the built library with its types, and no model files', (
   const unexpected = packedFiles.filter((f) => !/^(package\.json|README\.md|LICENSE)$|^lib\/.*\.(js|d\.ts)$/.test(f));
   expect(unexpected).toEqual([]);
   expect(packedFiles.filter((f) => /\.test\.|\/testing\/|\/node\//.test(f))).toEqual([]);
+});
+
+test("Node's ESM loader imports the package (every relative import names its file)", () => {
+  const script = "import('mmnet-web').then((m) => console.log(m.MODEL_NAME, typeof m.loadMMNet))";
+  expect(run(process.execPath, ['--input-type=module', '-e', script], app).trim()).toBe(`${MODEL_NAME} function`);
 });
 
 test('the app built on the package matches a photo against itself and a shifted copy', async ({ browser }) => {
