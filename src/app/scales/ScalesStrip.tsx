@@ -66,8 +66,8 @@ function ScaleMap({ row, image }: { row: ScaleRow; image: PaneImage }) {
   return (
     <figure className="scale-map" data-testid="scale-map" data-scale={row.scale}>
       <canvas ref={ref} />
-      <figcaption>
-        Scale {row.scale} · {SCALE_WORDS[row.scale]} ({stride} px cells)
+      <figcaption title={`Scale ${row.scale}: ${SCALE_WORDS[row.scale]}, ${stride} px cells`}>
+        Scale {row.scale} · {stride} px<span className="scale-words"> · {SCALE_WORDS[row.scale]}</span>
       </figcaption>
     </figure>
   );
