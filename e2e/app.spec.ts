@@ -1,6 +1,6 @@
 /**
  * The main flow on one page (wasm backend): a photo and a copy shifted by a known offset are dropped, then
- * pins, the reverse direction, hover, the dense view, export, matching modes, scale, keyboard and swap.
+ * pins, the reverse direction, hover, the dense views, export, matching modes, scale, keyboard and swap.
  */
 import type { Page } from '@playwright/test';
 import {
@@ -87,19 +87,25 @@ test('hover mode follows the pointer', async () => {
   await page.getByLabel('Follow the pointer').uncheck();
 });
 
-test('dense view draws one line per grid cell, fewer when only consistent ones are kept', async () => {
+test('the dense views (lines, colours, warp) draw only the confident matches of the grid', async () => {
   const overlay = page.getByTestId('overlay');
-  await page.getByLabel('Dense view').check();
-  await expect(overlay).toHaveAttribute('data-dense-lines', '280');
-  await screenshot(page, 'dense');
+  await page.getByRole('radio', { name: 'Lines', exact: true }).check();
+  await expect(overlay).not.toHaveAttribute('data-dense-shown', '0');
   await openMenu();
-  await page.getByLabel('Consistent matches only').check();
-  await expect(overlay).not.toHaveAttribute('data-dense-lines', '280');
-  const consistent = Number(await overlay.getAttribute('data-dense-lines'));
-  expect(consistent).toBeGreaterThan(100);
-  await screenshot(page, 'dense-consistent');
-  await page.getByLabel('Consistent matches only').uncheck();
+  const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON' }).click()]);
   await page.keyboard.press('Escape');
+  const dense: { consistent: boolean }[] = JSON.parse(await streamText(await json.createReadStream())).dense;
+  expect(dense).toHaveLength(280);
+  const confident = dense.filter((m) => m.consistent).length;
+  // The shifted copy's grey border has no counterpart: some cells must fail the check.
+  expect(confident).toBeGreaterThan(100);
+  expect(confident).toBeLessThan(280);
+  for (const view of ['Lines', 'Colours', 'Warp']) {
+    await page.getByRole('radio', { name: view, exact: true }).check();
+    await expect(overlay).toHaveAttribute('data-dense-shown', String(confident));
+    await screenshot(page, `dense-${view.toLowerCase()}`);
+  }
+  await page.getByRole('radio', { name: 'Lines', exact: true }).check();
 });
 
 test('export: JSON parses to the shown pins, CSV has a row per match', async () => {
@@ -122,37 +128,37 @@ test('export: JSON parses to the shown pins, CSV has a row per match', async () 
 
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
   const lines = (await streamText(await csv.createReadStream())).trim().split('\n');
-  expect(lines[0]).toMatch(/^kind,pin,query_side/);
+  expect(lines[0]).toMatch(/^kind,pin,name,query_side/);
   expect(lines).toHaveLength(1 + shown.length + 280);
   await page.keyboard.press('Escape');
-  await page.getByLabel('Dense view').uncheck();
+  await page.getByRole('radio', { name: 'Arrows', exact: true }).check();
 });
 
-test('switching matching modes and scale re-matches the pins and says which produced them', async () => {
+test('switching matching modes and scale (the Method menu) re-matches the pins and says which produced them', async () => {
   const shownMode = page.getByTestId('shown-mode');
   await expect(shownMode).toHaveAttribute('data-mode', 'fused');
+  await page.getByRole('button', { name: 'Method', exact: true }).click();
   for (const [label, mode] of [
     ['MMNet only', 'mmnet'],
     ['Raw features', 'raw'],
     ['Fused', 'fused'],
   ]) {
-    await page.getByRole('radio', { name: label }).check();
+    await page.getByRole('radio', { name: label, exact: true }).check();
     await expect(shownMode).toHaveAttribute('data-mode', mode);
     const { match } = await lastPin();
     expect(near(match, POINT), `${mode}: reverse pin`).toBeLessThan(16);
   }
-  const scale = (index: string) => page.getByTestId('scale').getByRole('radio', { name: index, exact: true });
+  const scale = (index: string) => page.getByTestId('scale').getByRole('radio', { name: `Scale ${index}`, exact: true });
   await expect(scale('4')).toBeDisabled();
   await scale('1').check();
   await expect(shownMode).toContainText('scale 1');
-  await openMenu();
   await page.getByLabel('Quality: flip averaging').check();
   await expect(shownMode).toContainText('flip averaged', { timeout: 90_000 });
   const { match } = await lastPin();
   expect(near(match, POINT)).toBeLessThan(8);
   await page.getByLabel('Quality: flip averaging').uncheck();
-  await page.keyboard.press('Escape');
   await scale('3').check();
+  await page.keyboard.press('Escape');
 });
 
 test('keyboard: Tab to a pane, Enter places a pin, arrows move it, Delete removes it', async () => {

@@ -1,11 +1,16 @@
-/** `?embed=1`: only the panes and the controls, for an iframe. */
+/** `?embed=1`: the panes, the controls and the readout, for an iframe, with a title and a link to the full app. */
 import { expect, openApp, screenshot, test } from './fixtures';
 
-test('embed mode shows the panes and controls only', async ({ page }) => {
+test('embed mode shows the panes, the controls, a title and a link to the full app', async ({ page }) => {
   await openApp(page, '?embed=1&backend=wasm');
   await expect(page.getByTestId('pane-source')).toBeVisible();
   await expect(page.getByTestId('pane-target')).toBeVisible();
-  await expect(page.getByRole('radio', { name: 'Fused' })).toBeChecked();
+  await page.getByRole('button', { name: 'Method', exact: true }).click();
+  await expect(page.getByRole('radio', { name: 'Fused', exact: true })).toBeChecked();
+  await page.keyboard.press('Escape');
+  const link = page.getByRole('link', { name: 'Open the full app' });
+  await expect(link).toHaveAttribute('target', '_blank');
+  expect(new URL((await link.getAttribute('href'))!).search).toBe('?backend=wasm');
   await expect(page.locator('.app-header')).toHaveCount(0);
   await expect(page.getByTestId('status')).toHaveCount(0);
   await screenshot(page, 'embed');

@@ -93,7 +93,7 @@ test('six files dropped: five thumbnails, four encodes, one notice, the pins car
   await dropFile(page, 'source', photo);
   await expect(page.locator('[data-frame=source]')).toHaveCount(1);
   await expect(page.locator('.busy')).toHaveCount(0, { timeout: 120_000 });
-  await expect(page.getByTestId('memory')).toBeVisible();
+  await expect(page.getByTestId('memory')).toBeAttached();
   baseline = await tensors();
   for (const p of PINS) await clickImage(page, 'source', p.x, p.y, SIZE);
   await expect(page.getByTestId('pin')).toHaveCount(PINS.length);
@@ -112,6 +112,9 @@ test('six files dropped: five thumbnails, four encodes, one notice, the pins car
   await expect(page.locator('.notice')).toHaveCount(1);
   await expect(page.getByRole('alert')).toContainText('“notes.txt”');
   await expect(thumb('shifted-copy.png')).toContainText('same file as shifted.png');
+  // A caption too narrow for its name keeps the name's end, where names of one folder differ.
+  await expect(thumb('Motorbikes-000.jpg').locator('.thumb-name-tail')).toHaveText('es-000.jpg');
+  await expect(thumb('Motorbikes-000.jpg').locator('.thumb-name-tail')).toBeVisible();
   for (const name of ['shifted.png', 'car_side-001.jpg', 'Motorbikes-000.jpg', 'dalmatian-000.jpg']) {
     const found = await markers(name);
     expect(found.map((m) => m.pin).sort()).toEqual([1, 2, 3]);
@@ -242,6 +245,20 @@ test('over 50 images: the rest are refused with a message; Cancel stops the queu
   expect(left).toBeLessThan(50);
   await expect(page.locator('[data-testid=thumb][data-encoded=false]')).toHaveCount(0);
   await page.getByRole('button', { name: 'Remove all' }).click();
+  await expect(thumbs()).toHaveCount(0);
+});
+
+test('an oversized image is refused with its size, in a notice that leaves the inspector uncovered', async () => {
+  // A PNG signature and IHDR claiming 30000 × 30000 (900 MP): the header is all the app reads.
+  const header = [
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0x75, 0x30, 0, 0, 0x75, 0x30, 8, 6, 0, 0, 0,
+  ];
+  await dropOnGallery([{ name: 'panorama.png', type: 'image/png', base64: Buffer.from(header).toString('base64') }]);
+  const alert = page.getByRole('alert').filter({ hasText: 'panorama.png' });
+  await expect(alert).toContainText('30000 × 30000 (900.0 MP)');
+  const notice = (await alert.boundingBox())!;
+  const inspector = (await page.locator('.inspector').boundingBox())!;
+  expect(notice.y + notice.height).toBeLessThanOrEqual(inspector.y + 0.5);
   await expect(thumbs()).toHaveCount(0);
 });
 

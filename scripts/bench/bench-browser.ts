@@ -229,7 +229,7 @@ async function measure(backend: string, loads: number, options = ''): Promise<Re
     const label = (await mode.count()) ? `${backend} ${(await mode.textContent())!.trim()}` : backend;
     const loadMs = await msOf(page, 'load');
     await page.reload();
-    await page.waitForSelector('[data-testid=load][data-from-cache=true]', { timeout: 120_000 });
+    await page.waitForSelector('[data-testid=load][data-from-cache=true]', { timeout: 120_000, state: 'attached' });
     const cachedLoadMs = await msOf(page, 'load');
 
     const encodes: number[] = [];
@@ -239,7 +239,7 @@ async function measure(backend: string, loads: number, options = ''): Promise<Re
       const example = EXAMPLES[gpu ? 0 : k % EXAMPLES.length];
       await drop(page, side, example);
       await page.getByTestId(`pane-${side}`).getByText(example).waitFor();
-      await page.waitForSelector(`[data-testid=encode-${side}]:not([data-ms=""])`, { timeout: 900_000 });
+      await page.waitForSelector(`[data-testid=encode-${side}]:not([data-ms=""])`, { timeout: 900_000, state: 'attached' });
       if (!gpu || k === 0) encodes.push(await msOf(page, `encode-${side}`));
       if (k === 1) tensorsAfterPair = await tensorCount(page);
     }
@@ -315,7 +315,7 @@ async function firstMatch(page: Page, open: () => Promise<unknown>): Promise<Omi
   await drop(page, 'source', TTFM_PAIR[0]);
   await drop(page, 'target', TTFM_PAIR[1]);
   for (const side of ['source', 'target']) {
-    await page.waitForSelector(`[data-testid=encode-${side}]:not([data-ms=""])`, { timeout: 300_000 });
+    await page.waitForSelector(`[data-testid=encode-${side}]:not([data-ms=""])`, { timeout: 300_000, state: 'attached' });
   }
   const frame = (await page.locator('[data-frame=source]').boundingBox())!;
   await page.mouse.click(frame.x + frame.width * TTFM_CLICK.x, frame.y + frame.height * TTFM_CLICK.y);

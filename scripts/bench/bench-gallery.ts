@@ -47,7 +47,7 @@ export async function measureGallery(
       transfer.items.add(new File([blob], example, { type: blob.type }));
       pane.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
     }, EXAMPLES[0]);
-    await page.waitForSelector('[data-testid=encode-source]:not([data-ms=""])', { timeout: 600_000 });
+    await page.waitForSelector('[data-testid=encode-source]:not([data-ms=""])', { timeout: 600_000, state: 'attached' });
     const frame = (await page.locator('[data-frame=source]').boundingBox())!;
     for (let k = 0; k < pins; k++)
       await page.mouse.click(frame.x + frame.width * (0.2 + (0.6 * k) / pins), frame.y + frame.height * (0.4 + 0.05 * k));

@@ -5,9 +5,14 @@ import { Notices } from './components/Notices';
 import { Stage } from './components/Stage';
 import { StatusBar } from './components/StatusBar';
 import { embedded } from './params';
+import { ScalesStrip } from './scales/ScalesStrip';
 import { useStore } from './store';
 
-/** Images first: a toolbar, the panes taking the rest of the screen, then one line each for the inspector and the status. */
+/**
+ * Images first: a toolbar, the panes taking the rest of the screen, the multi-scale strip when shown, the
+ * notices (in the flow, so they never cover the inspector), then one line each for the inspector and the
+ * status. Embedded, the status line is left out.
+ */
 export function App() {
   const phase = useStore((s) => s.model.phase);
   return (
@@ -15,9 +20,10 @@ export function App() {
       <Controls />
       <GalleryBar />
       <Stage />
-      {!embedded && <Inspector />}
-      {!embedded && <StatusBar />}
+      <ScalesStrip />
       <Notices />
+      <Inspector />
+      {!embedded && <StatusBar />}
     </div>
   );
 }

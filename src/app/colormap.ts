@@ -20,11 +20,6 @@ for (let level = 0; level < 256; level++) {
   for (let c = 0; c < 3; c++) VIRIDIS[3 * level + c] = Math.round(STOPS[k][c] * (1 - f) + STOPS[k + 1][c] * f);
 }
 
-const VIRIDIS_CSS = Array.from({ length: 256 }, (_, l) => `rgb(${VIRIDIS[3 * l]},${VIRIDIS[3 * l + 1]},${VIRIDIS[3 * l + 2]})`);
-
-/** CSS colour of `t` in [0, 1] (precomputed: drawing hundreds of lines allocates no strings). */
-export const viridisCss = (t: number) => VIRIDIS_CSS[Math.round(Math.min(Math.max(t, 0), 1) * 255)];
-
 /**
  * Confidence of a match for colouring, in [0, 1]: the heat-map probability of the chosen cell on a log
  * scale, from chance (one cell in 1,000) to certainty.

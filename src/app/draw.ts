@@ -1,6 +1,7 @@
-/** Canvas drawing of the overlay (pins, arrows, dense lines) and of heat maps. Allocation-free per draw. */
+/** Canvas drawing of the overlay (pins, arrows, dense views) and of heat maps. Allocation-free per draw. */
 import type { HeatMap, Point } from '../model/index';
-import { confidence, VIRIDIS, viridisCss } from './colormap';
+import { VIRIDIS } from './colormap';
+import { drawDense } from './dense/drawDense';
 import { otherSide, type Correspondence, type Side } from './protocol';
 import type { AppState } from './store';
 
@@ -20,57 +21,71 @@ const DASHED = [6, 4];
 const sx = (f: Frame, p: Point) => f.left + p.x * f.scale;
 const sy = (f: Frame, p: Point) => f.top + p.y * f.scale;
 
-/** Draws everything; returns the number of dense lines drawn (exposed for tests and the status bar). */
-export function drawOverlay(ctx: CanvasRenderingContext2D, state: AppState, frames: Frames): number {
+/** A rectangle in overlay pixels the overlay must leave alone (a pane's header). */
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Pin discs: large enough for a two-digit number, larger when selected. */
+const PIN_RADIUS = 9;
+const SELECTED_RADIUS = 11;
+const ARROW_HEAD = 10;
+
+/**
+ * Draws everything except over `keepClear`; returns the number of dense matches drawn (exposed for tests).
+ */
+export function drawOverlay(ctx: CanvasRenderingContext2D, state: AppState, frames: Frames, keepClear: readonly Box[]): number {
   ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
-  let lines = 0;
-  if (state.dense && state.denseResult && frames.source && frames.target) {
-    ctx.lineWidth = 1;
-    ctx.globalAlpha = 0.75;
-    ctx.setLineDash(SOLID);
-    for (const m of state.denseResult.matches) {
-      if (state.denseConsistentOnly && !m.consistent) continue;
-      ctx.strokeStyle = viridisCss(confidence(m.probability));
-      drawLine(ctx, frames.source, m.query, frames.target, m.match);
-      lines++;
-    }
-    ctx.globalAlpha = 1;
-  }
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(0, 0, ctx.canvas.width, ctx.canvas.height);
+  for (const box of keepClear) ctx.rect(box.x, box.y, box.width, box.height);
+  ctx.clip('evenodd');
+  const drawn =
+    state.dense && state.denseResult && frames.source && frames.target ? drawDense(ctx, state, frames.source, frames.target) : 0;
   // A pane may be missing (the gallery's grid stands in for the target): its pins and arrows are not drawn.
   for (const pin of state.pins) {
     const from = frames[pin.side];
     const to = frames[otherSide(pin.side)];
     if (!from) continue;
-    if (pin.result && to) drawArrow(ctx, from, pin.point, to, pin.result, pin.color);
-    drawPin(ctx, from, pin.point, pin.color, pin.id === state.selectedPin);
+    const selected = pin.id === state.selectedPin;
+    if (pin.result && to) {
+      drawArrow(ctx, from, pin.point, to, pin.result, pin.color, selected);
+      drawPin(ctx, to, pin.result.match, pin.color, selected, pin.id, !pin.result.consistent);
+    }
+    drawPin(ctx, from, pin.point, pin.color, selected, pin.id, false);
   }
   const { hover } = state;
   const hoverFrom = hover && frames[hover.side];
   const hoverTo = hover && frames[otherSide(hover.side)];
   if (state.hoverMode && hover?.result && hoverFrom && hoverTo) {
-    drawArrow(ctx, hoverFrom, hover.point, hoverTo, hover.result, '#ffffff');
-    drawPin(ctx, hoverFrom, hover.point, '#ffffff', false);
+    drawArrow(ctx, hoverFrom, hover.point, hoverTo, hover.result, HOVER_COLOR, false);
+    drawPin(ctx, hoverTo, hover.result.match, HOVER_COLOR, false, null, !hover.result.consistent);
+    drawPin(ctx, hoverFrom, hover.point, HOVER_COLOR, false, null, false);
   }
-  return lines;
+  ctx.restore();
+  return drawn;
 }
 
-function drawLine(ctx: CanvasRenderingContext2D, a: Frame, p: Point, b: Frame, q: Point) {
-  ctx.beginPath();
-  ctx.moveTo(sx(a, p), sy(a, p));
-  ctx.lineTo(sx(b, q), sy(b, q));
-  ctx.stroke();
-}
+const HOVER_COLOR = '#ffffff';
 
-/** An arrow from the query to its match; dashed when the forward–backward check fails. */
-function drawArrow(ctx: CanvasRenderingContext2D, a: Frame, p: Point, b: Frame, result: Correspondence, color: string) {
+/**
+ * A line from the query to the edge of its match's disc, with a head there; dashed when the
+ * forward–backward check fails.
+ */
+function drawArrow(ctx: CanvasRenderingContext2D, a: Frame, p: Point, b: Frame, result: Correspondence, color: string, selected: boolean) {
   const x0 = sx(a, p);
   const y0 = sy(a, p);
-  const x1 = sx(b, result.match);
-  const y1 = sy(b, result.match);
-  const angle = Math.atan2(y1 - y0, x1 - x0);
+  const angle = Math.atan2(sy(b, result.match) - y0, sx(b, result.match) - x0);
+  const r = selected ? SELECTED_RADIUS : PIN_RADIUS;
+  const x1 = sx(b, result.match) - r * Math.cos(angle);
+  const y1 = sy(b, result.match) - r * Math.sin(angle);
   ctx.strokeStyle = color;
   ctx.fillStyle = color;
-  ctx.lineWidth = 2;
+  ctx.lineWidth = selected ? 3 : 2;
   ctx.setLineDash(result.consistent ? SOLID : DASHED);
   ctx.beginPath();
   ctx.moveTo(x0, y0);
@@ -79,26 +94,62 @@ function drawArrow(ctx: CanvasRenderingContext2D, a: Frame, p: Point, b: Frame, 
   ctx.setLineDash(SOLID);
   ctx.beginPath();
   ctx.moveTo(x1, y1);
-  ctx.lineTo(x1 - 12 * Math.cos(angle - 0.4), y1 - 12 * Math.sin(angle - 0.4));
-  ctx.lineTo(x1 - 12 * Math.cos(angle + 0.4), y1 - 12 * Math.sin(angle + 0.4));
+  ctx.lineTo(x1 - ARROW_HEAD * Math.cos(angle - 0.45), y1 - ARROW_HEAD * Math.sin(angle - 0.45));
+  ctx.lineTo(x1 - ARROW_HEAD * Math.cos(angle + 0.45), y1 - ARROW_HEAD * Math.sin(angle + 0.45));
   ctx.closePath();
   ctx.fill();
-  ctx.beginPath();
-  ctx.arc(x1, y1, 5, 0, 2 * Math.PI);
-  ctx.strokeStyle = '#000';
-  ctx.lineWidth = 1;
-  ctx.stroke();
 }
 
-function drawPin(ctx: CanvasRenderingContext2D, f: Frame, p: Point, color: string, selected: boolean) {
-  ctx.setLineDash(SOLID);
+/**
+ * A pin's disc with its number, the same on both ends (the query and its match), so each match is found
+ * by colour and number alike; a match that fails the check gets a dashed ring.
+ */
+function drawPin(
+  ctx: CanvasRenderingContext2D,
+  f: Frame,
+  p: Point,
+  color: string,
+  selected: boolean,
+  id: number | null,
+  doubtful: boolean,
+) {
+  const x = sx(f, p);
+  const y = sy(f, p);
+  const r = selected ? SELECTED_RADIUS : PIN_RADIUS;
   ctx.beginPath();
-  ctx.arc(sx(f, p), sy(f, p), selected ? 8 : 6, 0, 2 * Math.PI);
+  ctx.arc(x, y, r, 0, 2 * Math.PI);
   ctx.fillStyle = color;
   ctx.fill();
-  ctx.lineWidth = selected ? 3 : 1.5;
+  ctx.lineWidth = 2;
   ctx.strokeStyle = selected ? '#fff' : '#000';
+  ctx.setLineDash(doubtful ? DASHED_RING : SOLID);
   ctx.stroke();
+  ctx.setLineDash(SOLID);
+  if (id === null) return;
+  ctx.fillStyle = inkOn(color);
+  ctx.font = PIN_FONT;
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  ctx.fillText(pinNumber(id), x, y + 0.5);
+}
+
+const DASHED_RING = [3, 3];
+const PIN_FONT = 'bold 11px system-ui, sans-serif';
+
+const numbers: string[] = [];
+/** The pin's number as text, made once per id. */
+const pinNumber = (id: number) => (numbers[id] ??= String(id));
+
+const inks = new Map<string, string>();
+/** Black or white, whichever reads better on `color` (#rrggbb). Computed once per colour. */
+export function inkOn(color: string): string {
+  let ink = inks.get(color);
+  if (!ink) {
+    const [r, g, b] = [1, 3, 5].map((at) => parseInt(color.slice(at, at + 2), 16) / 255);
+    ink = 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.45 ? '#000' : '#fff';
+    inks.set(color, ink);
+  }
+  return ink;
 }
 
 /**

@@ -1,10 +1,16 @@
 /** Export of the pins (and the dense matches) in original-image coordinates, as JSON and CSV. */
+import { csvField } from './csv';
+import { download } from './download';
+import { exportKeypoints } from './gallery/download';
+import { gridShown, useGallery } from './gallery/gallery';
 import type { Correspondence, Side } from './protocol';
-import type { AppState } from './store';
+import { pinLabel, useStore, type AppState } from './store';
 
 export interface ExportedMatch {
   /** Pin id, or null for a dense-grid match. */
   pin: number | null;
+  /** The pin's name ("pin 3" until renamed), or null for a dense-grid match. */
+  name: string | null;
   /** The pane of the query: a `target` query was matched in the reverse direction. */
   side: Side;
   query: { x: number; y: number };
@@ -24,8 +30,9 @@ export interface Export {
 
 const imageInfo = (image: AppState['images']['source']) => image && { name: image.name, width: image.width, height: image.height };
 
-const exported = (pin: number | null, side: Side, c: Correspondence | undefined, query = c!.query): ExportedMatch => ({
+const exported = (pin: number | null, name: string | null, side: Side, c: Correspondence | undefined, query = c!.query): ExportedMatch => ({
   pin,
+  name,
   side,
   query: { x: query.x, y: query.y },
   match: c ? { x: c.match.x, y: c.match.y } : null,
@@ -39,18 +46,19 @@ export function toExport(state: AppState): Export {
     source: imageInfo(state.images.source),
     target: imageInfo(state.images.target),
     settings: state.settings,
-    pins: state.pins.map((p) => exported(p.id, p.side, p.result, p.point)),
-    dense: state.dense ? (state.denseResult?.matches ?? []).map((m) => exported(null, 'source', m)) : [],
+    pins: state.pins.map((p) => exported(p.id, pinLabel(p), p.side, p.result, p.point)),
+    dense: state.dense ? (state.denseResult?.matches ?? []).map((m) => exported(null, null, 'source', m)) : [],
   };
 }
 
-const CSV_HEADER = 'kind,pin,query_side,query_x,query_y,match_x,match_y,probability,back_error,consistent';
+const CSV_HEADER = 'kind,pin,name,query_side,query_x,query_y,match_x,match_y,probability,back_error,consistent';
 
 export function toCsv(data: Export): string {
   const row = (kind: string, m: ExportedMatch) =>
     [
       kind,
       m.pin ?? '',
+      m.name ?? '',
       m.side,
       m.query.x,
       m.query.y,
@@ -60,14 +68,15 @@ export function toCsv(data: Export): string {
       m.backError ?? '',
       m.consistent ?? '',
     ]
-      .map((v) => (typeof v === 'number' ? +v.toFixed(4) : v))
+      .map(csvField)
       .join(',');
   return [CSV_HEADER, ...data.pins.map((m) => row('pin', m)), ...data.dense.map((m) => row('dense', m))].join('\n') + '\n';
 }
 
-export function download(name: string, text: string, type: string) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const link = Object.assign(document.createElement('a'), { href: url, download: name });
-  link.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
+/** The menu's export: the pins of the two panes, or the gallery's keypoints while its grid is shown. */
+export function exportPinsOrGallery(format: 'json' | 'csv') {
+  if (gridShown(useGallery.getState())) return exportKeypoints(format);
+  const data = toExport(useStore.getState());
+  if (format === 'json') download('mmnet-matches.json', JSON.stringify(data, null, 2), 'application/json');
+  else download('mmnet-matches.csv', toCsv(data), 'text/csv');
 }

@@ -14,13 +14,21 @@ export interface DecodedImage {
   bitmap: ImageBitmap;
 }
 
-export class ImageError extends Error {}
+export class ImageError extends Error {
+  constructor(
+    message: string,
+    /** Refused for its size (the message names it), not for being unreadable. */
+    readonly tooLarge = false,
+  ) {
+    super(message);
+  }
+}
 
 const megapixels = (width: number, height: number) => `${((width * height) / 1e6).toFixed(1)} MP`;
 
 function refuseIfHuge(name: string, width: number, height: number) {
   if (width * height > MAX_PIXELS) {
-    throw new ImageError(`“${name}” is ${width} × ${height} (${megapixels(width, height)}); images over 50 MP are refused.`);
+    throw new ImageError(`“${name}” is ${width} × ${height} (${megapixels(width, height)}); images over 50 MP are refused.`, true);
   }
 }
 

@@ -9,6 +9,13 @@ const params = new URLSearchParams(location.search);
 
 export const embedded = params.has('embed') && params.get('embed') !== '0';
 
+/** This page without `embed`: the link from an embedded view to the full app. */
+export const fullAppUrl = (() => {
+  const url = new URL(location.href);
+  url.searchParams.delete('embed');
+  return url.href;
+})();
+
 export const backends: BackendName[] | undefined = params
   .get('backend')
   ?.split(',')

@@ -71,7 +71,18 @@ export type Request =
   /** Every source point on every listed gallery target, with the backward check, in one message. */
   | { type: 'gallery-match'; id: number; settings: MatchSettings; points: Point[]; digests: string[] }
   /** Shows a gallery target in the target pane with its features (no encode); answered by `encoded`. */
-  | { type: 'gallery-open'; digest: string; version: number };
+  | { type: 'gallery-open'; digest: string; version: number }
+  /** One pane point's heat map at every scale (MMNet's rows, coarse to fine), answered by `scales`. */
+  | { type: 'scales'; id: number; side: Side; point: Point; flip: boolean };
+
+/** A query's answer at one scale of the pyramid. */
+export interface ScaleRow {
+  scale: ScaleIndex;
+  heatmap: HeatMap;
+  /** The row's own best match, in original pixels of the other pane. */
+  match: Point;
+  probability: number;
+}
 
 export type Response =
   | { type: 'progress'; progress: LoadProgress }
@@ -96,4 +107,6 @@ export type Response =
   | { type: 'gallery-cancelled'; digests: string[] }
   | { type: 'gallery-matched'; id: number; ms: number; headVersion: string; results: GalleryMatch[] }
   /** `digest`: that target's encode failed; `id`: that match failed. */
-  | { type: 'gallery-error'; message: string; digest?: string; id?: number };
+  | { type: 'gallery-error'; message: string; digest?: string; id?: number }
+  /** `rows` coarse to fine; `error` instead when they could not be computed. */
+  | { type: 'scales'; id: number; rows: ScaleRow[]; error?: string };

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { QueryResult } from './protocol';
-import { addPin, dismiss, setImage, swapImages, undoReplace, UNDO_MS, useStore, type PaneImage } from './store';
+import { addPin, dismiss, pinLabel, renamePin, setImage, swapImages, undoReplace, UNDO_MS, useStore, type PaneImage } from './store';
 
 /** A stand-in for a decoded image; `closed` says whether its bitmap was released. */
 function photo(name: string, width = 300, height = 200) {
@@ -130,5 +130,22 @@ describe('a new image and the pins', () => {
     expect(undoReplace()).toBe('source');
     expect(state().images.source?.name).toBe('s.jpg');
     expect(state().pins.map((p) => [p.side, p.point])).toEqual([['source', { x: 7, y: 8 }]]);
+  });
+});
+
+describe('pins', () => {
+  it('a dozen pins have a dozen different colours', () => {
+    for (let n = 0; n < 12; n++) addPin('source', { x: n, y: n });
+    expect(new Set(state().pins.map((p) => p.color)).size).toBe(12);
+  });
+
+  it('is called "pin N" until renamed, then by its name (blank names fall back)', () => {
+    addPin('source', { x: 1, y: 1 });
+    const { id } = state().pins[0];
+    expect(pinLabel(state().pins[0])).toBe(`pin ${id}`);
+    renamePin(id, 'left eye');
+    expect(pinLabel(state().pins[0])).toBe('left eye');
+    renamePin(id, '   ');
+    expect(pinLabel(state().pins[0])).toBe(`pin ${id}`);
   });
 });

@@ -25,6 +25,8 @@ export interface Pin {
   side: Side;
   point: Point;
   color: string;
+  /** What the person called it (exports carry it); empty until renamed. */
+  name: string;
   result?: QueryResult;
 }
 
@@ -65,6 +67,9 @@ export interface Replaced {
   notice: number;
 }
 
+/** Warp: the source redrawn where it lands; colours: each source region's colour where it lands; lines. */
+export type DenseView = 'warp' | 'colours' | 'lines';
+
 export interface AppState {
   model: ModelStatus;
   images: Record<Side, PaneImage | null>;
@@ -74,7 +79,10 @@ export interface AppState {
   hoverMode: boolean;
   hover: Hover | null;
   dense: boolean;
-  denseConsistentOnly: boolean;
+  /** How the dense matches are drawn while `dense` is on. */
+  denseView: DenseView;
+  /** The selected pin's heat maps at every scale, side by side (see `scales/`). */
+  scalesShown: boolean;
   /** Grid matches and the settings key they were computed for. */
   denseResult: { key: string; matches: Correspondence[] } | null;
   heatOpacity: number;
@@ -97,7 +105,8 @@ export const useStore = create<AppState>()(() => ({
   hoverMode: false,
   hover: null,
   dense: false,
-  denseConsistentOnly: false,
+  denseView: 'warp',
+  scalesShown: false,
   denseResult: null,
   heatOpacity: 0.6,
   notices: [],
@@ -115,14 +124,42 @@ export function settingsKey({ images, settings }: AppState): string {
 
 export const queryKey = (state: AppState, side: Side, point: Point) => `${settingsKey(state)}|${side}|${point.x},${point.y}`;
 
-const PIN_COLORS = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#bfef45'];
+/**
+ * Sixteen colours far apart from each other and from photo tones (Trubetskoy's list, greys and the pale
+ * ones left out), so a dozen pins never share one; the number drawn on each pin tells the rest apart.
+ */
+export const PIN_COLORS = [
+  '#e6194b',
+  '#3cb44b',
+  '#4363d8',
+  '#f58231',
+  '#911eb4',
+  '#42d4f4',
+  '#f032e6',
+  '#bfef45',
+  '#ffe119',
+  '#469990',
+  '#9a6324',
+  '#800000',
+  '#aaffc3',
+  '#808000',
+  '#000075',
+  '#fabed4',
+];
 let nextPinId = 1;
 let nextNoticeId = 1;
 
 export function addPin(side: Side, point: Point) {
   const id = nextPinId++;
   const color = PIN_COLORS[(id - 1) % PIN_COLORS.length];
-  set((s) => ({ pins: [...s.pins, { id, side, point, color }], selectedPin: id }));
+  set((s) => ({ pins: [...s.pins, { id, side, point, color, name: '' }], selectedPin: id }));
+}
+
+/** What a pin is called wherever it is shown or exported. */
+export const pinLabel = (pin: Pick<Pin, 'id' | 'name'>) => pin.name.trim() || `pin ${pin.id}`;
+
+export function renamePin(id: number, name: string) {
+  set((s) => ({ pins: s.pins.map((p) => (p.id === id ? { ...p, name } : p)) }));
 }
 
 export function movePin(id: number, point: Point) {

@@ -3,9 +3,19 @@
  * software GPU) and would otherwise freeze the page. Messages are handled one at a time, in order, so a
  * query sent after a new image always sees that image's features.
  */
+import { SCALE_INDICES } from '../model/constants';
 import { BACKEND_ORDER, loadMMNet, memory, MMNetError, type BackendName, type Features, type MMNet, type Point } from '../model/index';
 import { denseGrid, distance, isConsistent } from './geometry';
-import { otherSide, type GalleryImage, type MatchSettings, type QueryResult, type Request, type Response, type Side } from './protocol';
+import {
+  otherSide,
+  type GalleryImage,
+  type MatchSettings,
+  type QueryResult,
+  type Request,
+  type Response,
+  type ScaleRow,
+  type Side,
+} from './protocol';
 
 interface Slot {
   bitmap: ImageBitmap;
@@ -113,6 +123,10 @@ async function handle(request: Request): Promise<void> {
       return withFallback(() => galleryMatch(request));
     case 'gallery-open':
       return openGalleryImage(request);
+    case 'scales':
+      return withFallback(() => scaleRows(request)).catch((e: unknown) =>
+        post({ type: 'scales', id: request.id, rows: [], error: e instanceof Error ? e.message : String(e) }),
+      );
   }
 }
 
@@ -183,6 +197,23 @@ async function query({ id, settings, queries, dense }: Extract<Request, { type: 
   }
   const grid = dense ? await correspond('source', denseGrid(slots.source.width, slots.source.height), settings, false) : undefined;
   post({ type: 'result', id, ms: performance.now() - start, results, dense: grid });
+}
+
+/** Coarse to fine: how MMNet's pyramid refines a match. */
+const COARSE_TO_FINE = [...SCALE_INDICES].reverse();
+
+/** One point's row at every scale, from MMNet's head (the fused prior has no scale 4), in one message. */
+async function scaleRows({ id, side, point, flip }: Extract<Request, { type: 'scales' }>): Promise<void> {
+  const from = slots[side];
+  const to = slots[otherSide(side)];
+  if (!from || !to) throw new MMNetError('bad-argument', 'both images must be encoded first');
+  const query = [{ source: from.features, target: to.features, points: [toEncoded(point, from)] }];
+  const rows: ScaleRow[] = [];
+  for (const scale of COARSE_TO_FINE) {
+    const [[found]] = await requireModel().matchMany(query, { mode: 'mmnet', scale, flip, heatmap: true });
+    rows.push({ scale, heatmap: found.heatmap!, match: toOriginal(found.target, to), probability: found.probability });
+  }
+  post({ type: 'scales', id, rows });
 }
 
 const correspond = async (side: Side, points: Point[], settings: MatchSettings, heatmap: boolean) =>

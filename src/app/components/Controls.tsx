@@ -1,33 +1,36 @@
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useId, useState, type ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { FUSED_SCALES, SCALES, type ScaleIndex } from '../../model/constants';
 import type { MatchMode } from '../../model/types';
-import { swap } from '../engine';
+import { openImage, swap } from '../engine';
 import { loadManifest, openExample } from '../examples';
-import { download, toCsv, toExport } from '../exportPins';
-import { MODES } from '../modes';
-import { embedded } from '../params';
-import { clearPins, setSettings, useStore } from '../store';
+import { exportPinsOrGallery } from '../exportPins';
+import { MODES, SCALE_WORDS } from '../modes';
+import { embedded, fullAppUrl } from '../params';
+import type { Side } from '../protocol';
+import { clearPins, setSettings, useStore, type AppState, type DenseView } from '../store';
 import { GalleryToggle } from '../gallery/Gallery';
+import { FilePicker } from './FileButton';
 import { Icon, type IconName } from './Icons';
 import { Popover } from './Popover';
 
 const { setState: set } = useStore;
 
 /**
- * One compact toolbar: file actions, the matching mode and scale as segmented controls, view toggles, and a
- * menu for the settings one rarely changes. Explanations live in tooltips and the About panel.
+ * One toolbar, in the order a person works: examples and their own images, pins, how the matches are
+ * shown, the gallery. How the matching works (method and scale) sits in the "Method" menu, in words.
  */
 export function Controls() {
   return (
     <div className="toolbar" aria-label="Controls">
-      {!embedded && <Brand />}
+      {embedded ? <EmbedTitle /> : <Brand />}
       <FileActions />
-      <ModeControl />
-      <ScaleControl />
-      <ViewToggles />
+      <ViewControls />
       <GalleryToggle />
-      <MoreMenu />
+      <div className="tool-group end">
+        <MethodMenu />
+        <MoreMenu />
+      </div>
     </div>
   );
 }
@@ -42,27 +45,37 @@ function Brand() {
       <Popover icon="info" label="About" title="About this demo" className="about" iconOnly>
         <h2>MMNet: semantic correspondence in the browser</h2>
         <p>
-          Drop two images of the same kind of object, then click a point on the left to find its counterpart on the right. Everything runs
-          on this page; no image leaves your computer.
+          Open two photos of the same kind of thing (two cats, two bikes), then click a point on the left: the arrow shows the same part on
+          the right. Everything runs on this page; no image leaves your computer.
         </p>
-        <dl>
-          {MODES.map(({ mode, label, about }) => (
-            <div key={mode}>
-              <dt>{label}</dt>
-              <dd>{about}</dd>
-            </div>
-          ))}
-        </dl>
+        <p>
+          <strong>Views.</strong> Arrows: one per pin. Warp: the left photo redrawn in the right one&apos;s shape. Colours: each region of
+          the left photo painted where it lands. Lines: one per confident match. Scales: the selected pin&apos;s heat map at each of the
+          four scales.
+        </p>
         <p className="muted">
-          Scale: 4 is coarse (stride 32), 1 is fine (stride 4). A pin on the target asks the reverse direction. Keyboard: Tab to a pane;
-          Enter places a pin, arrows move it (Shift: ten times as far), Delete removes it, Escape deselects. Paste an image with Ctrl/Cmd+V.
+          A pin on the right asks the reverse direction. Keyboard: Tab to a pane; Enter places a pin, arrows move it (Shift: ten times as
+          far), Delete removes it, Escape deselects. Paste an image with Ctrl/Cmd+V.
         </p>
       </Popover>
     </header>
   );
 }
 
-/** A toolbar button: an icon with a label (the label hides on narrow screens; the tooltip stays). */
+/** Embedded in another page: what this is, and the way to the full app. */
+function EmbedTitle() {
+  return (
+    <header className="embed-title">
+      <Icon name="logo" />
+      <strong>MMNet</strong>
+      <a href={fullAppUrl} target="_blank" rel="noopener">
+        Open the full app ↗
+      </a>
+    </header>
+  );
+}
+
+/** A toolbar button: an icon with a label (the label hides on narrow screens unless they are touch screens). */
 function Tool({
   icon,
   label,
@@ -84,6 +97,12 @@ function Tool({
   );
 }
 
+/** Where picked files go: two fill both panes; one goes to the first empty pane, else the target. */
+function sidesFor(count: number, images: AppState['images']): Side[] {
+  if (count >= 2) return ['source', 'target'];
+  return [!images.source ? 'source' : 'target'];
+}
+
 function FileActions() {
   const hasPins = useStore((s) => s.pins.length > 0);
   const bothImages = useStore((s) => !!s.images.source && !!s.images.target);
@@ -92,6 +111,8 @@ function FileActions() {
   useEffect(() => {
     loadManifest().then((m) => setExamples(m?.pairs.length ?? 0));
   }, []);
+  const openFiles = (files: File[]) =>
+    sidesFor(files.length, useStore.getState().images).forEach((side, k) => openImage(side, files[k], files[k].name));
 
   return (
     <div className="tool-group">
@@ -107,22 +128,26 @@ function FileActions() {
           }}
         />
       )}
-      <Tool
-        icon="swap"
-        label="Swap"
-        disabled={!bothImages}
-        onClick={swap}
-        title="Swap source and target (their features and pins go with them)"
-      />
-      <Tool icon="clear" label="Clear" aria-label="Clear pins" disabled={!hasPins} onClick={clearPins} title="Clear pins" />
+      <FilePicker
+        className="tool"
+        testId="file-both"
+        multiple
+        onFiles={openFiles}
+        title="Open your own images: pick two to fill both panes"
+      >
+        <Icon name="open" />
+        <span className="tool-label">Open images</span>
+      </FilePicker>
+      <Tool icon="swap" label="Swap" disabled={!bothImages} onClick={swap} title="Swap the two images (their pins go with them)" />
+      <Tool icon="clear" label="Clear pins" disabled={!hasPins} onClick={clearPins} title="Remove every pin" />
     </div>
   );
 }
 
 /** Radio buttons drawn as one segmented control (arrow keys move between them, as in any radio group). */
-function Segmented({ legend, testId, children }: { legend: string; testId?: string; children: ReactNode }) {
+function Segmented({ legend, children }: { legend: string; children: ReactNode }) {
   return (
-    <fieldset className="segmented" data-testid={testId}>
+    <fieldset className="segmented">
       <legend className="sr-only">{legend}</legend>
       {children}
     </fieldset>
@@ -132,69 +157,30 @@ function Segmented({ legend, testId, children }: { legend: string; testId?: stri
 function Segment({
   name,
   checked,
-  disabled,
   title,
   onChange,
   children,
 }: {
   name: string;
   checked: boolean;
-  disabled?: boolean;
   title: string;
   onChange: () => void;
   children: ReactNode;
 }) {
   return (
     <label className="segment" title={title}>
-      <input type="radio" name={name} checked={checked} disabled={disabled} onChange={onChange} />
+      <input type="radio" name={name} checked={checked} onChange={onChange} />
       <span>{children}</span>
     </label>
   );
 }
 
-function ModeControl() {
-  const settings = useStore((s) => s.settings);
-  const chooseMode = (mode: MatchMode) =>
-    // The fused prior lives on the stride-16 grid: it has no scale 4.
-    setSettings({ mode, scale: mode === 'fused' && !FUSED_SCALES.includes(settings.scale) ? 3 : settings.scale });
-  return (
-    <Segmented legend="Matching mode">
-      {MODES.map(({ mode, label, about }) => (
-        <Segment key={mode} name="mode" checked={settings.mode === mode} title={about} onChange={() => chooseMode(mode)}>
-          {label}
-        </Segment>
-      ))}
-    </Segmented>
-  );
-}
-
-function ScaleControl() {
-  const settings = useStore((s) => s.settings);
-  const raw = settings.mode === 'raw';
-  return (
-    <Segmented legend="Scale" testId="scale">
-      <span className="segmented-caption" aria-hidden>
-        Scale
-      </span>
-      {SCALES.map(({ index, stride }) => (
-        <Segment
-          key={index}
-          name="scale"
-          checked={!raw && settings.scale === index}
-          disabled={raw || (settings.mode === 'fused' && !FUSED_SCALES.includes(index))}
-          title={
-            raw
-              ? 'Raw features match at stride 16 only'
-              : `Scale ${index}: stride ${stride}${index === 1 ? ' (finest)' : index === 4 ? ' (coarsest; not in Fused)' : ''}`
-          }
-          onChange={() => setSettings({ scale: index as ScaleIndex })}
-        >
-          {index}
-        </Segment>
-      ))}
-    </Segmented>
-  );
-}
+const VIEWS: { view: DenseView | 'arrows'; label: string; about: string }[] = [
+  { view: 'arrows', label: 'Arrows', about: 'One arrow per pin, from the point you placed to its match' },
+  { view: 'warp', label: 'Warp', about: 'The source redrawn in the target’s shape, from its confident matches (dark: no confident match)' },
+  { view: 'colours', label: 'Colours', about: 'Each region of the source gets a colour, painted again where it lands in the target' },
+  { view: 'lines', label: 'Lines', about: 'A line from each confident region of the source to its match' },
+];
 
 /** A checkbox drawn as a toggle button. */
 function Toggle({
@@ -223,10 +209,34 @@ function Toggle({
   );
 }
 
-function ViewToggles() {
-  const { hoverMode, dense } = useStore(useShallow(({ hoverMode, dense }) => ({ hoverMode, dense })));
+function ViewControls() {
+  const { hoverMode, dense, denseView, scalesShown } = useStore(
+    useShallow(({ hoverMode, dense, denseView, scalesShown }) => ({ hoverMode, dense, denseView, scalesShown })),
+  );
+  const shown = dense ? denseView : 'arrows';
   return (
     <div className="tool-group">
+      <Segmented legend="View">
+        {VIEWS.map(({ view, label, about }) => (
+          <Segment
+            key={view}
+            name="view"
+            checked={shown === view}
+            title={about}
+            onChange={() => set(view === 'arrows' ? { dense: false } : { dense: true, denseView: view })}
+          >
+            {label}
+          </Segment>
+        ))}
+      </Segmented>
+      <Toggle
+        icon="scales"
+        label="Scales"
+        name="Scales view"
+        title="The selected pin's heat map at each of the four scales, coarse to fine: MMNet's pyramid at work"
+        checked={scalesShown}
+        onChange={(on) => set({ scalesShown: on })}
+      />
       <Toggle
         icon="pointer"
         label="Follow"
@@ -235,70 +245,104 @@ function ViewToggles() {
         checked={hoverMode}
         onChange={(on) => set({ hoverMode: on, hover: null })}
       />
-      <Toggle
-        icon="dense"
-        label="Dense"
-        name="Dense view"
-        title="Dense view: a line from every cell of a 20 × 14 grid of the source to its match, coloured by confidence"
-        checked={dense}
-        onChange={(on) => set({ dense: on })}
-      />
     </div>
   );
 }
 
-function MoreMenu() {
-  const { settings, dense, denseConsistentOnly, heatOpacity, exportable } = useStore(
-    useShallow(({ settings, dense, denseConsistentOnly, heatOpacity, pins }) => ({
-      settings,
-      dense,
-      denseConsistentOnly,
-      heatOpacity,
-      exportable: pins.length > 0 || dense,
-    })),
-  );
-  const exportAs = (format: 'json' | 'csv') => {
-    const data = toExport(useStore.getState());
-    if (format === 'json') download('mmnet-matches.json', JSON.stringify(data, null, 2), 'application/json');
-    else download('mmnet-matches.csv', toCsv(data), 'text/csv');
-  };
+/** One choice of a menu's radio group: a name, and a line saying what it is. */
+function Choice({
+  name,
+  label,
+  about,
+  checked,
+  disabled,
+  onChange,
+}: {
+  name: string;
+  label: string;
+  about: string;
+  checked: boolean;
+  disabled?: boolean;
+  onChange: () => void;
+}) {
+  const id = useId();
   return (
-    <div className="tool-group end">
-      <Popover icon="settings" label="More" title="More settings and export" className="menu">
-        <Toggle
-          label="Quality: flip averaging"
-          title="Also encodes the mirrored images (a second encode each) and averages both directions"
-          checked={settings.flip}
-          disabled={settings.mode === 'raw'}
-          onChange={(on) => setSettings({ flip: on })}
-        />
-        <Toggle
-          label="Consistent matches only"
-          title="Dense view: keep only the matches that land back near their query"
-          checked={denseConsistentOnly}
-          disabled={!dense}
-          onChange={(on) => set({ denseConsistentOnly: on })}
-        />
-        <label className="range" title="Opacity of the heat map of the shown match">
-          Heat map
-          <input
-            type="range"
-            min={0}
-            max={1}
-            step={0.05}
-            value={heatOpacity}
-            onChange={(e) => set({ heatOpacity: Number(e.target.value) })}
-            aria-label="Heat map opacity"
+    <label className="choice">
+      <input type="radio" name={name} aria-label={label} aria-describedby={id} checked={checked} disabled={disabled} onChange={onChange} />
+      <span>
+        <strong>{label}</strong> <small id={id}>{about}</small>
+      </span>
+    </label>
+  );
+}
+
+function MethodMenu() {
+  const settings = useStore((s) => s.settings);
+  const raw = settings.mode === 'raw';
+  const chooseMode = (mode: MatchMode) =>
+    // The fused prior lives on the stride-16 grid: it has no scale 4.
+    setSettings({ mode, scale: mode === 'fused' && !FUSED_SCALES.includes(settings.scale) ? 3 : settings.scale });
+  return (
+    <Popover icon="settings" label="Method" title="How points are matched" className="menu method">
+      <fieldset className="choices">
+        <legend>Matching</legend>
+        {MODES.map(({ mode, label, about }) => (
+          <Choice key={mode} name="mode" label={label} about={about} checked={settings.mode === mode} onChange={() => chooseMode(mode)} />
+        ))}
+      </fieldset>
+      <fieldset className="choices" data-testid="scale">
+        <legend>Scale: how large a region each match compares</legend>
+        {SCALES.map(({ index, stride }) => (
+          <Choice
+            key={index}
+            name="scale"
+            label={`Scale ${index}`}
+            about={
+              raw
+                ? 'Raw features compare 16 px cells only'
+                : `${SCALE_WORDS[index]}, ${stride} px cells${settings.mode === 'fused' && !FUSED_SCALES.includes(index) ? ' (not with Fused)' : ''}`
+            }
+            checked={!raw && settings.scale === index}
+            disabled={raw || (settings.mode === 'fused' && !FUSED_SCALES.includes(index))}
+            onChange={() => setSettings({ scale: index as ScaleIndex })}
           />
-        </label>
-        <hr />
-        <button type="button" className="menu-item" onClick={() => exportAs('json')} disabled={!exportable}>
-          <Icon name="download" /> Export JSON
-        </button>
-        <button type="button" className="menu-item" onClick={() => exportAs('csv')} disabled={!exportable}>
-          <Icon name="download" /> Export CSV
-        </button>
-      </Popover>
-    </div>
+        ))}
+      </fieldset>
+      <Toggle
+        label="Quality: flip averaging"
+        title="Also matches the mirrored images (a second encode each) and averages both: slower, a little more accurate"
+        checked={settings.flip}
+        disabled={raw}
+        onChange={(on) => setSettings({ flip: on })}
+      />
+    </Popover>
+  );
+}
+
+function MoreMenu() {
+  const heatOpacity = useStore((s) => s.heatOpacity);
+  const exportable = useStore((s) => s.pins.length > 0 || s.dense);
+  return (
+    <Popover icon="more" label="More" title="More settings and export" className="menu">
+      <label className="range" title="Opacity of the heat map of the shown match">
+        Heat map
+        <input
+          type="range"
+          min={0}
+          max={1}
+          step={0.05}
+          value={heatOpacity}
+          onChange={(e) => set({ heatOpacity: Number(e.target.value) })}
+          aria-label="Heat map opacity"
+        />
+      </label>
+      <hr />
+      <button type="button" className="menu-item" onClick={() => exportPinsOrGallery('json')} disabled={!exportable}>
+        <Icon name="download" /> Export JSON
+      </button>
+      <button type="button" className="menu-item" onClick={() => exportPinsOrGallery('csv')} disabled={!exportable}>
+        <Icon name="download" /> Export CSV
+      </button>
+    </Popover>
   );
 }

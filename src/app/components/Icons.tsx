@@ -13,6 +13,8 @@ const PATHS = {
   dense: 'M5 3h14a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2M3 9h18M3 15h18M9 3v18M15 3v18',
   settings: 'M4 6h10M18 6h2M4 12h4M12 12h8M4 18h12M20 18h0M14 4v4M8 10v4M16 16v4',
   gallery: 'M4 4h6v6H4zM14 4h6v6h-6zM4 14h6v6H4zM14 14h6v6h-6z',
+  more: 'M5 12h.01M12 12h.01M19 12h.01',
+  scales: 'M3 14h7v7H3zM13 10h8v11h-8zM3 3h4v4H3zM10 3h11v4H10z',
   download: 'M12 3v12M7 10l5 5l5-5M21 15v4a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-4',
 } as const;
 

@@ -1,11 +1,13 @@
 import type { Point } from '../../model/index';
+import { inkOn } from '../draw';
 import type { QueryResult, Side } from '../protocol';
-import { deletePin, selectPin, shownQuery, useStore, type Pin } from '../store';
+import { deletePin, pinLabel, renamePin, selectPin, shownQuery, useStore, type Pin } from '../store';
 
-const xy = (p: Point) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`;
-const percent = (result: QueryResult) => `${(100 * result.probability).toFixed(1)} %`;
+export const xy = (p: Point) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`;
+const percent = (result: QueryResult) => `${Math.round(100 * result.probability)} %`;
+const towards = (side: Side) => (side === 'source' ? 'source → target' : 'target → source');
 
-/** One line: the answer to the shown query (hover or selected pin), then the pins as chips. */
+/** One line: the answer to the shown query (hover or selected pin) in words, then the pins as chips. */
 export function Inspector() {
   return (
     <div className="inspector">
@@ -17,10 +19,10 @@ export function Inspector() {
 
 function Readout() {
   const query = useStore(shownQuery);
-  const color = useStore((s) => (s.hoverMode && s.hover?.result ? undefined : s.pins.find((p) => p.id === s.selectedPin)?.color));
+  const pin = useStore((s) => (s.hoverMode && s.hover?.result ? undefined : s.pins.find((p) => p.id === s.selectedPin)));
   const result = query?.result;
   if (!query || !result) {
-    return <p className="readout muted">Click the source (or the target, for the reverse direction) to place a pin.</p>;
+    return <p className="readout muted">Click a point of the source to find it in the target (or click the target for the reverse).</p>;
   }
   return (
     <p
@@ -31,53 +33,58 @@ function Readout() {
       data-query={xy(result.query)}
       data-match={xy(result.match)}
     >
-      {color && <span className="swatch" style={{ background: color }} />}
-      <Direction side={query.side} />{' '}
-      <span className="coords">
-        ({xy(query.point)}) → ({xy(result.match)})
-      </span>
+      {pin ? <PinBadge pin={pin} /> : <span className="badge hover">pointer</span>}
+      {pin && <strong className="readout-name">{pinLabel(pin)}</strong>}
+      <span className="direction">{towards(query.side)}</span>
       <Confidence result={result} />
     </p>
   );
 }
 
-function Direction({ side }: { side: Side }) {
-  return <span className="direction">{side === 'source' ? 'source → target' : 'target → source'}</span>;
-}
-
-/** The match probability and the forward–backward check. */
+/** The match probability and the forward–backward check, in words. */
 function Confidence({ result }: { result: QueryResult }) {
   return (
     <span className={result.consistent ? 'confidence' : 'confidence inconsistent'}>
-      <span className="metric" title="Probability of the match (softmax of the correlation)">
-        p = {percent(result)}
+      <span className="metric" title="How much of the heat map's weight is on the chosen spot (softmax of the correlation)">
+        {percent(result)} sure
       </span>
-      <span className="metric" title="Forward–backward check: how far the match, matched back, lands from the query">
-        back {result.backError.toFixed(1)} px {result.consistent ? '✓ consistent' : '⚠ lands far from the pin when matched back'}
+      <span
+        className="metric"
+        title={`Forward–backward check: matched back, the match lands ${result.backError.toFixed(1)} px from the query`}
+      >
+        {result.consistent ? '✓ consistent: matches back onto the point' : '⚠ doubtful: matched back, it lands elsewhere'}
       </span>
+    </span>
+  );
+}
+
+/** The pin's colour with its number, as drawn on the images. */
+function PinBadge({ pin }: { pin: Pin }) {
+  return (
+    <span className="badge" style={{ background: pin.color, color: inkOn(pin.color) }} aria-hidden>
+      {pin.id}
     </span>
   );
 }
 
 /** What a pin's chip says in full (to screen readers and in its tooltip). */
 function describe(pin: Pin): string {
-  const direction = pin.side === 'source' ? 'source → target' : 'target → source';
-  const answer = pin.result
-    ? `(${xy(pin.result.match)}) · p = ${percent(pin.result)} · back ${pin.result.backError.toFixed(1)} px ${pin.result.consistent ? '✓ consistent' : '⚠ inconsistent'}`
-    : '…';
-  return `Pin ${pin.id}: ${direction} (${xy(pin.point)}) → ${answer}`;
+  const answer = pin.result ? `${percent(pin.result)} sure, ${pin.result.consistent ? 'consistent' : 'doubtful'}` : 'not matched yet';
+  return `${pinLabel(pin)} (${towards(pin.side)}): ${answer}`;
 }
 
+/** Every pin as a chip: select it, name it, delete it. The list scrolls; none is ever out of reach. */
 function PinList() {
   const pins = useStore((s) => s.pins);
   const selected = useStore((s) => s.selectedPin);
   if (pins.length === 0) return null;
   return (
-    <ol className="pins" aria-label="Pins">
+    <ol className="pins" aria-label="Pins" data-testid="pins">
       {pins.map((pin) => (
         <li
           key={pin.id}
           data-testid="pin"
+          data-id={pin.id}
           data-side={pin.side}
           data-query={xy(pin.point)}
           data-match={pin.result ? xy(pin.result.match) : ''}
@@ -90,13 +97,25 @@ function PinList() {
             aria-pressed={pin.id === selected}
             onClick={() => selectPin(pin.id)}
           >
-            <span className="swatch" style={{ background: pin.color }} />
-            <span aria-hidden>
-              {pin.result ? `${Math.round(100 * pin.result.probability)}%` : '…'}
-              {pin.result && !pin.result.consistent && ' ⚠'}
-            </span>
-            <span className="sr-only">{describe(pin)}</span>
+            <PinBadge pin={pin} />
+            {pin.result && (
+              <span aria-hidden className={pin.result.consistent ? undefined : 'warning'}>
+                {Math.round(100 * pin.result.probability)}%{!pin.result.consistent && ' ⚠'}
+              </span>
+            )}
+            <span className="sr-only">Select {describe(pin)}</span>
           </button>
+          <input
+            className="chip-name"
+            value={pin.name}
+            placeholder={`pin ${pin.id}`}
+            aria-label={`Name of pin ${pin.id}`}
+            spellCheck={false}
+            style={{ width: `${Math.max(pinLabel(pin).length, 5) + 1}ch` }}
+            onFocus={() => selectPin(pin.id)}
+            onChange={(e) => renamePin(pin.id, e.target.value)}
+            onKeyDown={(e) => e.key === 'Enter' && e.currentTarget.blur()}
+          />
           <button
             type="button"
             className="link chip-delete"

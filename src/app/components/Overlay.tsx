@@ -1,10 +1,10 @@
 import { useEffect, useRef, type RefObject } from 'react';
-import { drawOverlay, type Frames } from '../draw';
+import { drawOverlay, type Box, type Frames } from '../draw';
 import { useStore } from '../store';
 
 /**
- * One canvas over both panes for pins, arrows and dense lines. It redraws at most once per animation frame,
- * after a store change or a resize, outside React.
+ * One canvas over both panes for pins, arrows and the dense views. It redraws at most once per animation
+ * frame, after a store change or a resize, outside React. It never paints over the panes' headers.
  */
 export function Overlay({ stage }: { stage: RefObject<HTMLDivElement | null> }) {
   const ref = useRef<HTMLCanvasElement>(null);
@@ -14,6 +14,7 @@ export function Overlay({ stage }: { stage: RefObject<HTMLDivElement | null> }) 
     const container = stage.current!;
     const ctx = canvas.getContext('2d')!;
     const frames: Frames = { source: null, target: null };
+    const headers: Box[] = [];
     let pending = 0;
 
     const draw = () => {
@@ -41,7 +42,17 @@ export function Overlay({ stage }: { stage: RefObject<HTMLDivElement | null> }) 
         frame.top = rect.top - box.top;
         frame.scale = rect.width / image.width;
       }
-      canvas.dataset.denseLines = String(drawOverlay(ctx, state, frames));
+      const found = container.querySelectorAll('.pane-header');
+      headers.length = found.length;
+      found.forEach((header, k) => {
+        const rect = header.getBoundingClientRect();
+        const clear = (headers[k] ??= { x: 0, y: 0, width: 0, height: 0 });
+        clear.x = rect.left - box.left;
+        clear.y = rect.top - box.top;
+        clear.width = rect.width;
+        clear.height = rect.height;
+      });
+      canvas.dataset.denseShown = String(drawOverlay(ctx, state, frames, headers));
     };
     const request = () => {
       pending ||= requestAnimationFrame(draw);

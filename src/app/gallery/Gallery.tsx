@@ -1,13 +1,12 @@
 import { useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { confidence } from '../colormap';
-import { download } from '../exportPins';
-import { galleryKey, sourcePins, timeLeft, useGallery, type GalleryItem, type GalleryState } from './gallery';
+import { galleryKey, sourcePins, splitName, timeLeft, useGallery, type GalleryItem } from './gallery';
 import { addToGallery, cancelEncoding, openInPanes, removeFromGallery, setGallery } from './engine';
-import { toCocoKeypoints, toKeypointsCsv, type GalleryExportInput } from './export';
+import { exportKeypoints } from './download';
 import { filesFromDrop } from './files';
 import type { Correspondence } from '../protocol';
-import { useStore, type AppState, type Pin } from '../store';
+import { pinLabel, useStore, type Pin } from '../store';
 import { FilePicker } from '../components/FileButton';
 import { Icon } from '../components/Icons';
 import './gallery.css';
@@ -180,9 +179,7 @@ function Thumbnail({ item }: { item: GalleryItem }) {
         </span>
       </button>
       <span className="thumb-caption">
-        <span className="thumb-name" title={item.name}>
-          {item.name}
-        </span>
+        <ThumbName name={item.name} />
         {markers.length > 0 && (
           <span className={consistent < markers.length ? 'warning' : 'muted'} title="Pins whose match, matched back, lands on the pin">
             {consistent}/{markers.length} ✓
@@ -195,6 +192,20 @@ function Thumbnail({ item }: { item: GalleryItem }) {
       {duplicateOf && <span className="thumb-note">same file as {duplicateOf}: encoded once</span>}
       {!encoded && <span className="busy">Encoding…</span>}
     </li>
+  );
+}
+
+/**
+ * A file name that may not fit: its start gives way first and its end stays, since names in one folder
+ * often share a long start ("car-S_Cars_0012.jpg", "car-S_Cars_0013.jpg") and differ at the end.
+ */
+function ThumbName({ name }: { name: string }) {
+  const [head, tail] = splitName(name);
+  return (
+    <span className="thumb-name" title={name}>
+      <span className="thumb-name-head">{head}</span>
+      <span className="thumb-name-tail">{tail}</span>
+    </span>
   );
 }
 
@@ -212,7 +223,7 @@ function Marker({ pin, match, radius }: { pin: Pin; match: Correspondence; radiu
       data-consistent={match.consistent}
     >
       <title>
-        Pin {pin.id}: p = {percent(match.probability)}, back {match.backError.toFixed(1)} px
+        {pinLabel(pin)}: p = {percent(match.probability)}, back {match.backError.toFixed(1)} px
         {match.consistent ? ', consistent' : ', lands far from the pin when matched back'}
       </title>
       <circle
@@ -247,27 +258,4 @@ function ThumbCanvas({ bitmap }: { bitmap: ImageBitmap }) {
 function useExportable(): boolean {
   const key = useStore((s) => (s.images.source && sourcePins(s).length > 0 ? galleryKey(s) : null));
   return useGallery((g) => key !== null && g.items.length > 0 && !g.progress && g.items.every((i) => g.results[i.digest]?.key === key));
-}
-
-function exportKeypoints(format: 'json' | 'csv') {
-  const data = exportInput(useStore.getState(), useGallery.getState());
-  if (format === 'json') download('mmnet-keypoints.json', JSON.stringify(toCocoKeypoints(data), null, 2), 'application/json');
-  else download('mmnet-keypoints.csv', toKeypointsCsv(data), 'text/csv');
-}
-
-function exportInput(app: AppState, gallery: GalleryState): GalleryExportInput {
-  const source = app.images.source!;
-  return {
-    source: { name: source.name, width: source.width, height: source.height, digest: source.digest },
-    pins: sourcePins(app).map(({ id, point }) => ({ id, point })),
-    targets: gallery.items.map((item) => {
-      const result = gallery.results[item.digest];
-      return {
-        image: { name: item.name, width: item.width, height: item.height, digest: item.digest },
-        matches: new Map(result?.pins.map((id, n) => [id, result.matches[n]])),
-      };
-    }),
-    settings: app.settings,
-    headVersion: gallery.headVersion ?? 'unknown',
-  };
 }

@@ -32,7 +32,9 @@ export async function addToGallery(files: File[]) {
       await addFile(file);
     } catch (e) {
       if (!(e instanceof ImageError)) throw e;
-      skipped.push(file.name);
+      // A huge image is refused with its size; only the unreadable ones are listed together.
+      if (e.tooLarge) notify('error', e.message);
+      else skipped.push(file.name);
     }
   }
   if (skipped.length > 0)

@@ -13,8 +13,8 @@ const match = (x: number, y: number, probability: number, consistent: boolean): 
 const input: GalleryExportInput = {
   source: { name: 'source.jpg', width: 300, height: 200, digest: 'aa' },
   pins: [
-    { id: 3, point: { x: 10, y: 20 } },
-    { id: 7, point: { x: 30.123456, y: 40 } },
+    { id: 3, name: 'nose, tip', point: { x: 10, y: 20 } },
+    { id: 7, name: 'pin 7', point: { x: 30.123456, y: 40 } },
   ],
   targets: [
     {
@@ -48,8 +48,8 @@ describe('toCocoKeypoints', () => {
     expect(coco.info.source_image_id).toBe(1);
   });
 
-  it('names one keypoint per pin and records the settings', () => {
-    expect(coco.categories[0].keypoints).toEqual(['pin 3', 'pin 7']);
+  it('names one keypoint per pin, as the pin is named, and records the settings', () => {
+    expect(coco.categories[0].keypoints).toEqual(['nose, tip', 'pin 7']);
     expect(coco.info.settings).toEqual({ mode: 'fused', scale: 3, flip: true, head_version: 'v2' });
     expect(coco.info.date_created).toBe('2026-01-02T03:04:05.000Z');
   });
@@ -73,11 +73,11 @@ describe('toKeypointsCsv', () => {
   it('writes one row per image and keypoint, quoting names, with the settings on each row', () => {
     expect(toKeypointsCsv(input).split('\n')).toEqual([
       'file_name,width,height,sha256,role,keypoint,x,y,visibility,score,back_error,mode,scale,flip,head_version',
-      'source.jpg,300,200,aa,source,pin 3,10,20,2,1,,fused,3,true,v2',
+      'source.jpg,300,200,aa,source,"nose, tip",10,20,2,1,,fused,3,true,v2',
       'source.jpg,300,200,aa,source,pin 7,30.1235,40,2,1,,fused,3,true,v2',
-      'a.jpg,400,300,bb,target,pin 3,12,22,2,0.5,1.5,fused,3,true,v2',
+      'a.jpg,400,300,bb,target,"nose, tip",12,22,2,0.5,1.5,fused,3,true,v2',
       'a.jpg,400,300,bb,target,pin 7,35,41,1,0.01,40,fused,3,true,v2',
-      '"b, ""copy"".jpg",640,480,cc,target,pin 3,,,0,,,fused,3,true,v2',
+      '"b, ""copy"".jpg",640,480,cc,target,"nose, tip",,,0,,,fused,3,true,v2',
       '"b, ""copy"".jpg",640,480,cc,target,pin 7,1,2,2,0.9,1.5,fused,3,true,v2',
       '',
     ]);

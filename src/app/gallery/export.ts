@@ -1,9 +1,10 @@
 /**
  * The gallery's keypoints as COCO-style JSON and as CSV, in original-image pixels. The source's pins are
- * the keypoints (one per pin, named after it); each target gets them where they were matched, with the
+ * the keypoints (one per pin, named as the pin is); each target gets them where they were matched, with the
  * forward–backward check as COCO visibility: 2 consistent, 1 matched but inconsistent, 0 not matched.
  */
 import type { Point } from '../../model/types';
+import { csvField } from '../csv';
 import type { Correspondence, MatchSettings } from '../protocol';
 
 export interface KeypointImage {
@@ -15,8 +16,8 @@ export interface KeypointImage {
 
 export interface GalleryExportInput {
   source: KeypointImage;
-  /** The source pins, in keypoint order. */
-  pins: { id: number; point: Point }[];
+  /** The source pins, in keypoint order; `name` names the keypoint. */
+  pins: { id: number; name: string; point: Point }[];
   /** The targets, duplicates included, each with its matches by pin id (missing: not matched). */
   targets: { image: KeypointImage; matches: Map<number, Correspondence> }[];
   settings: MatchSettings;
@@ -48,8 +49,6 @@ export interface CocoKeypoints {
   }[];
   categories: { id: number; name: string; supercategory: string; keypoints: string[]; skeleton: number[][] }[];
 }
-
-export const keypointName = (pinId: number) => `pin ${pinId}`;
 
 export const visibility = (match: Correspondence | undefined): Visibility => (!match ? 0 : match.consistent ? 2 : 1);
 
@@ -90,9 +89,7 @@ export function toCocoKeypoints(input: GalleryExportInput, now = new Date()): Co
     },
     images: [image(SOURCE_IMAGE_ID, source), ...targets.map((t, n) => image(n + 2, t.image))],
     annotations: [sourceAnnotation, ...targetAnnotations],
-    categories: [
-      { id: CATEGORY_ID, name: 'object', supercategory: 'object', keypoints: pins.map((p) => keypointName(p.id)), skeleton: [] },
-    ],
+    categories: [{ id: CATEGORY_ID, name: 'object', supercategory: 'object', keypoints: pins.map((p) => p.name), skeleton: [] }],
   };
 }
 
@@ -103,13 +100,13 @@ export function toKeypointsCsv(input: GalleryExportInput): string {
   const { source, pins, targets, settings, headVersion } = input;
   const tail = [settings.mode, settings.scale, settings.flip, headVersion];
   const rows = [
-    ...pins.map((p) => [...head(source, 'source'), keypointName(p.id), p.point.x, p.point.y, 2, 1, '', ...tail]),
+    ...pins.map((p) => [...head(source, 'source'), p.name, p.point.x, p.point.y, 2, 1, '', ...tail]),
     ...targets.flatMap(({ image, matches }) =>
       pins.map((p) => {
         const m = matches.get(p.id);
         return [
           ...head(image, 'target'),
-          keypointName(p.id),
+          p.name,
           m?.match.x ?? '',
           m?.match.y ?? '',
           visibility(m),
@@ -124,10 +121,3 @@ export function toKeypointsCsv(input: GalleryExportInput): string {
 }
 
 const head = (i: KeypointImage, role: 'source' | 'target') => [i.name, i.width, i.height, i.digest, role];
-
-/** Numbers to 4 decimals; text quoted when it holds a comma, a quote or a line break (RFC 4180). */
-function csvField(value: string | number | boolean): string {
-  if (typeof value === 'number') return String(+value.toFixed(4));
-  const text = String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}

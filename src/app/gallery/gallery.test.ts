@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admit, staleDigests, timeLeft, type GalleryState } from './gallery';
+import { admit, NAME_TAIL, splitName, staleDigests, timeLeft, type GalleryState } from './gallery';
 
 describe('admit', () => {
   it('takes files up to the limit and refuses the rest', () => {
@@ -23,5 +23,15 @@ describe('staleDigests', () => {
       results: { a: { key: 'k1', pins: [], matches: [] }, b: { key: 'k0', pins: [], matches: [] } },
     } as unknown as GalleryState;
     expect(staleDigests(state, 'k1')).toEqual(['b', 'c']);
+  });
+});
+
+describe('splitName', () => {
+  it('keeps the end of a name whole, where names of one folder differ', () => {
+    const [head, tail] = splitName('car-S_Cars_0012.jpg');
+    expect(head + tail).toBe('car-S_Cars_0012.jpg');
+    expect(tail).toHaveLength(NAME_TAIL);
+    expect(tail).toBe('s_0012.jpg');
+    expect(splitName('a.jpg')).toEqual(['', 'a.jpg']);
   });
 });

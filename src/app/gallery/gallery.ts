@@ -89,3 +89,9 @@ export function admit<T>(files: readonly T[], held: number, limit = MAX_GALLERY_
   const room = Math.max(limit - held, 0);
   return { taken: files.slice(0, room), refused: files.slice(room) };
 }
+
+/** Characters of a file name kept whole at its end when a caption is too narrow (extension included). */
+export const NAME_TAIL = 10;
+
+/** A name as the start that may be cut and the end that is always shown. */
+export const splitName = (name: string): [string, string] => [name.slice(0, -NAME_TAIL), name.slice(-NAME_TAIL)];
