@@ -1,4 +1,5 @@
 import { Controls } from './components/Controls';
+import { ExampleStrip } from './examples/ExampleStrip';
 import { GalleryBar } from './gallery/Gallery';
 import { Inspector } from './components/Inspector';
 import { Notices } from './components/Notices';
@@ -15,6 +16,7 @@ export function App() {
       <Controls />
       <GalleryBar />
       <Stage />
+      {!embedded && <ExampleStrip />}
       {!embedded && <Inspector />}
       {!embedded && <StatusBar />}
       <Notices />

@@ -17,6 +17,8 @@ export interface PaneImage {
   attribution?: string;
   /** SHA-256 of the file: lets the worker share one encode between panes showing the same image. */
   digest: string;
+  /** Its features came with the site (an example): it is matched before the model has loaded. */
+  shipped?: boolean;
 }
 
 export interface Pin {
@@ -38,6 +40,8 @@ export interface ModelStatus {
   phase: 'loading' | 'ready' | 'error';
   loaded: number;
   total: number;
+  /** `performance.now()` when the load began (the download's rate gives the time left). */
+  startedAt?: number;
   loadMs?: number;
   /** Where the load's time went (the worker's `loadMMNet`). */
   timings?: LoadTimings;
@@ -209,7 +213,7 @@ export function undoReplace(): Side | undefined {
   const { replaced, images, pins } = get();
   if (!replaced) return undefined;
   images[replaced.side]?.bitmap.close();
-  const image: PaneImage = { ...replaced.image, version: nextVersion++, encodeMs: undefined };
+  const image: PaneImage = { ...replaced.image, version: nextVersion++, encodeMs: undefined, shipped: undefined };
   set((s) => ({
     images: { ...s.images, [replaced.side]: image },
     pins: [...pins.filter((p) => p.side !== replaced.side).map(unanswered), ...replaced.pins.map(unanswered)],

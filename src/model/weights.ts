@@ -88,6 +88,8 @@ export async function fetchWeights(
     loaded += bytes;
     onProgress?.({ loaded, total, file, fromCache });
   };
+  // The size is known now: a waiting page can say it before the first bytes arrive.
+  received(0, 'model.json', false);
   const timings = { hashMs: 0 };
   const writes: Promise<void>[] = [];
 

@@ -3,10 +3,10 @@ import { useShallow } from 'zustand/react/shallow';
 import { FUSED_SCALES, SCALES, type ScaleIndex } from '../../model/constants';
 import type { MatchMode } from '../../model/types';
 import { swap } from '../engine';
-import { loadManifest, openExample } from '../examples';
+import { loadManifest, openExample } from '../examples/examples';
 import { download, toCsv, toExport } from '../exportPins';
 import { MODES } from '../modes';
-import { embedded } from '../params';
+import { embedded, exampleParam } from '../params';
 import { clearPins, setSettings, useStore } from '../store';
 import { GalleryToggle } from '../gallery/Gallery';
 import { Icon, type IconName } from './Icons';
@@ -88,7 +88,7 @@ function FileActions() {
   const hasPins = useStore((s) => s.pins.length > 0);
   const bothImages = useStore((s) => !!s.images.source && !!s.images.target);
   const [examples, setExamples] = useState(0);
-  const [nextExample, setNextExample] = useState(0);
+  const [nextExample, setNextExample] = useState(exampleParam === null ? 0 : exampleParam + 1);
   useEffect(() => {
     loadManifest().then((m) => setExamples(m?.pairs.length ?? 0));
   }, []);

@@ -1,6 +1,7 @@
 import type { Point } from '../../model/index';
 import type { QueryResult, Side } from '../protocol';
-import { deletePin, selectPin, shownQuery, useStore, type Pin } from '../store';
+import { deletePin, selectedPin, selectPin, shownQuery, useStore, type Pin } from '../store';
+import { waitingHint } from './loading';
 
 const xy = (p: Point) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`;
 const percent = (result: QueryResult) => `${(100 * result.probability).toFixed(1)} %`;
@@ -17,10 +18,15 @@ export function Inspector() {
 
 function Readout() {
   const query = useStore(shownQuery);
+  const waiting = useStore((s) => (s.selectedPin !== null && !selectedPin(s)?.result ? waitingHint(s) : undefined));
   const color = useStore((s) => (s.hoverMode && s.hover?.result ? undefined : s.pins.find((p) => p.id === s.selectedPin)?.color));
   const result = query?.result;
   if (!query || !result) {
-    return <p className="readout muted">Click the source (or the target, for the reverse direction) to place a pin.</p>;
+    return (
+      <p className="readout muted" data-testid="hint">
+        {waiting ?? 'Click the source (or the target, for the reverse direction) to place a pin.'}
+      </p>
+    );
   }
   return (
     <p

@@ -97,7 +97,11 @@ function ImageFrame({ side, image }: { side: Side; image: PaneImage }) {
       tabIndex={0}
       role="application"
       aria-label={`${TITLES[side]} image: click to place a pin, arrow keys move the selected pin, Delete removes it`}
-      style={{ aspectRatio: `${image.width} / ${image.height}`, ['--ratio' as string]: image.width / image.height }}
+      style={{
+        aspectRatio: `${image.width} / ${image.height}`,
+        ['--ratio' as string]: image.width / image.height,
+        ['--width' as string]: image.width,
+      }}
       onPointerDown={onPointerDown}
       onPointerMove={onPointerMove}
       onPointerUp={onPointerUp}

@@ -1,6 +1,7 @@
 import { useStore } from '../store';
 import { MODES } from '../modes';
 import type { LoadTimings, WasmReport } from '../../model/types';
+import { downloadStatus } from './loading';
 
 const ms = (v?: number) => (v === undefined ? '…' : `${Math.round(v)} ms`);
 
@@ -38,6 +39,11 @@ export function StatusBar() {
         </span>
       ) : (
         <span>Starting…</span>
+      )}
+      {model.phase === 'loading' && (
+        <span data-testid="download" title="The weights are kept in this browser's cache: a later visit starts in seconds">
+          {downloadStatus(model, performance.now())}
+        </span>
       )}
       {model.loadMs !== undefined && (
         <span
