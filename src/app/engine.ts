@@ -146,7 +146,8 @@ function receive(message: Response) {
   switch (message.type) {
     case 'progress': {
       const { loaded, total, fromCache } = message.progress;
-      return set({ model: { ...state.model, loaded, total, fromCache } });
+      const elapsedMs = performance.now() - (state.model.startedAt ?? 0);
+      return set({ model: { ...state.model, loaded, total, fromCache, elapsedMs } });
     }
     case 'backend':
       return set({ model: { ...state.model, backend: message.backend } });

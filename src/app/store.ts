@@ -40,8 +40,10 @@ export interface ModelStatus {
   phase: 'loading' | 'ready' | 'error';
   loaded: number;
   total: number;
-  /** `performance.now()` when the load began (the download's rate gives the time left). */
+  /** `performance.now()` when the load began. */
   startedAt?: number;
+  /** Time from then to the latest progress (the download's rate gives the time left). */
+  elapsedMs?: number;
   loadMs?: number;
   /** Where the load's time went (the worker's `loadMMNet`). */
   timings?: LoadTimings;

@@ -49,7 +49,7 @@ function ModelProgress() {
     <div className="model-progress" role="status" data-testid="model-progress">
       {model.phase === 'loading' ? (
         <>
-          <p>{downloadStatus(model, performance.now())}</p>
+          <p>{downloadStatus(model)}</p>
           <progress max={model.total || 1} value={model.loaded} />
         </>
       ) : (

@@ -42,7 +42,7 @@ export function StatusBar() {
       )}
       {model.phase === 'loading' && (
         <span data-testid="download" title="The weights are kept in this browser's cache: a later visit starts in seconds">
-          {downloadStatus(model, performance.now())}
+          {downloadStatus(model)}
         </span>
       )}
       {model.loadMs !== undefined && (

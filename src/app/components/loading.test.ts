@@ -5,24 +5,24 @@ import { downloadStatus, waitingHint } from './loading';
 describe('downloadStatus', () => {
   const total = 23.9e6;
   it('names the size before any byte has arrived, and that the model is kept', () => {
-    expect(downloadStatus({ phase: 'loading', loaded: 0, total, startedAt: 0 }, 100)).toBe(
+    expect(downloadStatus({ phase: 'loading', loaded: 0, total, elapsedMs: 100 })).toBe(
       'Downloading the model: 0.0 of 23.9 MB · saved for the next visit',
     );
   });
 
   it('estimates the time left from the rate so far', () => {
     // 6 MB in 2 s: 17.9 MB more take about 6 s.
-    expect(downloadStatus({ phase: 'loading', loaded: 6e6, total, startedAt: 1000 }, 3000)).toBe(
+    expect(downloadStatus({ phase: 'loading', loaded: 6e6, total, elapsedMs: 2000 })).toBe(
       'Downloading the model: 6.0 of 23.9 MB · about 6 s left · saved for the next visit',
     );
   });
 
   it('says where the bytes come from on a return visit, and when they are all in', () => {
-    expect(downloadStatus({ phase: 'loading', loaded: 12e6, total, fromCache: true }, 0)).toBe(
+    expect(downloadStatus({ phase: 'loading', loaded: 12e6, total, fromCache: true })).toBe(
       "Loading the model from this browser's cache… 50%",
     );
-    expect(downloadStatus({ phase: 'loading', loaded: total, total, startedAt: 0 }, 9000)).toMatch(/^Preparing the model/);
-    expect(downloadStatus({ phase: 'loading', loaded: 0, total: 0 }, 0)).toBe('Starting the model…');
+    expect(downloadStatus({ phase: 'loading', loaded: total, total, elapsedMs: 9000 })).toMatch(/^Preparing the model/);
+    expect(downloadStatus({ phase: 'loading', loaded: 0, total: 0 })).toBe('Starting the model…');
   });
 });
 

@@ -7,14 +7,13 @@ const RATE_AFTER_MS = 500;
 
 /**
  * "Downloading the model: 8.1 of 22.8 MB · about 6 s left · saved for the next visit", or, from the
- * browser's cache, "Loading the model from this browser's cache… 40%". `now`: `performance.now()`.
+ * browser's cache, "Loading the model from this browser's cache… 40%".
  */
-export function downloadStatus({ loaded, total, fromCache, startedAt }: ModelStatus, now: number): string {
+export function downloadStatus({ loaded, total, fromCache, elapsedMs: elapsed = 0 }: ModelStatus): string {
   if (!total) return 'Starting the model…';
   if (loaded >= total)
     return fromCache ? "Preparing the model from this browser's cache…" : 'Preparing the model (downloaded, saved for the next visit)…';
   if (fromCache) return `Loading the model from this browser's cache… ${Math.round((100 * loaded) / total)}%`;
-  const elapsed = startedAt === undefined ? 0 : now - startedAt;
   const left = elapsed > RATE_AFTER_MS && loaded > 0 ? ((total - loaded) * elapsed) / loaded / 1000 : undefined;
   return [
     `Downloading the model: ${(loaded / MB).toFixed(1)} of ${(total / MB).toFixed(1)} MB`,
