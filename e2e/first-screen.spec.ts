@@ -96,3 +96,17 @@ function greenPng(): Buffer {
   for (let i = 0; i < png.data.length; i += 4) png.data.set([60, 170, 120, 255], i);
   return PNG.sync.write(png);
 }
+
+test('where the host blocks the worker threads, wasm runs on one thread within 10 s and says so', async ({ page }) => {
+  // A policy on the model worker that allows no blob: workers, which threaded wasm starts its pool from.
+  await page.route('**/assets/worker-*.js', async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': "worker-src 'self'" } });
+  });
+  const start = Date.now();
+  await page.goto('./?backend=wasm&example=none');
+  await expect(page.getByTestId('wasm-mode')).toContainText('1 thread: threads blocked here', { timeout: 30_000 });
+  expect(Date.now() - start).toBeLessThan(15_000);
+  await expect(page.getByRole('alert').or(page.getByRole('status')).filter({ hasText: 'runs on one thread' }).first()).toBeVisible();
+  await expect(page.locator('.app')).toHaveAttribute('data-model', 'ready', { timeout: 90_000 });
+});

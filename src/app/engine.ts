@@ -150,6 +150,12 @@ function receive(message: Response) {
       return set({ model: { ...state.model, loaded, total, fromCache, elapsedMs } });
     }
     case 'backend':
+      if (message.backend.wasm?.threadsBlocked) {
+        notify(
+          'info',
+          'This page could not start its worker threads (the host blocks them): the model runs on one thread, about 1.5× slower.',
+        );
+      }
       return set({ model: { ...state.model, backend: message.backend } });
     case 'ready': {
       const { backend, loadMs, fromCache, timings } = message;
@@ -161,6 +167,11 @@ function receive(message: Response) {
       if (!side) return;
       const image = state.images[side]!;
       return set({ images: { ...state.images, [side]: { ...image, encodeMs: message.ms, shipped: message.shipped } } });
+    }
+    case 'encode-progress': {
+      const side = sideOfVersion(state, message.version);
+      if (!side) return;
+      return set({ images: { ...state.images, [side]: { ...state.images[side]!, encodeProgress: message.fraction } } });
     }
     case 'result':
       return applyResult(message);

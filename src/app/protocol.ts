@@ -91,6 +91,8 @@ export type Response =
   | { type: 'ready'; backend: BackendReport; loadMs: number; fromCache: boolean; timings: LoadTimings }
   /** `shipped`: the features are the site's own (matchable before the model has loaded). */
   | { type: 'encoded'; side: Side; version: number; ms: number; shipped: boolean }
+  /** How far an encode has come (0–1), now and then while it runs. */
+  | { type: 'encode-progress'; version: number; fraction: number }
   | {
       type: 'result';
       id: number;

@@ -14,6 +14,8 @@ export interface PaneImage {
   /** Bumped on every load and swap: answers computed for an older version are stale. */
   version: number;
   encodeMs?: number;
+  /** How far its encode has come (0–1), while it runs. */
+  encodeProgress?: number;
   attribution?: string;
   /** SHA-256 of the file: lets the worker share one encode between panes showing the same image. */
   digest: string;
@@ -215,7 +217,13 @@ export function undoReplace(): Side | undefined {
   const { replaced, images, pins } = get();
   if (!replaced) return undefined;
   images[replaced.side]?.bitmap.close();
-  const image: PaneImage = { ...replaced.image, version: nextVersion++, encodeMs: undefined, shipped: undefined };
+  const image: PaneImage = {
+    ...replaced.image,
+    version: nextVersion++,
+    encodeMs: undefined,
+    encodeProgress: undefined,
+    shipped: undefined,
+  };
   set((s) => ({
     images: { ...s.images, [replaced.side]: image },
     pins: [...pins.filter((p) => p.side !== replaced.side).map(unanswered), ...replaced.pins.map(unanswered)],

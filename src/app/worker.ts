@@ -185,7 +185,9 @@ async function encode({ side, version, bitmap, width, height, digest, shipped }:
   const other = slots[otherSide(side)];
   release(side);
   const features =
-    other?.digest === digest ? other.features : ((await readShipped(shipped, bitmap)) ?? (await withFallback(() => encodeBitmap(bitmap))));
+    other?.digest === digest
+      ? other.features
+      : ((await readShipped(shipped, bitmap)) ?? (await withFallback(() => encodeBitmap(bitmap, reportProgress(version)))));
   slots[side] = { bitmap, features, width, height, digest };
   post({ type: 'encoded', side, version, ms: performance.now() - start, shipped: shippedFeatures.has(features) });
 }
@@ -206,8 +208,21 @@ async function readShipped(bytes: ArrayBuffer | undefined, bitmap: ImageBitmap):
   }
 }
 
-async function encodeBitmap(bitmap: ImageBitmap): Promise<Features> {
-  const features = await (await loadedModel()).encode(bitmap);
+/** Steps of an encode's progress the page hears of (each a re-render there). */
+const PROGRESS_STEPS = 10;
+
+/** An encode's progress for the page, in `PROGRESS_STEPS` steps. */
+function reportProgress(version: number) {
+  let step = 0;
+  return (fraction: number) => {
+    if (Math.floor(fraction * PROGRESS_STEPS) <= step) return;
+    step = Math.floor(fraction * PROGRESS_STEPS);
+    post({ type: 'encode-progress', version, fraction });
+  };
+}
+
+async function encodeBitmap(bitmap: ImageBitmap, onProgress?: (fraction: number) => void): Promise<Features> {
+  const features = await (await loadedModel()).encode(bitmap, { onProgress });
   // GPU backends return before the work is done; wait for the last map so the time (and "ready") is true.
   const probe = features.featureMap(1);
   await probe.data();

@@ -84,14 +84,17 @@ export class MMNet {
     readonly loadTimings: LoadTimings,
   ) {}
 
-  /** Encodes an image once; every later match against it only costs correlation rows. */
-  async encode(image: ImageInput): Promise<Features> {
+  /**
+   * Encodes an image once; every later match against it only costs correlation rows. `onProgress`: the
+   * fraction of the trunk's units run so far (on a GPU backend, dispatched so far).
+   */
+  async encode(image: ImageInput, { onProgress }: { onProgress?: (fraction: number) => void } = {}): Promise<Features> {
     this.assertAlive();
     const { pixels, size } = await readImage(image);
     const input = preprocess(pixels);
     pixels.dispose();
     try {
-      return new Features(encodeMaps(this.weights, input), input, size.width, size.height);
+      return new Features(encodeMaps(this.weights, input, { onProgress }), input, size.width, size.height);
     } catch (e) {
       input.dispose();
       throw e;

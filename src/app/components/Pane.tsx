@@ -7,12 +7,14 @@ import { movePin, useStore, type PaneImage } from '../store';
 import { FileButton } from './FileButton';
 import { HeatmapCanvas } from './HeatmapCanvas';
 import { Icon } from './Icons';
+import { encodingStatus } from './loading';
 
 const TITLES: Record<Side, string> = { source: 'Source', target: 'Target' };
 
 /** One image pane: accepts a dropped or picked file, shows the image and its heat map, takes pins. */
 export function Pane({ side }: { side: Side }) {
   const image = useStore((s) => s.images[side]);
+  const model = useStore((s) => s.model);
   const [dragOver, setDragOver] = useState(false);
 
   const onDrop = (e: DragEvent) => {
@@ -53,7 +55,7 @@ export function Pane({ side }: { side: Side }) {
             </p>
           </div>
         )}
-        {image && image.encodeMs === undefined && <div className="busy">Encoding…</div>}
+        {image && image.encodeMs === undefined && <div className="busy">{encodingStatus(image, model)}</div>}
       </div>
       {image?.attribution && <p className="attribution">{image.attribution}</p>}
     </section>

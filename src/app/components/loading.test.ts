@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useStore } from '../store';
-import { downloadStatus, waitingHint } from './loading';
+import { downloadStatus, encodingStatus, waitingHint } from './loading';
 
 describe('downloadStatus', () => {
   const total = 23.9e6;
@@ -43,5 +43,14 @@ describe('waitingHint', () => {
     expect(
       waitingHint(state({ model: { ...loading, phase: 'ready' }, images: { source: shipped, target: { ...image, encodeMs: 5 } } })),
     ).toBeUndefined();
+  });
+});
+
+describe('encodingStatus', () => {
+  const image = { name: 'a.jpg', width: 10, height: 10, bitmap: {} as ImageBitmap, version: 1, digest: 'x' };
+  it('shows how far the encode has come, or that it waits for the model', () => {
+    expect(encodingStatus({ ...image, encodeProgress: 0.4 }, { phase: 'ready', loaded: 1, total: 1 })).toBe('Encoding… 40%');
+    expect(encodingStatus(image, { phase: 'loading', loaded: 0, total: 1 })).toBe('Waiting for the model…');
+    expect(encodingStatus(image, { phase: 'ready', loaded: 1, total: 1 })).toBe('Encoding…');
   });
 });

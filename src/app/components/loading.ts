@@ -1,5 +1,5 @@
 /** What the waiting states say, in words: the model's download, an encode, a pin waiting for either. */
-import type { AppState, ModelStatus } from '../store';
+import type { AppState, ModelStatus, PaneImage } from '../store';
 
 const MB = 1e6;
 /** Before this much of the download, its rate says little about the time left. */
@@ -22,6 +22,12 @@ export function downloadStatus({ loaded, total, fromCache, elapsedMs: elapsed = 
   ]
     .filter(Boolean)
     .join(' · ');
+}
+
+/** "Encoding… 40%", or why it has not begun: the model is still on its way. */
+export function encodingStatus({ encodeProgress }: PaneImage, model: ModelStatus): string {
+  if (encodeProgress !== undefined) return `Encoding… ${Math.round(100 * encodeProgress)}%`;
+  return model.phase === 'loading' ? 'Waiting for the model…' : 'Encoding…';
 }
 
 /**
