@@ -57,8 +57,12 @@ export function sharedPage(use: (page: Page) => void): void {
   });
 }
 
+/**
+ * Opens the app and waits for the model. The specs that load their own photos start on empty panes
+ * (`example=none`) unless `query` names an example.
+ */
 export async function openApp(page: Page, query = '?backend=wasm') {
-  await page.goto(`./${query}`);
+  await page.goto(`./${query.includes('example=') ? query : `${query}${query.includes('?') ? '&' : '?'}example=none`}`);
   await expect(page.locator('.app')).toHaveAttribute('data-model', 'ready', { timeout: 90_000 });
 }
 

@@ -2,16 +2,18 @@
  * Browser benchmark of the built app (run `npm run build` first; `npm run bench:browser` does): for each
  * backend headless chromium offers here, model load, encode per image, click → match latency, and the JS
  * heap and tf.memory() after a series of image loads. Drives the real app (worker, UI) through Playwright.
- * Then time to first match (TTFM) on the default backend, as a visitor gets it: the page opened, the model
- * ready, two photos dropped, a click, the arrow drawn; for a first visit (a new browser context: empty
- * caches) and a return visit (a reload: weights from Cache Storage), unthrottled and at 50 Mbit/s, with
- * where the model load's time went. Then the gallery on wasm (scripts/bench/bench-gallery.ts): encode throughput
+ * Then time to first match (TTFM) on the default backend, as a visitor gets it: the page opened (on empty
+ * panes, `?example=none`), the model ready, two photos dropped, a click, the arrow drawn; for a first visit
+ * (a new browser context: empty caches) and a return visit (a reload: weights from Cache Storage),
+ * unthrottled and at 50 Mbit/s, with where the model load's time went. And the example's TTFM: a first
+ * visit at 50 Mbit/s, navigation → every arrow of the example the page opens on drawn (its features ship
+ * with the site: no model needed). Then the gallery on wasm (scripts/bench/bench-gallery.ts): encode throughput
  * of `--gallery` targets dropped at once, and the time to re-match all of them × 5 pins after a pin moves.
  *
  *   npm run bench:browser [-- --backends wasm,webgl,webgpu --loads 10 --gallery 20]
  *
- * Last line: `encode_ms=<v> match_ms=<v> backend=<name> ttfm_first_ms=<v> ttfm_return_ms=<v>` for the
- * backend the app picks by default (TTFM unthrottled). match_ms is what a click costs in the worker: the
+ * Last line: `encode_ms=<v> match_ms=<v> backend=<name> ttfm_first_ms=<v> ttfm_return_ms=<v>
+ * ttfm_example_ms=<v>` for the backend the app picks by default (TTFM unthrottled, the example's at 50 Mbit/s). match_ms is what a click costs in the worker: the
  * match, its heat map and the backward check.
  */
 import { spawn } from 'node:child_process';
@@ -136,6 +138,9 @@ try {
   console.log(`default backend (no ?backend): ${defaultBackend}`);
   const d = results.find((r) => r.backend === defaultBackend) ?? (await measure(defaultBackend, GPU_LOADS));
   const ttfm = [...(await measureFirstMatch(false)), ...(await measureFirstMatch(true))];
+  const exampleMs = await measureExampleFirstMatch();
+  console.log('');
+  console.log(`time to the example's arrows (first visit, 50 Mbit/s, default backend): ${exampleMs.toFixed(0)} ms`);
   console.log('');
   console.log(
     '| time to first match (default backend) | TTFM ms | model ready ms | page + worker start | load: backend | fetch + verify | sha256 (summed) | decode | cache write wait | after ready: 2 drops, encodes, click, arrow |',
@@ -170,7 +175,7 @@ try {
   }
   const ttfmOf = (visit: FirstMatch['visit']) => ttfm.find((t) => t.visit === visit && !t.throttled)!.totalMs.toFixed(0);
   console.log(
-    `encode_ms=${d.encodeMs.toFixed(0)} match_ms=${d.matchMs.toFixed(1)} backend=${d.backend} ttfm_first_ms=${ttfmOf('first')} ttfm_return_ms=${ttfmOf('return')}`,
+    `encode_ms=${d.encodeMs.toFixed(0)} match_ms=${d.matchMs.toFixed(1)} backend=${d.backend} ttfm_first_ms=${ttfmOf('first')} ttfm_return_ms=${ttfmOf('return')} ttfm_example_ms=${exampleMs.toFixed(0)}`,
   );
 } finally {
   server.kill();
@@ -222,7 +227,7 @@ async function measure(backend: string, loads: number, options = ''): Promise<Re
   const browser = await launch(backend === 'webgpu');
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(`${BASE}?backend=${backend}${options}`);
+    await page.goto(`${BASE}?backend=${backend}${options}&example=none`);
     await page.waitForSelector('[data-model=ready]', { timeout: 120_000 });
     if ((await page.getByTestId('status').getAttribute('data-backend')) !== backend) throw new Error(`${backend} is not available here`);
     const mode = page.getByTestId('wasm-mode');
@@ -295,7 +300,7 @@ async function measureFirstMatch(throttled: boolean): Promise<FirstMatch[]> {
       await cdp.send('Network.enable');
       await cdp.send('Network.emulateNetworkConditions', THROTTLED);
     }
-    const first = await firstMatch(page, () => page.goto(BASE));
+    const first = await firstMatch(page, () => page.goto(`${BASE}?example=none`));
     const back = await firstMatch(page, () => page.reload());
     console.error(`TTFM ${throttled ? 'throttled' : 'unthrottled'} done`);
     return [
@@ -305,6 +310,40 @@ async function measureFirstMatch(throttled: boolean): Promise<FirstMatch[]> {
   } finally {
     await browser.close();
   }
+}
+
+/** A first visit at `THROTTLED`: navigation → every pin of the example the page opens on answered and drawn. */
+async function measureExampleFirstMatch(): Promise<number> {
+  const browser = await launch(false);
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', THROTTLED);
+    const start = performance.now();
+    await page.goto(BASE, { waitUntil: 'commit' });
+    await page.getByTestId('pin').first().waitFor({ timeout: 300_000 });
+    await page.waitForFunction(
+      () => {
+        const pins = [...document.querySelectorAll('[data-testid=pin]')];
+        return pins.length > 0 && pins.every((pin) => pin.getAttribute('data-match'));
+      },
+      undefined,
+      { timeout: 300_000, polling: 'raf' },
+    );
+    await nextFrames(page);
+    const ms = performance.now() - start;
+    console.error('TTFM example done');
+    return ms;
+  } finally {
+    await browser.close();
+  }
+}
+
+/** The overlay draws arrows on the next animation frame after the answers. */
+async function nextFrames(page: Page) {
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
 }
 
 async function firstMatch(page: Page, open: () => Promise<unknown>): Promise<Omit<FirstMatch, 'visit' | 'throttled'>> {
@@ -320,8 +359,7 @@ async function firstMatch(page: Page, open: () => Promise<unknown>): Promise<Omi
   const frame = (await page.locator('[data-frame=source]').boundingBox())!;
   await page.mouse.click(frame.x + frame.width * TTFM_CLICK.x, frame.y + frame.height * TTFM_CLICK.y);
   await page.getByTestId('pin').and(page.locator(':not([data-match=""])')).first().waitFor({ timeout: 300_000 });
-  // The overlay draws the arrow on the next animation frame after the answer.
-  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  await nextFrames(page);
   const totalMs = performance.now() - start;
   const load = page.getByTestId('load');
   return {

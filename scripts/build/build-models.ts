@@ -21,6 +21,7 @@ import { headTensors, trunkTensors, type TensorSpec } from './model-layout';
 import { fromHalfBits, parseNpy, toHalfBits, transpose } from './npy';
 import { REPO_ROOT } from '../../src/model/testing/paths';
 import { SCHEMES, type Scheme } from '../../src/model/quantization';
+import { buildExampleFeatures } from './example-features';
 import { defaultScheme, quantize, storageFor } from './quantize';
 import { resolveTrunk } from './trunk-source';
 
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
   const key = buildKey(sources);
   if (!args.force && isCurrent(key)) {
     console.log(`npm run models: ${relative(process.cwd(), outDir) || '.'} is up to date`);
-    return;
+    return siteExamples();
   }
 
   const parts: Uint8Array[] = [];
@@ -172,6 +173,10 @@ async function main(): Promise<void> {
     `npm run models: wrote ${relative(process.cwd(), outDir)} (${weights.length} tensors, ${count} shards, ` +
       `${(blob.byteLength / 2 ** 20).toFixed(1)} MiB, ${quantization}; head ${metadata.head.version})`,
   );
+  await siteExamples();
 }
+
+/** The site's model (not one built elsewhere with --out) ships the examples' features. */
+const siteExamples = () => (args.out ? undefined : buildExampleFeatures(outDir));
 
 await main();

@@ -1,49 +1,42 @@
 /**
- * Copies a few same-category Caltech-101 pairs into public/examples/ (ignored by git, never committed) with
- * an attribution manifest, for the app's "Try an example". Caltech-101 is CC BY 4.0: the app shows the
- * attribution next to every example.
+ * Copies the example pairs (scripts/build/example-pairs.ts) and the photos the tests drop into
+ * public/examples/ (ignored by git, never committed) with an attribution manifest, for the app's first
+ * screen and example strip. Caltech-101 is CC BY 4.0: the app shows the attribution next to every example.
  */
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, SHARED_DIR } from '../../src/model/testing/paths';
+import type { ExamplePair, Manifest } from '../../src/app/examples/files';
+import { REPO_ROOT } from '../../src/model/testing/paths';
+import { CALTECH_DIR, EXAMPLES, examplePhotos, photoName, TEST_PHOTOS } from './example-pairs';
 
-const source = join(SHARED_DIR, 'datasets/caltech101-subset');
 const target = join(REPO_ROOT, 'public/examples');
-
-/** Category and the two photos of each pair: clear, same-pose objects that show matching well. */
-const PAIRS: [category: string, a: string, b: string][] = [
-  ['car_side', '000.jpg', '001.jpg'],
-  ['Motorbikes', '000.jpg', '002.jpg'],
-  ['dalmatian', '000.jpg', '001.jpg'],
-  ['Faces_easy', '000.jpg', '001.jpg'],
-];
 
 const ATTRIBUTION = 'Caltech-101 (Fei-Fei Li, Rob Fergus, Pietro Perona, 2004; Caltech, CC BY 4.0), re-encoded and downscaled';
 
-if (!existsSync(source)) {
-  // A public clone has no ../shared: the app then simply offers no examples.
-  console.warn(`copy-examples: ${source} not found; "Try an example" will be hidden`);
+if (!existsSync(CALTECH_DIR)) {
+  // A public clone has no ../shared: the app then simply opens empty and offers no examples.
+  console.warn(`copy-examples: ${CALTECH_DIR} not found; the app will offer no examples`);
   writeManifest([]);
 } else {
   mkdirSync(target, { recursive: true });
-  const pairs = PAIRS.map(([category, a, b]) => ({
-    category,
-    source: copy(category, a),
-    target: copy(category, b),
-  }));
-  writeManifest(pairs);
-  console.log(`copy-examples: ${pairs.length} pairs → public/examples/`);
+  for (const [category, file] of [...examplePhotos(), ...TEST_PHOTOS]) {
+    copyFileSync(join(CALTECH_DIR, category, file), join(target, photoName(category, file)));
+  }
+  writeManifest(
+    EXAMPLES.map(({ category, label, source, target, pins }) => ({
+      category,
+      label,
+      source: photoName(category, source),
+      target: photoName(category, target),
+      pins,
+    })),
+  );
+  console.log(`copy-examples: ${EXAMPLES.length} pairs → public/examples/`);
 }
 
-function copy(category: string, file: string): string {
-  const name = `${category}-${file}`;
-  copyFileSync(join(source, category, file), join(target, name));
-  return name;
-}
-
-function writeManifest(pairs: { category: string; source: string; target: string }[]) {
+function writeManifest(pairs: ExamplePair[]) {
   mkdirSync(target, { recursive: true });
-  const manifest = {
+  const manifest: Manifest = {
     licence: 'CC BY 4.0',
     licenceUrl: 'https://creativecommons.org/licenses/by/4.0/',
     attribution: ATTRIBUTION,

@@ -1,4 +1,5 @@
 import { Controls } from './components/Controls';
+import { ExampleStrip } from './examples/ExampleStrip';
 import { GalleryBar } from './gallery/Gallery';
 import { Inspector } from './components/Inspector';
 import { Notices } from './components/Notices';
@@ -10,7 +11,7 @@ import { useStore } from './store';
 
 /**
  * Images first: a toolbar, the panes taking the rest of the screen, the multi-scale strip when shown, the
- * notices (in the flow, so they never cover the inspector), then one line each for the inspector and the
+ * example strip, the notices (in the flow, so they never cover the inspector), then one line each for the inspector and the
  * status. Embedded, the status line is left out.
  */
 export function App() {
@@ -21,6 +22,7 @@ export function App() {
       <GalleryBar />
       <Stage />
       <ScalesStrip />
+      {!embedded && <ExampleStrip />}
       <Notices />
       <Inspector />
       {!embedded && <StatusBar />}

@@ -23,7 +23,7 @@ worker.onerror = (e) => {
 };
 
 export function startModel() {
-  set({ model: { phase: 'loading', loaded: 0, total: 0 } });
+  set({ model: { phase: 'loading', loaded: 0, total: 0, startedAt: performance.now() } });
   post({
     type: 'load',
     modelUrl: new URL(`models/${MODEL_NAME}/`, document.baseURI).href,
@@ -33,21 +33,28 @@ export function startModel() {
   });
 }
 
-/** Decodes a file into a pane and has the worker encode it (once; later matches reuse the features). */
-export async function openImage(side: Side, file: Blob, name: string, attribution?: string) {
+/**
+ * Decodes a file into a pane and has the worker encode it (once; later matches reuse the features).
+ * `shipped`: the photo's features as the site ships them (an example), read instead of encoding.
+ */
+export async function openImage(side: Side, file: Blob, name: string, attribution?: string, shipped?: ArrayBuffer) {
   try {
     const [image, digest] = await Promise.all([decodeImage(file, name), file.arrayBuffer().then(sha256Hex)]);
     setImage(side, { ...image, attribution, digest });
-    encode(side);
+    encode(side, shipped);
   } catch (e) {
     notify('error', e instanceof ImageError ? e.message : `Could not open “${name}”: ${(e as Error).message}`);
   }
 }
 
-function encode(side: Side) {
+function encode(side: Side, shipped?: ArrayBuffer) {
   const { version, bitmap, width, height, digest } = get().images[side]!;
-  post({ type: 'encode', side, version, bitmap, width, height, digest });
+  worker.postMessage({ type: 'encode', side, version, bitmap, width, height, digest, shipped } satisfies Request, shipped ? [shipped] : []);
 }
+
+/** Matches can be asked for: the model is ready, or both photos have shipped features (flip needs the weights). */
+const matchable = ({ model, images, settings }: AppState) =>
+  model.phase === 'ready' || (!!images.source?.shipped && !!images.target?.shipped && !settings.flip);
 
 /** "Undo" after a replacement cleared pins: the old image and its pins come back (encoded again). */
 export function undoReplaceImage() {
@@ -83,7 +90,7 @@ function schedule() {
 function flush() {
   frame = 0;
   const state = get();
-  if (state.model.phase !== 'ready' || !state.images.source || !state.images.target || gridShown(useGallery.getState())) return;
+  if (!matchable(state) || !state.images.source || !state.images.target || gridShown(useGallery.getState())) return;
   const owners = new Map<string, Owner>();
   const queries: Query[] = [];
   const ask = (owner: Owner, side: Side, point: Query['point'], answered?: string) => {
@@ -139,8 +146,17 @@ function receive(message: Response) {
   switch (message.type) {
     case 'progress': {
       const { loaded, total, fromCache } = message.progress;
-      return set({ model: { ...state.model, loaded, total, fromCache } });
+      const elapsedMs = performance.now() - (state.model.startedAt ?? 0);
+      return set({ model: { ...state.model, loaded, total, fromCache, elapsedMs } });
     }
+    case 'backend':
+      if (message.backend.wasm?.threadsBlocked) {
+        notify(
+          'info',
+          'This page could not start its worker threads (the host blocks them): the model runs on one thread, about 1.5× slower.',
+        );
+      }
+      return set({ model: { ...state.model, backend: message.backend } });
     case 'ready': {
       const { backend, loadMs, fromCache, timings } = message;
       return set({ model: { ...state.model, phase: 'ready', backend, loadMs, fromCache, timings } });
@@ -150,7 +166,12 @@ function receive(message: Response) {
       const side = sideOfVersion(state, message.version);
       if (!side) return;
       const image = state.images[side]!;
-      return set({ images: { ...state.images, [side]: { ...image, encodeMs: message.ms } } });
+      return set({ images: { ...state.images, [side]: { ...image, encodeMs: message.ms, shipped: message.shipped } } });
+    }
+    case 'encode-progress': {
+      const side = sideOfVersion(state, message.version);
+      if (!side) return;
+      return set({ images: { ...state.images, [side]: { ...state.images[side]!, encodeProgress: message.fraction } } });
     }
     case 'result':
       return applyResult(message);

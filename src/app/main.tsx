@@ -2,11 +2,14 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { startModel } from './engine';
+import { openFirstExample } from './examples/examples';
 import './styles.css';
 
+// The backend starts and the example's files download while React renders the page.
+startModel();
+openFirstExample();
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <App />
   </StrictMode>,
 );
-startModel();

@@ -55,9 +55,19 @@ export type Request =
   | { type: 'load'; modelUrl: string; backends?: BackendName[]; wasmPaths: string; threads?: number }
   /**
    * `width`/`height`: the original (oriented) size; the bitmap may be downscaled. `digest` (SHA-256 of the
-   * file) lets the same image in both panes share one encode.
+   * file) lets the same image in both panes share one encode. `shipped`: the photo's features as the site
+   * ships them (an example's feature file), read instead of encoding, before the model has loaded.
    */
-  | { type: 'encode'; side: Side; version: number; bitmap: ImageBitmap; width: number; height: number; digest: string }
+  | {
+      type: 'encode';
+      side: Side;
+      version: number;
+      bitmap: ImageBitmap;
+      width: number;
+      height: number;
+      digest: string;
+      shipped?: ArrayBuffer;
+    }
   | { type: 'swap' }
   | { type: 'query'; id: number; settings: MatchSettings; queries: Query[]; dense: boolean }
   /** Tensor memory of the worker (for the benchmark and leak checks). */
@@ -86,9 +96,14 @@ export interface ScaleRow {
 
 export type Response =
   | { type: 'progress'; progress: LoadProgress }
+  /** The backend has started (the weights may still be on their way). */
+  | { type: 'backend'; backend: BackendReport }
   /** `fromCache`: every weight file came from the browser's Cache Storage. */
   | { type: 'ready'; backend: BackendReport; loadMs: number; fromCache: boolean; timings: LoadTimings }
-  | { type: 'encoded'; side: Side; version: number; ms: number }
+  /** `shipped`: the features are the site's own (matchable before the model has loaded). */
+  | { type: 'encoded'; side: Side; version: number; ms: number; shipped: boolean }
+  /** How far an encode has come (0–1), now and then while it runs. */
+  | { type: 'encode-progress'; version: number; fraction: number }
   | {
       type: 'result';
       id: number;

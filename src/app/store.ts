@@ -14,9 +14,13 @@ export interface PaneImage {
   /** Bumped on every load and swap: answers computed for an older version are stale. */
   version: number;
   encodeMs?: number;
+  /** How far its encode has come (0–1), while it runs. */
+  encodeProgress?: number;
   attribution?: string;
   /** SHA-256 of the file: lets the worker share one encode between panes showing the same image. */
   digest: string;
+  /** Its features came with the site (an example): it is matched before the model has loaded. */
+  shipped?: boolean;
 }
 
 export interface Pin {
@@ -40,6 +44,10 @@ export interface ModelStatus {
   phase: 'loading' | 'ready' | 'error';
   loaded: number;
   total: number;
+  /** `performance.now()` when the load began. */
+  startedAt?: number;
+  /** Time from then to the latest progress (the download's rate gives the time left). */
+  elapsedMs?: number;
   loadMs?: number;
   /** Where the load's time went (the worker's `loadMMNet`). */
   timings?: LoadTimings;
@@ -246,7 +254,13 @@ export function undoReplace(): Side | undefined {
   const { replaced, images, pins } = get();
   if (!replaced) return undefined;
   images[replaced.side]?.bitmap.close();
-  const image: PaneImage = { ...replaced.image, version: nextVersion++, encodeMs: undefined };
+  const image: PaneImage = {
+    ...replaced.image,
+    version: nextVersion++,
+    encodeMs: undefined,
+    encodeProgress: undefined,
+    shipped: undefined,
+  };
   set((s) => ({
     images: { ...s.images, [replaced.side]: image },
     pins: [...pins.filter((p) => p.side !== replaced.side).map(unanswered), ...replaced.pins.map(unanswered)],

@@ -4,7 +4,21 @@
  * query sent after a new image always sees that image's features.
  */
 import { SCALE_INDICES } from '../model/constants';
-import { BACKEND_ORDER, loadMMNet, memory, MMNetError, type BackendName, type Features, type MMNet, type Point } from '../model/index';
+import {
+  BACKEND_ORDER,
+  loadMMNet,
+  matchFeatures,
+  memory,
+  MMNetError,
+  readFeatures,
+  selectBackend,
+  type BackendName,
+  type Features,
+  type MatchQuery,
+  type MatchOptions,
+  type MMNet,
+  type Point,
+} from '../model/index';
 import { denseGrid, distance, isConsistent } from './geometry';
 import {
   otherSide,
@@ -34,6 +48,10 @@ const MODEL_CACHE = 'mmnet-web-models';
 const post = (message: Response) => self.postMessage(message);
 
 let model: MMNet | undefined;
+/** The load under way: encodes wait for it; matching shipped features needs only the backend. */
+let modelLoading: Promise<MMNet> | undefined;
+/** Started first, so shipped features can be read while the weights download. */
+let backendStarted: ReturnType<typeof selectBackend> | undefined;
 let loadRequest: LoadRequest | undefined;
 const slots: Partial<Record<Side, Slot>> = {};
 /** Gallery targets by digest, kept until removed; one may also be the target pane's slot. */
@@ -106,8 +124,10 @@ function encodeGalleryImage() {
 async function handle(request: Request): Promise<void> {
   switch (request.type) {
     case 'load':
+      // Not awaited: messages that need only the backend (shipped features, their matches) go on meanwhile.
       loadRequest = request;
-      return load(request.backends);
+      load(request.backends).catch((e: unknown) => post(errorResponse(e, request)));
+      return;
     case 'encode':
       return encode(request);
     case 'swap':
@@ -138,13 +158,20 @@ function stats(): Response {
 /** Download progress reaches the page at most this often: a message per 64 KB would keep its main thread re-rendering. */
 const PROGRESS_INTERVAL_MS = 100;
 
-async function load(backends?: readonly BackendName[]): Promise<void> {
+function load(backends?: readonly BackendName[]): Promise<MMNet> {
   const start = performance.now();
   let lastProgress = -Infinity;
-  model = await loadMMNet(loadRequest!.modelUrl, {
+  const { wasmPaths, threads } = loadRequest!;
+  backendStarted = selectBackend({ backend: backends, wasmPaths, threads });
+  backendStarted.then(
+    (backend) => post({ type: 'backend', backend }),
+    () => undefined,
+  );
+  modelLoading = loadMMNet(loadRequest!.modelUrl, {
     backend: backends,
-    wasmPaths: loadRequest!.wasmPaths,
-    threads: loadRequest!.threads,
+    backendStarted,
+    wasmPaths,
+    threads,
     // Weight files are kept in Cache Storage by their sha256: a second visit downloads nothing.
     cacheName: MODEL_CACHE,
     onProgress: (progress) => {
@@ -153,27 +180,63 @@ async function load(backends?: readonly BackendName[]): Promise<void> {
       lastProgress = now;
       post({ type: 'progress', progress });
     },
+  }).then((loaded) => {
+    model = loaded;
+    post({
+      type: 'ready',
+      backend: loaded.backend,
+      loadMs: performance.now() - start,
+      fromCache: loaded.fromCache,
+      timings: loaded.loadTimings,
+    });
+    return loaded;
   });
-  post({
-    type: 'ready',
-    backend: model.backend,
-    loadMs: performance.now() - start,
-    fromCache: model.fromCache,
-    timings: model.loadTimings,
-  });
+  return modelLoading;
 }
 
-async function encode({ side, version, bitmap, width, height, digest }: Extract<Request, { type: 'encode' }>) {
+async function encode({ side, version, bitmap, width, height, digest, shipped }: Extract<Request, { type: 'encode' }>) {
   const start = performance.now();
   const other = slots[otherSide(side)];
   release(side);
-  const features = other?.digest === digest ? other.features : await withFallback(() => encodeBitmap(bitmap));
+  const features =
+    other?.digest === digest
+      ? other.features
+      : ((await readShipped(shipped, bitmap)) ?? (await withFallback(() => encodeBitmap(bitmap, reportProgress(version)))));
   slots[side] = { bitmap, features, width, height, digest };
-  post({ type: 'encoded', side, version, ms: performance.now() - start });
+  post({ type: 'encoded', side, version, ms: performance.now() - start, shipped: shippedFeatures.has(features) });
 }
 
-async function encodeBitmap(bitmap: ImageBitmap): Promise<Features> {
-  const features = await requireModel().encode(bitmap);
+/** Features that came with the site: matchable before the model has loaded. */
+const shippedFeatures = new WeakSet<Features>();
+
+/** Shipped features on the started backend; undefined (the photo is then encoded) where they cannot be read. */
+async function readShipped(bytes: ArrayBuffer | undefined, bitmap: ImageBitmap): Promise<Features | undefined> {
+  if (!bytes) return undefined;
+  try {
+    await backendStarted;
+    const features = await readFeatures(bytes, bitmap);
+    shippedFeatures.add(features);
+    return features;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Steps of an encode's progress the page hears of (each a re-render there). */
+const PROGRESS_STEPS = 10;
+
+/** An encode's progress for the page, in `PROGRESS_STEPS` steps. */
+function reportProgress(version: number) {
+  let step = 0;
+  return (fraction: number) => {
+    if (Math.floor(fraction * PROGRESS_STEPS) <= step) return;
+    step = Math.floor(fraction * PROGRESS_STEPS);
+    post({ type: 'encode-progress', version, fraction });
+  };
+}
+
+async function encodeBitmap(bitmap: ImageBitmap, onProgress?: (fraction: number) => void): Promise<Features> {
+  const features = await (await loadedModel()).encode(bitmap, { onProgress });
   // GPU backends return before the work is done; wait for the last map so the time (and "ready") is true.
   const probe = features.featureMap(1);
   await probe.data();
@@ -210,7 +273,7 @@ async function scaleRows({ id, side, point, flip }: Extract<Request, { type: 'sc
   const query = [{ source: from.features, target: to.features, points: [toEncoded(point, from)] }];
   const rows: ScaleRow[] = [];
   for (const scale of COARSE_TO_FINE) {
-    const [[found]] = await requireModel().matchMany(query, { mode: 'mmnet', scale, flip, heatmap: true });
+    const [[found]] = await matchMany(query, { mode: 'mmnet', scale, flip, heatmap: true });
     rows.push({ scale, heatmap: found.heatmap!, match: toOriginal(found.target, to), probability: found.probability });
   }
   post({ type: 'scales', id, rows });
@@ -225,13 +288,12 @@ const correspond = async (side: Side, points: Point[], settings: MatchSettings, 
  */
 async function correspondMany(from: Slot, targets: Slot[], points: Point[], settings: MatchSettings, heatmap: boolean) {
   if (points.length === 0) return targets.map(() => []);
-  const m = requireModel();
   const asked = points.map((p) => toEncoded(p, from));
-  const forward = await m.matchMany(
+  const forward = await matchMany(
     targets.map((to) => ({ source: from.features, target: to.features, points: asked })),
     { ...settings, heatmap },
   );
-  const backward = await m.matchMany(
+  const backward = await matchMany(
     targets.map((to, t) => ({ source: to.features, target: from.features, points: forward[t].map((f) => f.target) })),
     settings,
   );
@@ -265,7 +327,7 @@ async function galleryMatch({ id, settings, points, digests }: Extract<Request, 
     false,
   );
   const results = held.map((digest, t) => ({ digest, matches: found[t] }));
-  const headVersion = requireModel().metadata.head.version;
+  const headVersion = (await loadedModel()).metadata.head.version;
   post({ type: 'gallery-matched', id, ms: performance.now() - start, headVersion, results });
 }
 
@@ -283,7 +345,7 @@ function openGalleryImage({ digest, version }: Extract<Request, { type: 'gallery
   if (!slot) throw new MMNetError('bad-argument', 'that gallery image is not encoded');
   release('target');
   slots.target = slot;
-  post({ type: 'encoded', side: 'target', version, ms: 0 });
+  post({ type: 'encoded', side: 'target', version, ms: 0, shipped: false });
 }
 
 /** Empties a pane's slot, freeing what nothing else (the other pane, the gallery) still holds. */
@@ -310,10 +372,16 @@ const toOriginal = (p: Point, slot: Slot): Point => ({
   y: (p.y * slot.height) / slot.features.height,
 });
 
-function requireModel(): MMNet {
-  if (!model) throw new MMNetError('model-load', 'the model is not loaded');
-  return model;
+/** The model, once loaded (work that needs the weights waits for the load under way). */
+async function loadedModel(): Promise<MMNet> {
+  if (model) return model;
+  if (!modelLoading) throw new MMNetError('model-load', 'the model is not loaded');
+  return modelLoading;
 }
+
+/** Matching needs the weights only for flip: before the load, shipped features are matched on their own. */
+const matchMany = (queries: readonly MatchQuery[], options: MatchOptions) =>
+  model ? model.matchMany(queries, options) : matchFeatures(queries, options);
 
 /**
  * A backend can die mid-way (a lost GPU context, an out-of-memory device): reload on the next backend,
@@ -342,7 +410,7 @@ async function withFallback<T>(work: () => Promise<T>): Promise<T> {
       const features = await encodeBitmap(shared[0].bitmap);
       for (const slot of shared) slot.features = features;
     }
-    post({ type: 'fallback', backend: requireModel().backend, reason: `${failed} failed: ${(e as Error).message}` });
+    post({ type: 'fallback', backend: (await loadedModel()).backend, reason: `${failed} failed: ${(e as Error).message}` });
     return work();
   }
 }

@@ -9,6 +9,13 @@ import type { BackendName, BackendReport, WasmReport } from './types';
  */
 const BACKEND_TIMEOUT_MS = 20_000;
 
+/**
+ * A threaded wasm start that has not answered by then is taken as blocked: a host's policy (a CSP without
+ * `blob:` workers) stops its thread pool without an error, and tfjs would wait forever. wasm then starts on
+ * one thread.
+ */
+export const WASM_THREADS_TIMEOUT_MS = 10_000;
+
 export interface BackendOptions {
   /**
    * One backend, or the order to try. Default `BACKEND_ORDER`, skipping GPU backends that turn out to
@@ -66,7 +73,9 @@ export async function selectBackend(options: BackendOptions = {}): Promise<Backe
     const attempt = { abandoned: false };
     try {
       const started = startBackend(name, attempt, skipSoftware, options);
-      await (isGPU(name) ? withTimeout(started, backendTimeoutMs, `${name} did not start within ${backendTimeoutMs / 1000} s`) : started);
+      await (isGPU(name)
+        ? withTimeout(started, backendTimeoutMs, new Error(`${name} did not start within ${backendTimeoutMs / 1000} s`))
+        : started);
     } catch (e) {
       attempt.abandoned = true;
       abandonPendingInit();
@@ -94,8 +103,23 @@ async function startBackend(
   if (attempt.abandoned) return;
   if (name === 'webgpu' && webgpuFlags) setFlags(webgpuFlags);
   const start = () => tf.setBackend(name);
-  const started = name === 'wasm' ? await withLogicalCores(2 * wasmThreadCount(threads), start) : await start();
+  const started = name === 'wasm' ? await startWasm(threads, start) : await start();
   if (!started) throw new Error(`${name} failed to initialise`);
+}
+
+/** Set when threaded wasm did not start and one thread runs instead (the report says so). */
+let threadsBlocked = false;
+
+/** Threaded where it can be; where its start fails or hangs (its workers blocked), on one thread. */
+async function startWasm(threads: number | undefined, start: () => Promise<boolean>): Promise<boolean> {
+  const count = wasmThreadCount(threads);
+  if (count === 1 || !(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'))) return start();
+  const threaded = withTimeout(withLogicalCores(2 * count, start), WASM_THREADS_TIMEOUT_MS, new Error('threaded wasm did not start'));
+  if (await threaded.catch(() => false)) return true;
+  abandonPendingInit();
+  threadsBlocked = true;
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  return start();
 }
 
 /**
@@ -156,7 +180,10 @@ async function wasmReport(requested?: number): Promise<WasmReport> {
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
   // The single-threaded build has no pool and says -1.
   const threads = Math.max(1, getThreadsCount());
-  return threads > 1 ? { simd, threads } : { simd, threads, singleThreadReason: singleThreadReason(requested) };
+  if (threads > 1) return { simd, threads };
+  return threadsBlocked
+    ? { simd, threads, singleThreadReason: `threads blocked here (no start within ${WASM_THREADS_TIMEOUT_MS / 1000} s)`, threadsBlocked }
+    : { simd, threads, singleThreadReason: singleThreadReason(requested) };
 }
 
 function singleThreadReason(requested?: number): string {
@@ -246,10 +273,10 @@ function setFlags(flags: TfjsFlags): void {
   for (const [flag, value] of Object.entries(flags)) tf.env().set(flag, value);
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+function withTimeout<T>(promise: Promise<T>, ms: number, error: Error): Promise<T> {
   let timer: ReturnType<typeof setTimeout>;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
+    timer = setTimeout(() => reject(error), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { RAW_TAP } from './constants';
+import { BLOCK_UNITS, RAW_TAP } from './constants';
 import { ScaleAccumulator } from './head';
 import type { FeatureMaps, FlatMap } from './matching';
 import { runTrunk } from './trunk';
@@ -7,6 +7,8 @@ import type { WeightMap } from './weights';
 
 /** Unit-length vectors over the channel axis (PyTorch F.normalize, eps 1e-12). */
 export const l2Normalize = (x: tf.Tensor4D): tf.Tensor4D => tf.tidy(() => tf.div(x, tf.maximum(tf.norm(x, 'euclidean', -1, true), 1e-12)));
+
+const TRUNK_UNITS = BLOCK_UNITS.reduce((a, b) => a + b, 0);
 
 /** [1, h, w, C] → both flat layouts. */
 function flatten(x: tf.Tensor4D): FlatMap {
@@ -19,12 +21,18 @@ function flatten(x: tf.Tensor4D): FlatMap {
  * tap of the fused prior, all from one trunk pass. `mirrored`: the input is a horizontally flipped
  * image, so the maps are flipped back to line up with the original.
  */
-export function encodeMaps(weights: WeightMap, input: tf.Tensor4D, { mirrored = false } = {}): FeatureMaps {
+export function encodeMaps(
+  weights: WeightMap,
+  input: tf.Tensor4D,
+  { mirrored = false, onProgress }: { mirrored?: boolean; onProgress?: (fraction: number) => void } = {},
+): FeatureMaps {
   const accumulator = new ScaleAccumulator(weights);
   const x = mirrored ? tf.reverse(input, 2) : input;
   let raw: tf.Tensor4D | undefined;
+  let units = 0;
   try {
     runTrunk(weights, x, (name, tap) => {
+      onProgress?.(++units / TRUNK_UNITS);
       accumulator.add(name, tap);
       if (name === RAW_TAP) raw = l2Normalize(tap);
     });

@@ -1,4 +1,5 @@
-export { loadMMNet, MMNet, Features, type LoadOptions } from './mmnet';
+export { loadMMNet, matchFeatures, MMNet, Features, type LoadOptions, type MatchQuery } from './mmnet';
+export { readFeatures, serializeFeatures } from './feature-file';
 export { selectBackend } from './backend';
 /** Live tensor count and bytes of the current backend, for leak checks and status displays. */
 export { memory } from '@tensorflow/tfjs-core';

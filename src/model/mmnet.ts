@@ -21,7 +21,10 @@ import type { BackendReport, ImageInput, LoadTimings, Match, MatchMode, MatchOpt
 import { warmUp } from './warmup';
 import { decodeFetched, fetchWeights, type ModelMetadata, type WeightLoadOptions, type WeightMap } from './weights';
 
-export interface LoadOptions extends BackendOptions, WeightLoadOptions {}
+export interface LoadOptions extends BackendOptions, WeightLoadOptions {
+  /** A backend already being started (`selectBackend`, e.g. so shipped features can be read meanwhile): used instead of starting one. */
+  backendStarted?: Promise<BackendReport>;
+}
 
 /** One `match` of a batch: points of `source` (original source-image coordinates) found in `target`. */
 export interface MatchQuery {
@@ -81,14 +84,17 @@ export class MMNet {
     readonly loadTimings: LoadTimings,
   ) {}
 
-  /** Encodes an image once; every later match against it only costs correlation rows. */
-  async encode(image: ImageInput): Promise<Features> {
+  /**
+   * Encodes an image once; every later match against it only costs correlation rows. `onProgress`: the
+   * fraction of the trunk's units run so far (on a GPU backend, dispatched so far).
+   */
+  async encode(image: ImageInput, { onProgress }: { onProgress?: (fraction: number) => void } = {}): Promise<Features> {
     this.assertAlive();
     const { pixels, size } = await readImage(image);
     const input = preprocess(pixels);
     pixels.dispose();
     try {
-      return new Features(encodeMaps(this.weights, input), input, size.width, size.height);
+      return new Features(encodeMaps(this.weights, input, { onProgress }), input, size.width, size.height);
     } catch (e) {
       input.dispose();
       throw e;
@@ -109,42 +115,7 @@ export class MMNet {
    */
   async matchMany(queries: readonly MatchQuery[], options: MatchOptions = {}): Promise<Match[][]> {
     this.assertAlive();
-    const { scale = DEFAULT_SCALE, mode = 'fused', flip = false, heatmap = false } = options;
-    checkMatchOptions(scale, mode);
-    for (const { source, target, points } of queries) {
-      source.assertAlive();
-      target.assertAlive();
-      for (const p of points) {
-        if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) throw new MMNetError('bad-argument', `not a point: (${p.x}, ${p.y})`);
-      }
-    }
-    const asked = queries.filter((q) => q.points.length > 0);
-    if (asked.length === 0) return queries.map(() => []);
-
-    const useFlip = flip && mode !== 'raw';
-    if (useFlip) for (const q of asked) this.ensureFlipped(q.source, q.target);
-    const rowQueries = (flipped: boolean) =>
-      asked.map(({ source, target, points }) => ({
-        source: flipped ? source.flipped! : source.maps,
-        target: flipped ? target.flipped! : target.maps,
-        points: points.map((p) => toInput(p, source.size)),
-      }));
-    const rows = scoredRowsOf(rowQueries(false), scale, mode, useFlip ? rowQueries(true) : undefined);
-    const values = await rows.data();
-    rows.dispose();
-
-    const grid = rowGrid(mode, scale);
-    const answers = new Map<MatchQuery, Match[]>();
-    let first = 0;
-    for (const q of asked) {
-      answers.set(q, readMatches(values, q, grid, first, mode, heatmap));
-      first += q.points.length;
-    }
-    return queries.map((q) => answers.get(q) ?? []);
-  }
-
-  private ensureFlipped(...features: Features[]): void {
-    for (const f of features) f.flipped ??= encodeMaps(this.weights, f.input, { mirrored: true });
+    return matchFeatures(queries, options, this.weights);
   }
 
   private assertAlive(): void {
@@ -156,6 +127,48 @@ export class MMNet {
     this.disposed = true;
     tf.dispose(Object.values(this.weights));
   }
+}
+
+/**
+ * `MMNet.matchMany` on features alone: matching needs no weights, so features read from a file answer
+ * before the model has loaded. `weights` only encode the mirrored images that `flip` needs.
+ */
+export async function matchFeatures(queries: readonly MatchQuery[], options: MatchOptions = {}, weights?: WeightMap): Promise<Match[][]> {
+  const { scale = DEFAULT_SCALE, mode = 'fused', flip = false, heatmap = false } = options;
+  checkMatchOptions(scale, mode);
+  for (const { source, target, points } of queries) {
+    source.assertAlive();
+    target.assertAlive();
+    for (const p of points) {
+      if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) throw new MMNetError('bad-argument', `not a point: (${p.x}, ${p.y})`);
+    }
+  }
+  const asked = queries.filter((q) => q.points.length > 0);
+  if (asked.length === 0) return queries.map(() => []);
+
+  const useFlip = flip && mode !== 'raw';
+  if (useFlip) {
+    if (!weights) throw new MMNetError('model-load', 'flip needs the model, which is still loading');
+    for (const q of asked) for (const f of [q.source, q.target]) f.flipped ??= encodeMaps(weights, f.input, { mirrored: true });
+  }
+  const rowQueries = (flipped: boolean) =>
+    asked.map(({ source, target, points }) => ({
+      source: flipped ? source.flipped! : source.maps,
+      target: flipped ? target.flipped! : target.maps,
+      points: points.map((p) => toInput(p, source.size)),
+    }));
+  const rows = scoredRowsOf(rowQueries(false), scale, mode, useFlip ? rowQueries(true) : undefined);
+  const values = await rows.data();
+  rows.dispose();
+
+  const grid = rowGrid(mode, scale);
+  const answers = new Map<MatchQuery, Match[]>();
+  let first = 0;
+  for (const q of asked) {
+    answers.set(q, readMatches(values, q, grid, first, mode, heatmap));
+    first += q.points.length;
+  }
+  return queries.map((q) => answers.get(q) ?? []);
 }
 
 /** The matches of one query from the stacked rows, its first row at `first`. */
@@ -204,7 +217,7 @@ export async function loadMMNet(baseUrl: string, options: LoadOptions = {}): Pro
   const start = performance.now();
   // The backend starts while the weights download: only the tensors need it.
   const [{ backend, backendMs }, fetched] = await Promise.all([
-    selectBackend(options).then((backend) => ({ backend, backendMs: performance.now() - start })),
+    (options.backendStarted ?? selectBackend(options)).then((backend) => ({ backend, backendMs: performance.now() - start })),
     fetchWeights(baseUrl, options),
   ]);
   const { weights, metadata, fromCache, timings } = await decodeFetched(fetched);

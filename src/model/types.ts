@@ -66,6 +66,8 @@ export interface WasmReport {
   threads: number;
   /** Why only one thread (e.g. the page is not cross-origin isolated), when that is so. */
   singleThreadReason?: string;
+  /** Threaded wasm was possible but did not start in time (a host's policy blocked its workers): one thread runs. */
+  threadsBlocked?: boolean;
 }
 
 export interface MatchOptions {

@@ -28,12 +28,12 @@ export interface ModelJson {
 
 export type WeightMap = Readonly<Record<string, tf.Tensor>>;
 
-/** The shards' bytes, verified, before any tensor exists (no backend needed yet). */
+/** The weights, verified and decoded to float32, before any tensor exists (no backend needed yet). */
 export interface FetchedWeights {
   metadata: ModelMetadata;
   stored: StoredTensor[];
-  /** The shards, concatenated. */
-  bytes: Uint8Array;
+  /** Each stored tensor's values, in `stored`'s order. */
+  values: Float32Array[];
   /** Every shard came from the browser's cache (no download). */
   fromCache: boolean;
   timings: Pick<LoadTimings, 'fetchMs' | 'hashMs'>;
@@ -83,6 +83,7 @@ export async function fetchWeights(
   const cache = cacheName ? await openShardCache(cacheName, base) : undefined;
   const { metadata, weights: stored } = await fetchModelJson(fetchFn, base, cache);
   const total = metadata.shards.reduce((sum, s) => sum + s.bytes, 0);
+  const decoder = progressiveDecoder(metadata.shards, stored, total);
   let loaded = 0;
   const received = (bytes: number, file: string, fromCache: boolean) => {
     loaded += bytes;
@@ -98,7 +99,8 @@ export async function fetchWeights(
     if (hit) {
       checkSize(shard, hit);
       received(hit.byteLength, shard.path, true);
-      return { bytes: new Uint8Array(hit), fromCache: true };
+      decoder.arrived(shard, new Uint8Array(hit));
+      return { fromCache: true };
     }
     const buffer = await fetchBytes(fetchFn, base, shard.path, (n) => received(n, shard.path, false));
     checkSize(shard, buffer);
@@ -109,7 +111,8 @@ export async function fetchWeights(
       throw new MMNetError('model-load', `${shard.path}: sha256 mismatch (corrupted or stale file)`, shard.path);
     }
     if (cache) writes.push(cache.put(shard.sha256, buffer));
-    return { bytes: new Uint8Array(buffer), fromCache: false };
+    decoder.arrived(shard, new Uint8Array(buffer));
+    return { fromCache: false };
   });
   // Writing Cache Storage takes seconds for a first visit's shards: the tensors are made meanwhile.
   const cached = Promise.all(writes)
@@ -118,7 +121,7 @@ export async function fetchWeights(
   return {
     metadata,
     stored,
-    bytes: new Uint8Array(concat(shards.map((s) => s.bytes))),
+    values: decoder.values,
     fromCache: shards.every((s) => s.fromCache),
     timings: { fetchMs: performance.now() - start, ...timings },
     cached,
@@ -129,9 +132,10 @@ export async function fetchWeights(
  * `loadWeights`' second half: the tensors, on the current backend; then the wait for the downloaded shards
  * to be in Cache Storage, so that a reload right away finds them.
  */
-export async function decodeFetched({ metadata, stored, bytes, fromCache, timings, cached }: FetchedWeights): Promise<LoadedWeights> {
+export async function decodeFetched({ metadata, stored, values, fromCache, timings, cached }: FetchedWeights): Promise<LoadedWeights> {
   const start = performance.now();
-  const weights = decodeWeights(bytes, stored);
+  const weights: Record<string, tf.Tensor> = {};
+  stored.forEach(({ name, shape }, k) => (weights[name] = tf.tensor(values[k], shape, 'float32')));
   const decoded = performance.now();
   await cached;
   return { metadata, weights, fromCache, timings: { ...timings, decodeMs: decoded - start, cacheWriteMs: performance.now() - decoded } };
@@ -154,20 +158,37 @@ function checkSize(shard: ModelMetadata['shards'][number], buffer: ArrayBuffer) 
   }
 }
 
-/** float32 tensors from the shards' bytes, one pass over each tensor's bytes. */
-function decodeWeights(bytes: Uint8Array, stored: readonly StoredTensor[]): WeightMap {
+/**
+ * Decodes each tensor to float32 as soon as the shards holding its bytes are in, so dequantizing overlaps
+ * the download instead of following it. Shards may arrive in any order.
+ */
+function progressiveDecoder(shards: ModelMetadata['shards'], stored: readonly StoredTensor[], total: number) {
   const sizes = stored.map((t) => storedBytes(t.shape, t.storage));
   const expected = sizes.reduce((a, b) => a + b, 0);
-  if (expected !== bytes.byteLength) {
-    throw new MMNetError('model-load', `model.json: its tensors take ${expected} bytes, the shards hold ${bytes.byteLength}`, 'model.json');
+  if (expected !== total) {
+    throw new MMNetError('model-load', `model.json: its tensors take ${expected} bytes, the shards hold ${total}`, 'model.json');
   }
-  const weights: Record<string, tf.Tensor> = {};
-  let offset = 0;
-  stored.forEach(({ name, shape, storage }, k) => {
-    weights[name] = tf.tensor(dequantize(bytes.subarray(offset, offset + sizes[k]), shape, storage), shape, 'float32');
-    offset += sizes[k];
-  });
-  return weights;
+  const bytes = new Uint8Array(total);
+  const shardStart = shards.map((_, k) => shards.slice(0, k).reduce((sum, s) => sum + s.bytes, 0));
+  const shardOf = (offset: number) => shardStart.filter((start) => start <= offset).length - 1;
+  const tensorStart = sizes.map((_, k) => sizes.slice(0, k).reduce((a, b) => a + b, 0));
+  // The shards each tensor's bytes lie in (a zero-size tensor lies in the shard of its offset).
+  const spans = sizes.map((size, k) => ({ first: shardOf(tensorStart[k]), last: shardOf(tensorStart[k] + Math.max(size, 1) - 1) }));
+  const isIn = shards.map(() => false);
+  const values: Float32Array[] = [];
+  return {
+    values,
+    arrived(shard: ModelMetadata['shards'][number], data: Uint8Array) {
+      const k = shards.indexOf(shard);
+      bytes.set(data, shardStart[k]);
+      isIn[k] = true;
+      spans.forEach(({ first, last }, t) => {
+        if (values[t] || first > k || last < k) return;
+        for (let s = first; s <= last; s++) if (!isIn[s]) return;
+        values[t] = dequantize(bytes.subarray(tensorStart[t], tensorStart[t] + sizes[t]), stored[t].shape, stored[t].storage);
+      });
+    },
+  };
 }
 
 /** model.json from the network, else (offline) the copy cached by the last load. */

@@ -3,10 +3,10 @@ import { useShallow } from 'zustand/react/shallow';
 import { FUSED_SCALES, SCALES, type ScaleIndex } from '../../model/constants';
 import type { MatchMode } from '../../model/types';
 import { openImage, swap } from '../engine';
-import { loadManifest, openExample } from '../examples';
+import { loadManifest, openExample } from '../examples/examples';
 import { exportPinsOrGallery } from '../exportPins';
 import { MODES, SCALE_WORDS } from '../modes';
-import { embedded, fullAppUrl } from '../params';
+import { embedded, exampleParam, fullAppUrl } from '../params';
 import type { Side } from '../protocol';
 import { clearPins, setSettings, useStore, type AppState, type DenseView } from '../store';
 import { GalleryToggle } from '../gallery/Gallery';
@@ -107,7 +107,7 @@ function FileActions() {
   const hasPins = useStore((s) => s.pins.length > 0);
   const bothImages = useStore((s) => !!s.images.source && !!s.images.target);
   const [examples, setExamples] = useState(0);
-  const [nextExample, setNextExample] = useState(0);
+  const [nextExample, setNextExample] = useState(exampleParam === null ? 0 : exampleParam + 1);
   useEffect(() => {
     loadManifest().then((m) => setExamples(m?.pairs.length ?? 0));
   }, []);

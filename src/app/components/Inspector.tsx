@@ -1,7 +1,8 @@
 import type { Point } from '../../model/index';
 import { inkOn } from '../draw';
 import type { QueryResult, Side } from '../protocol';
-import { deletePin, pinLabel, renamePin, selectPin, shownQuery, useStore, type Pin } from '../store';
+import { deletePin, pinLabel, renamePin, selectedPin, selectPin, shownQuery, useStore, type Pin } from '../store';
+import { waitingHint } from './loading';
 
 export const xy = (p: Point) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`;
 const percent = (result: QueryResult) => `${Math.round(100 * result.probability)} %`;
@@ -19,10 +20,15 @@ export function Inspector() {
 
 function Readout() {
   const query = useStore(shownQuery);
+  const waiting = useStore((s) => (s.selectedPin !== null && !selectedPin(s)?.result ? waitingHint(s) : undefined));
   const pin = useStore((s) => (s.hoverMode && s.hover?.result ? undefined : s.pins.find((p) => p.id === s.selectedPin)));
   const result = query?.result;
   if (!query || !result) {
-    return <p className="readout muted">Click a point of the source to find it in the target (or click the target for the reverse).</p>;
+    return (
+      <p className="readout muted" data-testid="hint">
+        {waiting ?? 'Click a point of the source to find it in the target (or click the target for the reverse).'}
+      </p>
+    );
   }
   return (
     <p

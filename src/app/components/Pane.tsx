@@ -7,12 +7,14 @@ import { movePin, useStore, type PaneImage } from '../store';
 import { FileButton } from './FileButton';
 import { HeatmapCanvas } from './HeatmapCanvas';
 import { Icon } from './Icons';
+import { encodingStatus } from './loading';
 
 const TITLES: Record<Side, string> = { source: 'Source', target: 'Target' };
 
 /** One image pane: accepts a dropped or picked file, shows the image and its heat map, takes pins. */
 export function Pane({ side }: { side: Side }) {
   const image = useStore((s) => s.images[side]);
+  const model = useStore((s) => s.model);
   const [dragOver, setDragOver] = useState(false);
 
   const onDrop = (e: DragEvent) => {
@@ -53,7 +55,7 @@ export function Pane({ side }: { side: Side }) {
             </p>
           </div>
         )}
-        {image && image.encodeMs === undefined && <div className="busy">Encoding…</div>}
+        {image && image.encodeMs === undefined && <div className="busy">{encodingStatus(image, model)}</div>}
       </div>
       {image?.attribution && <p className="attribution">{image.attribution}</p>}
     </section>
@@ -97,7 +99,11 @@ function ImageFrame({ side, image }: { side: Side; image: PaneImage }) {
       tabIndex={0}
       role="application"
       aria-label={`${TITLES[side]} image: click to place a pin, arrow keys move the selected pin, Delete removes it`}
-      style={{ aspectRatio: `${image.width} / ${image.height}`, ['--ratio' as string]: image.width / image.height }}
+      style={{
+        aspectRatio: `${image.width} / ${image.height}`,
+        ['--ratio' as string]: image.width / image.height,
+        ['--width' as string]: image.width,
+      }}
       onPointerDown={onPointerDown}
       onPointerMove={onPointerMove}
       onPointerUp={onPointerUp}

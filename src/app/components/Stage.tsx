@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import { openImage, startModel } from '../engine';
 import { gridShown, useGallery } from '../gallery/gallery';
 import { useStore } from '../store';
+import { downloadStatus } from './loading';
 import { GalleryGrid } from '../gallery/Gallery';
 import { Overlay } from './Overlay';
 import { Pane } from './Pane';
@@ -36,19 +37,20 @@ export function Stage() {
   );
 }
 
-/** Covers the panes while the model downloads, or says why it cannot. */
+/**
+ * Covers empty panes while the model downloads, or says why it cannot. Photos being shown (the example,
+ * matched meanwhile) stay uncovered: the status bar tells the download then.
+ */
 function ModelProgress() {
   const model = useStore((s) => s.model);
-  if (model.phase === 'ready') return null;
-  const percent = model.total ? Math.round((100 * model.loaded) / model.total) : 0;
+  const shown = useStore((s) => !!(s.images.source || s.images.target));
+  if (model.phase === 'ready' || (model.phase === 'loading' && shown)) return null;
   return (
     <div className="model-progress" role="status" data-testid="model-progress">
       {model.phase === 'loading' ? (
         <>
-          <p>
-            {model.fromCache ? 'Loading the model from the browser cache' : 'Downloading the model'}… {percent}%
-          </p>
-          <progress max={100} value={percent} />
+          <p>{downloadStatus(model)}</p>
+          <progress max={model.total || 1} value={model.loaded} />
         </>
       ) : (
         <>

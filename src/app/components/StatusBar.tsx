@@ -2,6 +2,7 @@ import { shownQuery, useStore } from '../store';
 import { xy } from './Inspector';
 import { MODES } from '../modes';
 import type { LoadTimings, WasmReport } from '../../model/types';
+import { downloadStatus } from './loading';
 
 const ms = (v?: number) => (v === undefined ? '…' : `${Math.round(v)} ms`);
 
@@ -35,6 +36,11 @@ export function StatusBar() {
       data-backend={backend?.name ?? ''}
       data-threads={backend?.wasm?.threads ?? ''}
     >
+      {model.phase === 'loading' && (
+        <span data-testid="download" title="The weights are kept in this browser's cache: a later visit starts in seconds">
+          {downloadStatus(model)}
+        </span>
+      )}
       <details className="details">
         <summary>Details</summary>
         <div className="details-body">

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL, fileURLToPath } from 'node:url';
+import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadMMNet, type LoadOptions, type MMNet } from '..';
@@ -35,4 +36,10 @@ export function readRgb(path: string, height = INPUT_HEIGHT, width = INPUT_WIDTH
 export function readPng(path: string): { data: Uint8Array; width: number; height: number } {
   const png = PNG.sync.read(readFileSync(path));
   return { data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength), width: png.width, height: png.height };
+}
+
+/** A JPEG file as RGBA pixels. */
+export function readJpeg(path: string): { data: Uint8Array; width: number; height: number } {
+  const { data, width, height } = jpeg.decode(readFileSync(path), { useTArray: true, formatAsRGBA: true });
+  return { data, width, height };
 }

@@ -1,0 +1,112 @@
+/**
+ * The first screen: the page opens on an example pair with its pins matched and their arrows drawn, at the
+ * four sizes of layout.spec.ts, and the example answers before the model's weights have arrived (its
+ * features ship with the site). Screenshots: test-results/screenshots/first-screen-<size>.png.
+ */
+import type { Page } from '@playwright/test';
+import { PNG } from 'pngjs';
+import { expect, screenshot, test, watchPage } from './fixtures';
+
+const SIZES = [
+  { name: '1366x768', viewport: { width: 1366, height: 768 } },
+  { name: '1920x1080', viewport: { width: 1920, height: 1080 } },
+  { name: '390x844', viewport: { width: 390, height: 844 }, touch: true },
+  { name: 'embed-960x560', viewport: { width: 960, height: 560 }, query: '?embed=1&backend=wasm' },
+];
+
+/** The pins the first example places (scripts/build/example-pairs.ts). */
+const EXAMPLE_PINS = 4;
+
+/**
+ * Painted overlay pixels inside the target photo: arrows end there (arrowheads), while the example's pins
+ * all sit on the source, so without arrows this is 0.
+ */
+async function arrowInkOnTarget(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const canvas = document.querySelector<HTMLCanvasElement>('[data-testid=overlay]')!;
+    const frame = document.querySelector('[data-frame=target]')!.getBoundingClientRect();
+    const box = canvas.getBoundingClientRect();
+    const k = canvas.width / box.width;
+    const [x, y] = [Math.round((frame.left - box.left) * k), Math.round((frame.top - box.top) * k)];
+    const [w, h] = [Math.round(frame.width * k), Math.round(frame.height * k)];
+    const { data } = canvas.getContext('2d')!.getImageData(x, y, w, h);
+    let ink = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) ink++;
+    return ink;
+  });
+}
+
+for (const { name, viewport, touch, query = '?backend=wasm' } of SIZES) {
+  test(`at ${name} the page opens on an example, its pins matched and their arrows drawn`, async ({ browser, baseURL }) => {
+    const context = await browser.newContext({ baseURL, viewport, isMobile: touch, hasTouch: touch, deviceScaleFactor: touch ? 2 : 1 });
+    const page = await context.newPage();
+    const watch = watchPage(page, new URL(baseURL!).origin);
+    await page.goto(`./${query}`);
+    await expect(page.getByTestId('photo')).toHaveCount(2);
+    await expect(page.getByTestId('pane-source')).toContainText('Faces_easy-002.jpg');
+    await expect(page.getByTestId('pane-target')).toContainText('Faces_easy-003.jpg');
+    if (!query.includes('embed')) {
+      await expect(page.getByTestId('pin')).toHaveCount(EXAMPLE_PINS);
+      for (const pin of await page.getByTestId('pin').all()) await expect(pin).not.toHaveAttribute('data-match', '');
+      await expect(page.getByText('Photo: Caltech-101').first()).toBeVisible();
+      await expect(page.getByTestId('examples').getByRole('button')).toHaveCount(4);
+      await expect(page.getByRole('button', { name: 'Example: Faces' })).toHaveAttribute('aria-pressed', 'true');
+    }
+    await expect.poll(() => arrowInkOnTarget(page), { message: 'arrows drawn onto the target' }).toBeGreaterThan(50);
+    // Photos of at most 288 px are never shown larger than twice their size.
+    for (const photo of await page.getByTestId('photo').all()) {
+      const { width, natural } = await photo.evaluate((c: HTMLCanvasElement) => ({
+        width: c.getBoundingClientRect().width,
+        natural: c.width,
+      }));
+      expect(width).toBeLessThanOrEqual(2 * natural + 0.5);
+    }
+    await screenshot(page, `first-screen-${name}`);
+    watch.verify();
+    await context.close();
+  });
+}
+
+test('the example answers before the weights arrive, and says what is still loading', async ({ page }) => {
+  // Only the first shard arrives: the model cannot load, only the example's shipped features can answer.
+  await page.route('**/models/**/group1-shard*', (route) => (route.request().url().includes('shard1of') ? route.continue() : undefined));
+  await page.goto('./?backend=wasm');
+  await expect(page.getByTestId('pin')).toHaveCount(EXAMPLE_PINS);
+  for (const pin of await page.getByTestId('pin').all()) await expect(pin).not.toHaveAttribute('data-match', '');
+  await expect(page.locator('.app')).toHaveAttribute('data-model', 'loading');
+  await expect(page.getByTestId('download')).toContainText(/Downloading the model: [\d.]+ of [\d.]+ MB.*saved for the next visit/);
+
+  // A click on the example is answered too, by the same features.
+  const box = (await page.locator('[data-frame=source]').boundingBox())!;
+  await page.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.4);
+  await expect(page.getByTestId('pin')).toHaveCount(EXAMPLE_PINS + 1);
+  await expect(page.getByTestId('pin').last()).not.toHaveAttribute('data-match', '');
+
+  // A photo of one's own needs the model: a pin on it waits, and the hint says so.
+  await page.getByTestId('file-target').setInputFiles({ name: 'own.png', mimeType: 'image/png', buffer: greenPng() });
+  await expect(page.getByTestId('pane-target')).toContainText('own.png');
+  await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.3);
+  await expect(page.getByTestId('hint')).toContainText('Pin placed: it is matched as soon as the target photo is encoded.');
+  await screenshot(page, 'first-screen-waiting');
+});
+
+/** A plain 64×48 PNG, as a photo of one's own. */
+function greenPng(): Buffer {
+  const png = new PNG({ width: 64, height: 48 });
+  for (let i = 0; i < png.data.length; i += 4) png.data.set([60, 170, 120, 255], i);
+  return PNG.sync.write(png);
+}
+
+test('where the host blocks the worker threads, wasm runs on one thread within 10 s and says so', async ({ page }) => {
+  // A policy on the model worker that allows no blob: workers, which threaded wasm starts its pool from.
+  await page.route('**/assets/worker-*.js', async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': "worker-src 'self'" } });
+  });
+  const start = Date.now();
+  await page.goto('./?backend=wasm&example=none');
+  await expect(page.getByTestId('wasm-mode')).toContainText('1 thread: threads blocked here', { timeout: 30_000 });
+  expect(Date.now() - start).toBeLessThan(15_000);
+  await expect(page.getByRole('alert').or(page.getByRole('status')).filter({ hasText: 'runs on one thread' }).first()).toBeVisible();
+  await expect(page.locator('.app')).toHaveAttribute('data-model', 'ready', { timeout: 90_000 });
+});
