@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendOptions } from './backend';
-import { DEFAULT_SCALE, FUSED_SCALES, SCALE_INDICES, scaleSpec, type ScaleIndex } from './constants';
+import { pairConsensus, applySupport, fitsMirrored, supportRow, type PairConsensus } from './consensus';
+import { DEFAULT_SCALE, FUSED_SCALES, RAW_STRIDE, SCALE_INDICES, scaleSpec, type ScaleIndex } from './constants';
 import { encodeMaps } from './encoder';
 import { MMNetError } from './errors';
 import { preprocess, readImage, toInput, toOriginal, type Size } from './image';
@@ -69,6 +70,8 @@ export class Features {
 /** MMNet with its weights on one tfjs backend. */
 export class MMNet {
   private disposed = false;
+  /** Each pair's consensus, computed on its first match and kept while both features live. */
+  private readonly consensusOf = new WeakMap<Features, WeakMap<Features, { sigma: number; pair: Promise<PairConsensus> }>>();
 
   /** @internal */
   constructor(
@@ -109,7 +112,15 @@ export class MMNet {
    */
   async matchMany(queries: readonly MatchQuery[], options: MatchOptions = {}): Promise<Match[][]> {
     this.assertAlive();
-    const { scale = DEFAULT_SCALE, mode = 'fused', flip = false, heatmap = false } = options;
+    const constants = this.metadata.matching;
+    const {
+      scale = DEFAULT_SCALE,
+      mode = 'fused',
+      flip = false,
+      heatmap = false,
+      consensus = constants.consensus,
+      mirror = constants.mirror,
+    } = options;
     checkMatchOptions(scale, mode);
     for (const { source, target, points } of queries) {
       source.assertAlive();
@@ -129,6 +140,7 @@ export class MMNet {
         target: flipped ? target.flipped! : target.maps,
         points: points.map((p) => toInput(p, source.size)),
       }));
+    const pairs = asked.map(({ source, target }) => this.pairConsensus(source, target, constants.sigma));
     const rows = scoredRowsOf(rowQueries(false), scale, mode, useFlip ? rowQueries(true) : undefined);
     const values = await rows.data();
     rows.dispose();
@@ -136,11 +148,29 @@ export class MMNet {
     const grid = rowGrid(mode, scale);
     const answers = new Map<MatchQuery, Match[]>();
     let first = 0;
-    for (const q of asked) {
-      answers.set(q, readMatches(values, q, grid, first, mode, heatmap));
+    for (const [k, q] of asked.entries()) {
+      const pair = await pairs[k];
+      const geometry: Geometry = {
+        pair,
+        mirrored: consensus && mirror && fitsMirrored(pair, constants),
+        weight: consensus ? constants.weight : 0,
+      };
+      answers.set(q, readMatches(values, q, grid, first, mode, heatmap, geometry));
       first += q.points.length;
     }
     return queries.map((q) => answers.get(q) ?? []);
+  }
+
+  private pairConsensus(source: Features, target: Features, sigma: number): Promise<PairConsensus> {
+    const bySource = this.consensusOf.get(source) ?? new WeakMap<Features, { sigma: number; pair: Promise<PairConsensus> }>();
+    this.consensusOf.set(source, bySource);
+    let cached = bySource.get(target);
+    // σ only changes when a selection run edits the metadata's constants.
+    if (cached?.sigma !== sigma) {
+      cached = { sigma, pair: pairConsensus(source.maps.raw, target.maps.raw, gridOf(RAW_STRIDE), sigma) };
+      bySource.set(target, cached);
+    }
+    return cached.pair;
   }
 
   private ensureFlipped(...features: Features[]): void {
@@ -158,19 +188,33 @@ export class MMNet {
   }
 }
 
-/** The matches of one query from the stacked rows, its first row at `first`. */
+/** How a pair's consensus enters its rows: `weight` 0 leaves them as they are (support is still read). */
+interface Geometry {
+  pair: PairConsensus;
+  mirrored: boolean;
+  weight: number;
+}
+
+/**
+ * The matches of one query from the stacked rows, its first row at `first`; its rows get the pair's
+ * consensus first (in place), so the peak, probability and heat map are those of the row actually used.
+ */
 function readMatches(
-  values: ArrayLike<number>,
-  { target, points }: MatchQuery,
+  values: Float32Array | Int32Array | Uint8Array,
+  { source, target, points }: MatchQuery,
   grid: Grid,
   first: number,
   mode: MatchMode,
   heatmap: boolean,
+  { pair, mirrored, weight }: Geometry,
 ): Match[] {
   const cells = grid.height * grid.width;
   const logitScale = heatLogitScale(mode);
+  const support = new Float32Array(cells);
   return points.map((p, n) => {
     const offset = (first + n) * cells;
+    supportRow(pair, toInput(p, source.size), grid, mirrored, support);
+    if (weight > 0) applySupport(values as Float32Array, offset, support, weight, logitScale);
     const peak = refinedPeak(values, grid, offset);
     const cell = peak.i * grid.width + peak.j;
     return {
@@ -179,6 +223,8 @@ function readMatches(
       cell: [peak.i, peak.j],
       score: peak.value,
       probability: cellProbability(values, cells, offset, cell, logitScale),
+      mirrored,
+      support: support[cell],
       ...(heatmap && {
         heatmap: { data: softmaxRow(values, cells, offset, logitScale), width: grid.width, height: grid.height, stride: grid.stride },
       }),
