@@ -2,10 +2,10 @@
  * `npx tsx scripts/eval/select-matching.ts`: chooses models/matching.json's consensus constants on the
  * selection split (PF-WILLOW `val`, never `test`), fused rows at the default scale.
  *
- *   tsx scripts/eval/select-matching.ts [--sigma 0.5,1,2] [--weight 1,2,4,8] [--margin 1,1.05,1.1,1.2] [--model DIR]
+ *   tsx scripts/eval/select-matching.ts [--sigma 0.5,1,2] [--weight 2,4,8,16] [--margin 1,1.05,1.1,1.2] [--model DIR]
  *
  * Every val image is encoded once, plain and mirrored. For each (σ, weight) every pair is matched with the
- * target always and never taken as mirrored, on the plain targets and on the mirrored ones; the mirror
+ * target always and never taken as mirrored (the mirror image's maps are the other copy's, laid back), on the plain targets and on the mirrored ones; the mirror
  * rule's margins are then scored from each pair's consensus peaks without matching again. Prints PCK at
  * α = 0.05/0.10/0.15 (ours) for: no consensus, the consensus alone, and the consensus with each margin,
  * plain and with every target mirrored.
@@ -13,8 +13,9 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_SCALE, type Features, type Point } from '../../src/model';
 import { pairConsensus } from '../../src/model/consensus';
-import { gridOf } from '../../src/model/matching';
-import { RAW_STRIDE } from '../../src/model/constants';
+import * as tf from '@tensorflow/tfjs-core';
+import { gridOf, type FeatureMaps, type FlatMap } from '../../src/model/matching';
+import { RAW_STRIDE, SCALES } from '../../src/model/constants';
 import { loadNodeModel } from '../../src/model/node/io';
 import { BUILT_MODEL_DIR } from '../../src/model/testing/paths';
 import { boxSize, mirrorImage, mirrorKeypoints, readWillow, readWillowImage, splitPairs } from './willow';
@@ -22,7 +23,7 @@ import { boxSize, mirrorImage, mirrorKeypoints, readWillow, readWillowImage, spl
 const { values: args } = parseArgs({
   options: {
     sigma: { type: 'string', default: '0.5,1,2' },
-    weight: { type: 'string', default: '1,2,4,8' },
+    weight: { type: 'string', default: '2,4,8,16' },
     margin: { type: 'string', default: '1,1.05,1.1,1.2,1.5' },
     model: { type: 'string' },
   },
@@ -40,6 +41,21 @@ for (const name of names) {
   plain.set(name, await model.encode(readWillowImage(willow, name)));
   mirrored.set(name, await model.encode(mirrorImage(readWillowImage(willow, name))));
   process.stderr.write(`encoded ${plain.size}/${names.length}\r`);
+}
+/** The maps of an image's mirror, laid back on its cells: its mirrored copy's maps with columns reversed. */
+const laidBack = (maps: FeatureMaps): FeatureMaps => {
+  const reversed = (m: FlatMap, stride: number): FlatMap =>
+    tf.tidy(() => {
+      const { height, width } = gridOf(stride);
+      const cells = tf.reshape(tf.reverse(tf.reshape(m.cells, [height, width, -1]), 1), [height * width, -1]) as tf.Tensor2D;
+      return { cells, channels: tf.transpose(cells) };
+    });
+  return { head: maps.head.map((m, k) => reversed(m, SCALES[k].stride)), raw: reversed(maps.raw, RAW_STRIDE) };
+};
+// What the mirror rule would encode (`Features.flipped`), without encoding: the other copy's maps.
+for (const name of names) {
+  plain.get(name)!.flipped = laidBack(mirrored.get(name)!.maps);
+  mirrored.get(name)!.flipped = laidBack(plain.get(name)!.maps);
 }
 
 /** Correct counts per α of one pair's keypoints. */
@@ -70,7 +86,8 @@ for (const sigma of list(args.sigma)) {
   const ratios = new Map<(typeof pairs)[number], { plain: number; flipped: number }>();
   for (const pair of pairs) {
     const ratio = async (targets: Map<string, Features>) => {
-      const c = await pairConsensus(plain.get(pair.source)!.maps.raw, targets.get(pair.target)!.maps.raw, gridOf(RAW_STRIDE), sigma);
+      const target = targets.get(pair.target)!;
+      const c = await pairConsensus(plain.get(pair.source)!.maps.raw, target.maps.raw, target.flipped!.raw, gridOf(RAW_STRIDE), sigma);
       return c.mirrored.peak / c.plain.peak;
     };
     ratios.set(pair, { plain: await ratio(plain), flipped: await ratio(mirrored) });

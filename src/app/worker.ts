@@ -213,6 +213,7 @@ async function correspondMany(from: Slot, targets: Slot[], points: Point[], sett
         probability: f.probability,
         backError,
         consistent: isConsistent(backError, from.width, from.height),
+        mirrored: f.mirrored,
         heatmap: f.heatmap,
       };
     }),

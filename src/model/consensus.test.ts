@@ -1,8 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from './backend';
 import { gaussianTaps, houghHistograms, offsetBins, supportRow, type PairConsensus } from './consensus';
 import { describeOnBackends, expectClose, randomValues } from './testing/backends';
+import { encodedPair, fixtureRgb, pairPoints } from './testing/parity-fixtures';
+import { TEST_MODEL_DIR } from './testing/paths';
+import type { Features, MMNet } from './mmnet';
+import type { Match } from './types';
 
 /** Brute-force offset histograms of votes [S, T] on an h×w grid: plain, then with target columns reversed. */
 function referenceHistograms(votes: Float32Array, h: number, w: number): Float32Array {
@@ -46,7 +50,10 @@ describe('the Hough histogram', () => {
     votes[1 * 6 + 4] = 0.5; // source (0,1) → target (1,1): offset (1, 0); mirrored column 1: (1, 0)
     votes[3 * 6 + 0] = 0.25; // source (1,0) → target (0,0): offset (−1, 0); mirrored column 2: (−1, 2)
     const sharp = 0.05; // taps [0, 1, 0] in float32
-    const hist = tf.tidy(() => houghHistograms(tf.tensor2d(votes, [6, 6]), { height: h, width: w }, sharp));
+    const hist = tf.tidy(() => {
+      const v = tf.tensor2d(votes, [6, 6]);
+      return houghHistograms(v, v, { height: h, width: w }, sharp);
+    });
     expect(hist.shape).toEqual([2, 3, 5]);
     const got = Array.from(await hist.data());
     hist.dispose();
@@ -74,7 +81,10 @@ describeOnBackends('houghHistograms', () => {
   it('matches the brute-force histogram on random votes (14×20, σ = 1)', async () => {
     const [h, w] = [14, 20];
     const votes = randomValues(280 * 280, 7).map((v) => Math.max(v, 0) ** 3);
-    const hist = tf.tidy(() => houghHistograms(tf.tensor2d(votes, [280, 280]), { height: h, width: w }, 1));
+    const hist = tf.tidy(() => {
+      const v = tf.tensor2d(votes, [280, 280]);
+      return houghHistograms(v, v, { height: h, width: w }, 1);
+    });
     const got = (await hist.data()) as Float32Array;
     hist.dispose();
     expectClose(got, smoothed(referenceHistograms(votes, h, w), offsetBins({ height: h, width: w }), gaussianTaps(1)), 1e-4);
@@ -105,5 +115,38 @@ describe('supportRow', () => {
     const row = supportRow(c, q, { height: 14, width: 20, stride: 16 }, true, new Float32Array(280));
     // mirror(t) = q + (1, −2) cells → t's column is 20 − 1 − 0 = 19 on the full-width grid
     expect(Array.from(row).findIndex((v) => v === 1)).toBe(1 * 20 + 19);
+  });
+});
+
+describe('the mirror rule', () => {
+  let model: MMNet;
+  let source: Features;
+  let other: Features;
+  let mirrorImage: Features;
+  encodedPair(TEST_MODEL_DIR, (m, a, b) => ([model, source, other] = [m, a, b]));
+  beforeAll(async () => {
+    const mirroredPixels = tf.tidy(() => tf.reverse(fixtureRgb('willow_a'), 1) as tf.Tensor3D);
+    mirrorImage = await model.encode(mirroredPixels);
+    mirroredPixels.dispose();
+  });
+  afterAll(() => mirrorImage.dispose());
+  const rule = { consensus: true, mirror: true } as const;
+  /** Mean distance of the matches on the mirror image from the mirrored queries. */
+  const meanError = (matches: Match[]) =>
+    matches.reduce((sum, m) => sum + Math.hypot(m.target.x - (320 - m.source.x), m.target.y - m.source.y), 0) / matches.length;
+
+  it('matches an image against its own mirror image as mirrored, each point on its mirror point', async () => {
+    const matches = await model.match(source, mirrorImage, pairPoints, rule);
+    expect(matches.every((m) => m.mirrored)).toBe(true);
+    expect(meanError(matches)).toBeLessThan(8);
+    const without = await model.match(source, mirrorImage, pairPoints, { ...rule, mirror: false });
+    expect(without.some((m) => m.mirrored)).toBe(false);
+    expect(meanError(without)).toBeGreaterThan(2 * meanError(matches));
+  });
+
+  it('leaves a pair facing the same way as it is', async () => {
+    const matches = await model.match(source, other, pairPoints, rule);
+    expect(matches.some((m) => m.mirrored)).toBe(false);
+    for (const m of matches) expect(m.support).toSatisfy((v: number) => v >= 0 && v <= 1);
   });
 });

@@ -4,9 +4,11 @@
  * Per pair, once: every source cell votes for every target cell with clamp(cos, 0)^3 of their normalised
  * `block3_unit22` features, each vote falls into the bin of its offset (target − source, in cells of the
  * stride-16 grid), and the histogram is smoothed with a small Gaussian. Matches that agree with the
- * pair's dominant translation then win. The same votes, with the target's columns reversed, give the
- * histogram of a mirrored target (offset = mirror(target) − source); the stronger of the two decides
- * whether the target is matched as a mirror image.
+ * pair's dominant translation then win. For objects facing opposite ways the features of the target's
+ * mirror image (encoded, then laid back on the target's cells) vote instead, and their offsets are taken
+ * to the mirrored cell (mirror(target) − source): the peaks of the two histograms decide whether the
+ * target is matched as a mirror image. (Reversing the target's own maps instead costs nothing but
+ * decides nothing: the trunk's features tell a left-facing part from a right-facing one.)
  *
  * Per click: the row's probabilities are multiplied by the histogram at (t − q), i.e. its log is added:
  * exactly HPF's confidence (vote × histogram at the vote's offset) for one query.
@@ -62,13 +64,18 @@ export function gaussianTaps(sigma: number): Float32Array {
 
 /**
  * Offset histograms of votes [S, T] (source cells × target cells of `grid`, row-major): [2, bins.h, bins.w],
- * the plain one, then the one with the target's columns reversed; smoothed, not normalised.
+ * that of `plain`, then that of `mirrored` with the target's columns reversed; smoothed, not normalised.
  */
-export function houghHistograms(votes: tf.Tensor2D, grid: Pick<Grid, 'height' | 'width'>, sigma: number): tf.Tensor3D {
+export function houghHistograms(
+  plain: tf.Tensor2D,
+  mirrored: tf.Tensor2D,
+  grid: Pick<Grid, 'height' | 'width'>,
+  sigma: number,
+): tf.Tensor3D {
   const { height: h, width: w } = grid;
   return tf.tidy(() => {
-    const v = tf.reshape(votes, [h, w, h, w]); // (sy, sx, ty, tx)
-    const both = tf.stack([v, tf.reverse(v, 3)]); // [2, sy, sx, ty, tx]
+    const cells = (votes: tf.Tensor2D) => tf.reshape(votes, [h, w, h, w]); // (sy, sx, ty, tx)
+    const both = tf.stack([cells(plain), tf.reverse(cells(mirrored), 3)]); // [2, sy, sx, ty, tx]
     const rowsFirst = tf.reshape(tf.transpose(both, [0, 1, 3, 2, 4]), [2, h * h, w * w]); // (sy·ty, sx·tx)
     const dy = tf.matMul(diagonalSums(h), rowsFirst); // [2, 2h−1, w·w], broadcast over the pair
     const hist = tf.matMul(dy, diagonalSums(w), false, true); // [2, 2h−1, 2w−1]
@@ -85,9 +92,18 @@ export function houghHistograms(votes: tf.Tensor2D, grid: Pick<Grid, 'height' | 
 export const houghVotes = (source: FlatMap, target: FlatMap): tf.Tensor2D =>
   tf.tidy(() => tf.pow(tf.relu(tf.matMul(source.cells, target.channels)), 3));
 
-/** The pair's consensus from the two normalised prior maps on `grid`; one readback. */
-export async function pairConsensus(source: FlatMap, target: FlatMap, grid: Grid, sigma: number): Promise<PairConsensus> {
-  const hist = tf.tidy(() => houghHistograms(houghVotes(source, target), grid, sigma));
+/**
+ * The pair's consensus from the normalised prior maps on `grid` of the source, the target and the target's
+ * mirror image laid back on the target's cells; one readback.
+ */
+export async function pairConsensus(
+  source: FlatMap,
+  target: FlatMap,
+  targetMirror: FlatMap,
+  grid: Grid,
+  sigma: number,
+): Promise<PairConsensus> {
+  const hist = tf.tidy(() => houghHistograms(houghVotes(source, target), houghVotes(source, targetMirror), grid, sigma));
   const values = await hist.data();
   hist.dispose();
   const size = values.length / 2;

@@ -67,11 +67,17 @@ export class Features {
   }
 }
 
+interface CachedConsensus {
+  sigma: number;
+  withMirror: boolean;
+  pair: Promise<PairConsensus>;
+}
+
 /** MMNet with its weights on one tfjs backend. */
 export class MMNet {
   private disposed = false;
   /** Each pair's consensus, computed on its first match and kept while both features live. */
-  private readonly consensusOf = new WeakMap<Features, WeakMap<Features, { sigma: number; pair: Promise<PairConsensus> }>>();
+  private readonly consensusOf = new WeakMap<Features, WeakMap<Features, CachedConsensus>>();
 
   /** @internal */
   constructor(
@@ -133,14 +139,18 @@ export class MMNet {
     if (asked.length === 0) return queries.map(() => []);
 
     const useFlip = flip && mode !== 'raw';
+    const useMirror = consensus && mirror;
     if (useFlip) for (const q of asked) this.ensureFlipped(q.source, q.target);
+    if (useMirror) for (const q of asked) this.ensureFlipped(q.target);
+    const pairs = await Promise.all(asked.map(({ source, target }) => this.pairConsensus(source, target, constants.sigma, useMirror)));
+    const mirrored = pairs.map((pair) => useMirror && fitsMirrored(pair, constants));
+    // A target matched mirrored is scored on its mirror image's maps (its flip average on its own).
     const rowQueries = (flipped: boolean) =>
-      asked.map(({ source, target, points }) => ({
+      asked.map(({ source, target, points }, k) => ({
         source: flipped ? source.flipped! : source.maps,
-        target: flipped ? target.flipped! : target.maps,
+        target: flipped !== mirrored[k] ? target.flipped! : target.maps,
         points: points.map((p) => toInput(p, source.size)),
       }));
-    const pairs = asked.map(({ source, target }) => this.pairConsensus(source, target, constants.sigma));
     const rows = scoredRowsOf(rowQueries(false), scale, mode, useFlip ? rowQueries(true) : undefined);
     const values = await rows.data();
     rows.dispose();
@@ -149,25 +159,25 @@ export class MMNet {
     const answers = new Map<MatchQuery, Match[]>();
     let first = 0;
     for (const [k, q] of asked.entries()) {
-      const pair = await pairs[k];
-      const geometry: Geometry = {
-        pair,
-        mirrored: consensus && mirror && fitsMirrored(pair, constants),
-        weight: consensus ? constants.weight : 0,
-      };
+      const geometry: Geometry = { pair: pairs[k], mirrored: mirrored[k], weight: consensus ? constants.weight : 0 };
       answers.set(q, readMatches(values, q, grid, first, mode, heatmap, geometry));
       first += q.points.length;
     }
     return queries.map((q) => answers.get(q) ?? []);
   }
 
-  private pairConsensus(source: Features, target: Features, sigma: number): Promise<PairConsensus> {
-    const bySource = this.consensusOf.get(source) ?? new WeakMap<Features, { sigma: number; pair: Promise<PairConsensus> }>();
+  /**
+   * The pair's consensus, cached; its mirrored histogram comes from the target's mirror image only when
+   * the mirror rule needs it (an encode), else from the target's own maps (and goes unused).
+   */
+  private pairConsensus(source: Features, target: Features, sigma: number, withMirror: boolean): Promise<PairConsensus> {
+    const bySource = this.consensusOf.get(source) ?? new WeakMap<Features, CachedConsensus>();
     this.consensusOf.set(source, bySource);
     let cached = bySource.get(target);
     // σ only changes when a selection run edits the metadata's constants.
-    if (cached?.sigma !== sigma) {
-      cached = { sigma, pair: pairConsensus(source.maps.raw, target.maps.raw, gridOf(RAW_STRIDE), sigma) };
+    if (!cached || cached.sigma !== sigma || (withMirror && !cached.withMirror)) {
+      const mirror = withMirror ? target.flipped!.raw : target.maps.raw;
+      cached = { sigma, withMirror, pair: pairConsensus(source.maps.raw, target.maps.raw, mirror, gridOf(RAW_STRIDE), sigma) };
       bySource.set(target, cached);
     }
     return cached.pair;

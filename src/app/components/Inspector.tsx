@@ -55,6 +55,15 @@ function Confidence({ result }: { result: QueryResult }) {
       <span className="metric" title="Forward–backward check: how far the match, matched back, lands from the query">
         back {result.backError.toFixed(1)} px {result.consistent ? '✓ consistent' : '⚠ lands far from the pin when matched back'}
       </span>
+      {result.mirrored && (
+        <span
+          className="metric"
+          data-testid="mirrored"
+          title="The objects face opposite ways: the other image was matched as its mirror image"
+        >
+          ↔ matched mirrored
+        </span>
+      )}
     </span>
   );
 }
@@ -63,7 +72,7 @@ function Confidence({ result }: { result: QueryResult }) {
 function describe(pin: Pin): string {
   const direction = pin.side === 'source' ? 'source → target' : 'target → source';
   const answer = pin.result
-    ? `(${xy(pin.result.match)}) · p = ${percent(pin.result)} · back ${pin.result.backError.toFixed(1)} px ${pin.result.consistent ? '✓ consistent' : '⚠ inconsistent'}`
+    ? `(${xy(pin.result.match)}) · p = ${percent(pin.result)}${pin.result.mirrored ? ' · matched mirrored' : ''} · back ${pin.result.backError.toFixed(1)} px ${pin.result.consistent ? '✓ consistent' : '⚠ inconsistent'}`
     : '…';
   return `Pin ${pin.id}: ${direction} (${xy(pin.point)}) → ${answer}`;
 }
