@@ -6,7 +6,7 @@
  *
  * Every val image is encoded once, plain and mirrored. For each (σ, weight) every pair is matched with the
  * target always and never taken as mirrored (the mirror image's maps are the other copy's, laid back), on the plain targets and on the mirrored ones; the mirror
- * rule's margins are then scored from each pair's consensus peaks without matching again. Prints PCK at
+ * rule's margins are then scored from each pair's consensus strengths (`explained`) without matching again. Prints PCK at
  * α = 0.05/0.10/0.15 (ours) for: no consensus, the consensus alone, and the consensus with each margin,
  * plain and with every target mirrored.
  */
@@ -88,7 +88,7 @@ for (const sigma of list(args.sigma)) {
     const ratio = async (targets: Map<string, Features>) => {
       const target = targets.get(pair.target)!;
       const c = await pairConsensus(plain.get(pair.source)!.maps.raw, target.maps.raw, target.flipped!.raw, gridOf(RAW_STRIDE), sigma);
-      return c.mirrored.peak / c.plain.peak;
+      return c.mirrored.explained / c.plain.explained;
     };
     ratios.set(pair, { plain: await ratio(plain), flipped: await ratio(mirrored) });
   }

@@ -98,7 +98,7 @@ describe('supportRow', () => {
     const bins = offsetBins(grid);
     const data = new Float32Array(bins.height * bins.width);
     data[(1 + 2) * bins.width + (-2 + 3)] = 1;
-    return { plain: { data, peak: 1 }, mirrored: { data, peak: 1 }, grid };
+    return { plain: { data, peak: 1, explained: 1 }, mirrored: { data, peak: 1, explained: 1 }, grid };
   };
 
   it('is the histogram at the offset from the query to each cell', () => {

@@ -6,8 +6,8 @@
  * stride-16 grid), and the histogram is smoothed with a small Gaussian. Matches that agree with the
  * pair's dominant translation then win. For objects facing opposite ways the features of the target's
  * mirror image (encoded, then laid back on the target's cells) vote instead, and their offsets are taken
- * to the mirrored cell (mirror(target) − source): the peaks of the two histograms decide whether the
- * target is matched as a mirror image. (Reversing the target's own maps instead costs nothing but
+ * to the mirrored cell (mirror(target) − source): how much of the pair each geometry explains decides
+ * whether the target is matched as a mirror image. (Reversing the target's own maps instead costs nothing but
  * decides nothing: the trunk's features tell a left-facing part from a right-facing one.)
  *
  * Per click: the row's probabilities are multiplied by the histogram at (t − q), i.e. its log is added:
@@ -24,7 +24,7 @@ export interface ConsensusConstants {
   sigma: number;
   /** Weight of log(histogram) added to a row's log-probabilities (1 = HPF's product). */
   weight: number;
-  /** The target is matched mirrored when its mirrored histogram's peak is this many times the plain one's. */
+  /** The target is matched mirrored when its mirrored geometry explains this many times what the plain one does. */
   mirrorMargin: number;
 }
 
@@ -32,8 +32,10 @@ export interface ConsensusConstants {
 export interface HoughHistogram {
   /** Row-major (dy, dx), dy from −(h−1) to h−1, dx from −(w−1) to w−1. */
   data: Float32Array;
-  /** The peak before normalising: the strength of this geometry's consensus. */
+  /** The peak before normalising. */
   peak: number;
+  /** How much of the pair this geometry explains (see `explained`): the mirror rule compares these. */
+  explained: number;
 }
 
 /** A pair's consensus, read back once per pair. */
@@ -92,6 +94,31 @@ export function houghHistograms(
 export const houghVotes = (source: FlatMap, target: FlatMap): tf.Tensor2D =>
   tf.tidy(() => tf.pow(tf.relu(tf.matMul(source.cells, target.channels)), 3));
 
+/** Bin of every (source, target) cell pair, [S·T] (row-major), target columns reversed when `mirrored`. */
+function offsetBinIds(grid: Pick<Grid, 'height' | 'width'>, mirrored: boolean): tf.Tensor1D {
+  const { height: h, width: w } = grid;
+  const bins = offsetBins(grid);
+  const ids = new Int32Array(h * w * h * w);
+  for (let s = 0; s < h * w; s++)
+    for (let t = 0; t < h * w; t++) {
+      const tx = mirrored ? w - 1 - (t % w) : t % w;
+      ids[s * h * w + t] = (Math.floor(t / w) - Math.floor(s / w) + h - 1) * bins.width + (tx - (s % w) + w - 1);
+    }
+  return tf.tensor1d(ids, 'int32');
+}
+
+/**
+ * How much of the pair one geometry explains: Σ over source cells of the best vote × histogram at its
+ * offset (HPF's confidence of each cell's best match), the histogram scaled to a peak of 1.
+ */
+function explained(votes: tf.Tensor2D, hist: tf.Tensor2D, grid: Pick<Grid, 'height' | 'width'>, mirrored: boolean): tf.Scalar {
+  return tf.tidy(() => {
+    const flat = tf.reshape(hist, [-1]);
+    const atOffsets = tf.reshape(tf.gather(tf.div(flat, tf.max(flat)), offsetBinIds(grid, mirrored)), votes.shape);
+    return tf.sum(tf.max(tf.mul(votes, atOffsets), 1));
+  });
+}
+
 /**
  * The pair's consensus from the normalised prior maps on `grid` of the source, the target and the target's
  * mirror image laid back on the target's cells; one readback.
@@ -103,21 +130,26 @@ export async function pairConsensus(
   grid: Grid,
   sigma: number,
 ): Promise<PairConsensus> {
-  const hist = tf.tidy(() => houghHistograms(houghVotes(source, target), houghVotes(source, targetMirror), grid, sigma));
-  const values = await hist.data();
-  hist.dispose();
+  const [hist, strengths] = tf.tidy(() => {
+    const votes = [houghVotes(source, target), houghVotes(source, targetMirror)];
+    const both = houghHistograms(votes[0], votes[1], grid, sigma);
+    const histograms = tf.unstack(both) as tf.Tensor2D[];
+    return [both, tf.stack(votes.map((v, k) => explained(v, histograms[k], grid, k === 1)))];
+  });
+  const [values, explains] = await Promise.all([hist.data(), strengths.data()]);
+  tf.dispose([hist, strengths]);
   const size = values.length / 2;
   const histogram = (k: number): HoughHistogram => {
     const data = values.slice(k * size, (k + 1) * size) as Float32Array;
     const peak = data.reduce((a, b) => Math.max(a, b), 0);
-    return { data: peak > 0 ? data.map((v) => v / peak) : data.fill(1), peak };
+    return { data: peak > 0 ? data.map((v) => v / peak) : data.fill(1), peak, explained: explains[k] };
   };
   return { plain: histogram(0), mirrored: histogram(1), grid };
 }
 
 /** The mirror rule: the target fits better mirrored. */
 export const fitsMirrored = (c: PairConsensus, { mirrorMargin }: Pick<ConsensusConstants, 'mirrorMargin'>) =>
-  c.mirrored.peak > mirrorMargin * c.plain.peak;
+  c.mirrored.explained > mirrorMargin * c.plain.explained;
 
 /** Bilinear value of the histogram at a fractional offset (in bins), clamped to its border. */
 function histogramAt(h: HoughHistogram, bins: { height: number; width: number }, dy: number, dx: number): number {
