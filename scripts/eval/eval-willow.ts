@@ -28,6 +28,7 @@ import { loadNodeModel, type readPng } from '../../src/model/node/io';
 import { BUILT_MODEL_DIR, REPO_ROOT } from '../../src/model/testing/paths';
 import {
   boxSize,
+  laidBack,
   mirrorImage,
   mirrorKeypoints,
   paddedBoxSize,
@@ -207,6 +208,8 @@ async function main(): Promise<void> {
   const readImage = (name: string) => readWillowImage(willow, name);
   const sources = await encodeAll([...new Set(pairs.flatMap((p) => [p.source, ...(mirrorTarget ? [] : [p.target])]))], readImage);
   const targets = mirrorTarget ? await encodeAll([...new Set(pairs.map((p) => p.target))], (name) => mirrorImage(readImage(name))) : sources;
+  // A mirrored target's mirror image is the plain image: the mirror rule needs no encode for it.
+  if (mirrorTarget) for (const [name, f] of targets) if (sources.has(name)) f.flipped = laidBack(sources.get(name)!.maps);
   for (const run of runs) await evaluate(run, willow, pairs, model, { source: sources, target: targets }, progress);
   new Set([...sources.values(), ...targets.values()]).forEach((f) => f.dispose());
   model.dispose();

@@ -13,12 +13,11 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_SCALE, type Features, type Point } from '../../src/model';
 import { pairConsensus } from '../../src/model/consensus';
-import * as tf from '@tensorflow/tfjs-core';
-import { gridOf, type FeatureMaps, type FlatMap } from '../../src/model/matching';
-import { RAW_STRIDE, SCALES } from '../../src/model/constants';
+import { gridOf } from '../../src/model/matching';
+import { RAW_STRIDE } from '../../src/model/constants';
 import { loadNodeModel } from '../../src/model/node/io';
 import { BUILT_MODEL_DIR } from '../../src/model/testing/paths';
-import { boxSize, mirrorImage, mirrorKeypoints, readWillow, readWillowImage, splitPairs } from './willow';
+import { boxSize, laidBack, mirrorImage, mirrorKeypoints, readWillow, readWillowImage, splitPairs } from './willow';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,16 +41,6 @@ for (const name of names) {
   mirrored.set(name, await model.encode(mirrorImage(readWillowImage(willow, name))));
   process.stderr.write(`encoded ${plain.size}/${names.length}\r`);
 }
-/** The maps of an image's mirror, laid back on its cells: its mirrored copy's maps with columns reversed. */
-const laidBack = (maps: FeatureMaps): FeatureMaps => {
-  const reversed = (m: FlatMap, stride: number): FlatMap =>
-    tf.tidy(() => {
-      const { height, width } = gridOf(stride);
-      const cells = tf.reshape(tf.reverse(tf.reshape(m.cells, [height, width, -1]), 1), [height * width, -1]) as tf.Tensor2D;
-      return { cells, channels: tf.transpose(cells) };
-    });
-  return { head: maps.head.map((m, k) => reversed(m, SCALES[k].stride)), raw: reversed(maps.raw, RAW_STRIDE) };
-};
 // What the mirror rule would encode (`Features.flipped`), without encoding: the other copy's maps.
 for (const name of names) {
   plain.get(name)!.flipped = laidBack(mirrored.get(name)!.maps);

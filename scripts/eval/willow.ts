@@ -1,6 +1,9 @@
 /** PF-WILLOW for the eval CLIs: the dataset, its held-out split, the PCK units, mirrored targets. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { RAW_STRIDE, SCALES } from '../../src/model/constants';
+import { gridOf, type FeatureMaps, type FlatMap } from '../../src/model/matching';
 import { readPng } from '../../src/model/node/io';
 import { REPO_ROOT, SHARED_DIR } from '../../src/model/testing/paths';
 
@@ -53,3 +56,14 @@ export const splitPairs = (willow: Willow, split: Split) => willow.pairs.filter(
 
 /** An image of the dataset as RGBA pixels. */
 export const readWillowImage = (willow: Willow, name: string) => readPng(join(WILLOW_DIR, willow.images[name].file));
+
+/** The maps of an image's mirror, laid back on its cells: its mirrored copy's maps with columns reversed. */
+export const laidBack = (maps: FeatureMaps): FeatureMaps => {
+  const reversed = (m: FlatMap, stride: number): FlatMap =>
+    tf.tidy(() => {
+      const { height, width } = gridOf(stride);
+      const cells = tf.reshape(tf.reverse(tf.reshape(m.cells, [height, width, -1]), 1), [height * width, -1]) as tf.Tensor2D;
+      return { cells, channels: tf.transpose(cells) };
+    });
+  return { head: maps.head.map((m, k) => reversed(m, SCALES[k].stride)), raw: reversed(maps.raw, RAW_STRIDE) };
+};
