@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { INPUT_WIDTH } from './constants';
-import type { FlatMap, Grid } from './matching';
+import { bilinearTaps, type FlatMap, type Grid } from './matching';
 import type { Point } from './types';
 
 /** The consensus constants (shipped in the model metadata, chosen on the selection split). */
@@ -153,16 +153,9 @@ export const fitsMirrored = (c: PairConsensus, { mirrorMargin }: Pick<ConsensusC
 
 /** Bilinear value of the histogram at a fractional offset (in bins), clamped to its border. */
 function histogramAt(h: HoughHistogram, bins: { height: number; width: number }, dy: number, dx: number): number {
-  const gy = Math.min(Math.max(dy, 0), bins.height - 1);
-  const gx = Math.min(Math.max(dx, 0), bins.width - 1);
-  const y0 = Math.floor(gy);
-  const x0 = Math.floor(gx);
-  const y1 = Math.min(y0 + 1, bins.height - 1);
-  const x1 = Math.min(x0 + 1, bins.width - 1);
-  const wy = gy - y0;
-  const wx = gx - x0;
-  const at = (y: number, x: number) => h.data[y * bins.width + x];
-  return (1 - wy) * ((1 - wx) * at(y0, x0) + wx * at(y0, x1)) + wy * ((1 - wx) * at(y1, x0) + wx * at(y1, x1));
+  // Bins as a grid of stride 1, whose cell centres sit at k + 0.5.
+  const { index, weight } = bilinearTaps({ x: dx + 0.5, y: dy + 0.5 }, { ...bins, stride: 1 });
+  return index.reduce((sum, cell, k) => sum + weight[k] * h.data[cell], 0);
 }
 
 /** Keeps log(0) finite: a cell no vote reached is still a candidate, at a steep cost. */
