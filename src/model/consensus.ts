@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { INPUT_WIDTH } from './constants';
-import { bilinearTaps, type FlatMap, type Grid } from './matching';
+import type { FlatMap, Grid } from './matching';
 import type { Point } from './types';
 
 /** The consensus constants (shipped in the model metadata, chosen on the selection split). */
@@ -151,11 +151,11 @@ export async function pairConsensus(
 export const fitsMirrored = (c: PairConsensus, { mirrorMargin }: Pick<ConsensusConstants, 'mirrorMargin'>) =>
   c.mirrored.explained > mirrorMargin * c.plain.explained;
 
-/** Bilinear value of the histogram at a fractional offset (in bins), clamped to its border. */
-function histogramAt(h: HoughHistogram, bins: { height: number; width: number }, dy: number, dx: number): number {
-  // Bins as a grid of stride 1, whose cell centres sit at k + 0.5.
-  const { index, weight } = bilinearTaps({ x: dx + 0.5, y: dy + 0.5 }, { ...bins, stride: 1 });
-  return index.reduce((sum, cell, k) => sum + weight[k] * h.data[cell], 0);
+/** Linear-interpolation taps at fractional bin `g` of an axis of `size` bins, clamped: [lower, upper, upper's weight]. */
+function axisTaps(g: number, size: number): [number, number, number] {
+  const c = Math.min(Math.max(g, 0), size - 1);
+  const lower = Math.floor(c);
+  return [lower, Math.min(lower + 1, size - 1), c - lower];
 }
 
 /** Keeps log(0) finite: a cell no vote reached is still a candidate, at a steep cost. */
@@ -167,17 +167,22 @@ const SUPPORT_FLOOR = 1e-4;
  */
 export function supportRow(c: PairConsensus, q: Point, rowGrid: Grid, mirrored: boolean, out: Float32Array): Float32Array {
   const bins = offsetBins(c.grid);
-  const h = mirrored ? c.mirrored : c.plain;
+  const data = (mirrored ? c.mirrored : c.plain).data;
   const binPixels = c.grid.stride;
   // Source and target cells sit at (k + 0.5)·stride, so bin (h−1, w−1) is offset 0; q is continuous.
-  const qy = q.y / binPixels - 0.5;
-  const qx = q.x / binPixels - 0.5;
+  // Bilinear in the histogram is separable: each row's and each column's taps once per query.
+  const centre = (k: number) => (k + 0.5) * rowGrid.stride;
+  const rows = Array.from({ length: rowGrid.height }, (_, i) => axisTaps((centre(i) - q.y) / binPixels + c.grid.height - 1, bins.height));
+  const columns = Array.from({ length: rowGrid.width }, (_, j) =>
+    axisTaps(((mirrored ? INPUT_WIDTH - centre(j) : centre(j)) - q.x) / binPixels + c.grid.width - 1, bins.width),
+  );
   for (let i = 0; i < rowGrid.height; i++) {
-    const ty = ((i + 0.5) * rowGrid.stride) / binPixels - 0.5;
+    const [y0, y1, wy] = rows[i];
     for (let j = 0; j < rowGrid.width; j++) {
-      const x = (j + 0.5) * rowGrid.stride;
-      const tx = (mirrored ? INPUT_WIDTH - x : x) / binPixels - 0.5;
-      out[i * rowGrid.width + j] = histogramAt(h, bins, ty - qy + c.grid.height - 1, tx - qx + c.grid.width - 1);
+      const [x0, x1, wx] = columns[j];
+      const top = (1 - wx) * data[y0 * bins.width + x0] + wx * data[y0 * bins.width + x1];
+      const bottom = (1 - wx) * data[y1 * bins.width + x0] + wx * data[y1 * bins.width + x1];
+      out[i * rowGrid.width + j] = (1 - wy) * top + wy * bottom;
     }
   }
   return out;
