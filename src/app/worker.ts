@@ -185,6 +185,12 @@ async function query({ id, settings, queries, dense }: Extract<Request, { type: 
   post({ type: 'result', id, ms: performance.now() - start, results, dense: grid });
 }
 
+/**
+ * The app matches objects facing opposite ways (the library's consensus with its mirror rule), though the
+ * library leaves the rule off: it costs an encode of each image's mirror, on its first match.
+ */
+const MIRROR_RULE = true;
+
 const correspond = async (side: Side, points: Point[], settings: MatchSettings, heatmap: boolean) =>
   (await correspondMany(slots[side]!, [slots[otherSide(side)]!], points, settings, heatmap))[0];
 
@@ -192,9 +198,10 @@ const correspond = async (side: Side, points: Point[], settings: MatchSettings, 
  * Matches points of one image on each of the others, then matches the answers back (the forward–backward
  * check): two batched model calls, however many images.
  */
-async function correspondMany(from: Slot, targets: Slot[], points: Point[], settings: MatchSettings, heatmap: boolean) {
+async function correspondMany(from: Slot, targets: Slot[], points: Point[], matchSettings: MatchSettings, heatmap: boolean) {
   if (points.length === 0) return targets.map(() => []);
   const m = requireModel();
+  const settings = { ...matchSettings, mirror: MIRROR_RULE };
   const asked = points.map((p) => toEncoded(p, from));
   const forward = await m.matchMany(
     targets.map((to) => ({ source: from.features, target: to.features, points: asked })),
