@@ -87,7 +87,8 @@ export async function dropFile(page: Page, side: 'source' | 'target', file: File
 /**
  * A photo and a copy shifted by (dx, dy), as PNGs made in the page from one of the site's examples: a pair
  * whose answer is known (a point p of the source is p + (dx, dy) in the target). `size` stretches the photo
- * first (e.g. to the network's 320 × 224, where a shift by whole feature cells is exact).
+ * first (e.g. to the network's 320 × 224, where a shift by whole feature cells is exact). `mirror` also
+ * mirrors the copy (x → width − x, after the shift).
  */
 export async function shiftedPair(
   page: Page,
@@ -95,29 +96,31 @@ export async function shiftedPair(
   dx: number,
   dy: number,
   size?: { width: number; height: number },
+  mirror = false,
 ): Promise<[FileSpec, FileSpec]> {
   const [a, b] = await page.evaluate(
-    async ({ example, dx, dy, size }) => {
+    async ({ example, dx, dy, size, mirror }) => {
       const photo = await createImageBitmap(await (await fetch(`examples/${example}`)).blob());
       const { width, height } = size ?? photo;
-      const encode = async (x: number, y: number) => {
+      const encode = async (x: number, y: number, mirrored = false) => {
         const canvas = new OffscreenCanvas(width, height);
         const ctx = canvas.getContext('2d')!;
         ctx.fillStyle = '#808080';
         ctx.fillRect(0, 0, width, height);
+        if (mirrored) ctx.setTransform(-1, 0, 0, 1, width, 0);
         ctx.drawImage(photo, x, y, width, height);
         const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
         let binary = '';
         for (const byte of bytes) binary += String.fromCharCode(byte);
         return btoa(binary);
       };
-      return [await encode(0, 0), await encode(dx, dy)];
+      return [await encode(0, 0), await encode(dx, dy, mirror)];
     },
-    { example, dx, dy, size },
+    { example, dx, dy, size, mirror },
   );
   return [
     { name: 'photo.png', type: 'image/png', base64: a },
-    { name: 'shifted.png', type: 'image/png', base64: b },
+    { name: mirror ? 'mirrored.png' : 'shifted.png', type: 'image/png', base64: b },
   ];
 }
 

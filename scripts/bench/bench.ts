@@ -3,7 +3,7 @@
  *
  *   tsx scripts/bench/bench.ts [--backends wasm,cpu,webgpu] [--runs 20] [--model DIR] [--webgpu-flags A=1,B=true]
  *
- * Prints a table; the last line is `encode_ms_wasm=… match_ms_wasm=… leaked_tensors=…`. WebGPU runs
+ * Prints a table; the last line is `encode_ms_wasm=… match_ms_wasm=… consensus_pair_ms_wasm=… click_vs_no_consensus=… leaked_tensors=…` (a click with the consensus over one without). WebGPU runs
  * through Dawn (src/model/node/webgpu.ts: lavapipe unless `VK_DRIVER_FILES` names another Vulkan driver)
  * and gets its own table (`--runs` steady encodes) and last line,
  * `encode_ms_webgpu=… first_encode_ms=… kernels=… leaked_tensors=…`. `--webgpu-flags` sets tfjs WebGPU
@@ -15,8 +15,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName, Features, MatchOptions, MMNet, Point } from '../../src/model';
 import { encodeMaps } from '../../src/model/encoder';
 import { preprocess } from '../../src/model/image';
-import { DEFAULT_SCALE } from '../../src/model/constants';
-import { mapTensors, scoredRows } from '../../src/model/matching';
+import { DEFAULT_SCALE, RAW_STRIDE } from '../../src/model/constants';
+import { gridOf, mapTensors, scoredRows } from '../../src/model/matching';
+import { pairConsensus } from '../../src/model/consensus';
 import { loadNodeModel, readRgb } from '../../src/model/node/io';
 import { installNodeWebGPU } from '../../src/model/node/webgpu';
 import { BUILT_MODEL_DIR, SHARED_DIR } from '../../src/model/testing/paths';
@@ -67,6 +68,7 @@ async function timeMs(runs: number, f: () => Promise<unknown>): Promise<number> 
 const grid: Point[] = Array.from({ length: 14 * 20 }, (_, k) => ({ x: (k % 20) * 16 + 8, y: Math.floor(k / 20) * 16 + 8 }));
 const queries: [string, MatchOptions][] = [
   ['fused s3', { mode: 'fused', scale: 3 }],
+  ['fused s3 without consensus', { mode: 'fused', scale: 3, consensus: false }],
   ['mmnet s3', { mode: 'mmnet', scale: 3 }],
   ['mmnet s1', { mode: 'mmnet', scale: 1 }],
   ['raw', { mode: 'raw' }],
@@ -120,6 +122,10 @@ async function benchBackend(backend: BackendName) {
 
   const matchMs = await timeQueries(model, a, b, slow ? 5 : 50, slow ? 2 : 10);
   const heatmapMs = await timeMs(slow ? 5 : 50, () => model.match(a, b, [{ x: 160, y: 112 }], { heatmap: true }));
+  // A pair's consensus, as `match` computes it on the pair's first click (both ways, then cached).
+  const consensusMs = await timeMs(slow ? 3 : 20, () =>
+    pairConsensus(a.maps.raw, b.maps.raw, b.flipped!.raw, gridOf(RAW_STRIDE), model.metadata.matching.sigma),
+  );
   const cycles = slow ? 2 : 20;
   const leaked = await leakedTensors(model, a, imageB, cycles);
 
@@ -127,7 +133,7 @@ async function benchBackend(backend: BackendName) {
   a.dispose();
   b.dispose();
   model.dispose();
-  return { backend, encodeMs, flipEncodeMs, peakBytes, matchMs, heatmapMs, cycles, leaked };
+  return { backend, encodeMs, flipEncodeMs, peakBytes, matchMs, heatmapMs, consensusMs, cycles, leaked };
 }
 
 const fixtureImages = () => ['willow_a', 'willow_b'].map((n) => readRgb(join(SHARED_DIR, 'fixtures', `${n}_224x320.rgb`)));
@@ -230,11 +236,17 @@ if (results.length > 0) {
   for (const r of results) {
     for (const [name, [one, all]] of Object.entries(r.matchMs)) console.log(`| ${r.backend} | ${name} | ${f1(one)} | ${f1(all)} |`);
     console.log(`| ${r.backend} | fused s3 + heat map | ${f1(r.heatmapMs)} | |`);
+    console.log(`| ${r.backend} | consensus, once per pair | ${f1(r.consensusMs)} | |`);
   }
   const wasm = results.find((r) => r.backend === 'wasm');
   if (wasm) {
     const leaked = results.reduce((n, r) => n + r.leaked, 0);
-    console.log(`encode_ms_wasm=${f1(wasm.encodeMs)} match_ms_wasm=${wasm.matchMs['fused s3'][0].toFixed(2)} leaked_tensors=${leaked}`);
+    const click = wasm.matchMs['fused s3'][0];
+    const ratio = click / wasm.matchMs['fused s3 without consensus'][0];
+    console.log(
+      `encode_ms_wasm=${f1(wasm.encodeMs)} match_ms_wasm=${click.toFixed(2)} consensus_pair_ms_wasm=${f1(wasm.consensusMs)} ` +
+        `click_vs_no_consensus=${ratio.toFixed(2)} leaked_tensors=${leaked}`,
+    );
   }
 }
 

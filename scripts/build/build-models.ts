@@ -16,7 +16,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FEATURE_CHANNELS, INPUT_HEIGHT, INPUT_WIDTH, MODEL_NAME, RAW_TAP, SCALES } from '../../src/model/constants';
 import type { StoredTensor } from '../../src/model/quantization';
-import type { ModelJson, ModelMetadata } from '../../src/model/weights';
+import type { MatchingDefaults, ModelJson, ModelMetadata } from '../../src/model/weights';
 import { headTensors, trunkTensors, type TensorSpec } from './model-layout';
 import { fromHalfBits, parseNpy, toHalfBits, transpose } from './npy';
 import { REPO_ROOT } from '../../src/model/testing/paths';
@@ -81,6 +81,21 @@ function buildKey(sources: { dir: string; specs: TensorSpec[] }[]): string {
   return hash.digest('hex');
 }
 
+/** The matching defaults and consensus constants, shipped as `metadata.matching` (chosen on the selection split). */
+const readMatching = (): MatchingDefaults =>
+  JSON.parse(readFileSync(join(REPO_ROOT, 'models', 'matching.json'), 'utf8')) as MatchingDefaults;
+
+/** models/matching.json changes no weight: an otherwise current build only gets its metadata rewritten. */
+function refreshMatching(): void {
+  const modelPath = join(outDir, 'model.json');
+  const model = JSON.parse(readFileSync(modelPath, 'utf8')) as ModelJson;
+  const matching = readMatching();
+  if (JSON.stringify(model.metadata.matching) === JSON.stringify(matching)) return;
+  model.metadata.matching = matching;
+  writeFileSync(modelPath, JSON.stringify(model, null, 1));
+  console.log(`npm run models: metadata.matching of ${relative(process.cwd(), modelPath)} rewritten from models/matching.json`);
+}
+
 function isCurrent(key: string): boolean {
   const modelPath = join(outDir, 'model.json');
   if (!existsSync(modelPath)) return false;
@@ -123,6 +138,7 @@ async function main(): Promise<void> {
   ];
   const key = buildKey(sources);
   if (!args.force && isCurrent(key)) {
+    refreshMatching();
     console.log(`npm run models: ${relative(process.cwd(), outDir) || '.'} is up to date`);
     return siteExamples();
   }
@@ -164,6 +180,7 @@ async function main(): Promise<void> {
     trunk: { name: 'resnet_v2_101', source: trunk.origin },
     head: { version: headVersion(headDir), source: relative(REPO_ROOT, headDir) },
     quantization,
+    matching: readMatching(),
     shards,
     buildKey: key,
   };

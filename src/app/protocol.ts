@@ -29,6 +29,8 @@ export interface Correspondence {
   backError: number;
   /** `backError` is within the tolerance of `isConsistent`. */
   consistent: boolean;
+  /** The other image was matched as its mirror image (the objects face opposite ways). */
+  mirrored: boolean;
 }
 
 export interface QueryResult extends Correspondence {

@@ -279,6 +279,12 @@ async function scaleRows({ id, side, point, flip }: Extract<Request, { type: 'sc
   post({ type: 'scales', id, rows });
 }
 
+/**
+ * The app matches objects facing opposite ways (the library's consensus with its mirror rule), though the
+ * library leaves the rule off: it costs an encode of each image's mirror, on its first match.
+ */
+const MIRROR_RULE = true;
+
 const correspond = async (side: Side, points: Point[], settings: MatchSettings, heatmap: boolean) =>
   (await correspondMany(slots[side]!, [slots[otherSide(side)]!], points, settings, heatmap))[0];
 
@@ -286,8 +292,10 @@ const correspond = async (side: Side, points: Point[], settings: MatchSettings, 
  * Matches points of one image on each of the others, then matches the answers back (the forward–backward
  * check): two batched model calls, however many images.
  */
-async function correspondMany(from: Slot, targets: Slot[], points: Point[], settings: MatchSettings, heatmap: boolean) {
+async function correspondMany(from: Slot, targets: Slot[], points: Point[], matchSettings: MatchSettings, heatmap: boolean) {
   if (points.length === 0) return targets.map(() => []);
+  // The mirror rule encodes mirror images: it waits for the weights.
+  const settings = { ...matchSettings, mirror: MIRROR_RULE && model !== undefined };
   const asked = points.map((p) => toEncoded(p, from));
   const forward = await matchMany(
     targets.map((to) => ({ source: from.features, target: to.features, points: asked })),
@@ -306,6 +314,7 @@ async function correspondMany(from: Slot, targets: Slot[], points: Point[], sett
         probability: f.probability,
         backError,
         consistent: isConsistent(backError, from.width, from.height),
+        mirrored: f.mirrored,
         heatmap: f.heatmap,
       };
     }),

@@ -1,6 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendOptions } from './backend';
-import { DEFAULT_SCALE, FUSED_SCALES, SCALE_INDICES, scaleSpec, type ScaleIndex } from './constants';
+import { pairConsensus, applySupport, fitsMirrored, supportRow, type PairConsensus } from './consensus';
+import { DEFAULT_SCALE, FUSED_SCALES, RAW_STRIDE, SCALE_INDICES, scaleSpec, type ScaleIndex } from './constants';
+import {
+  calibrationKey,
+  companionScale,
+  confidenceOf,
+  rowEntropy,
+  secondModeMargin,
+  usesScaleDistance,
+  type CalibratorConstants,
+  type MatchSignals,
+} from './confidence';
 import { encodeMaps } from './encoder';
 import { MMNetError } from './errors';
 import { preprocess, readImage, toInput, toOriginal, type Size } from './image';
@@ -14,6 +25,7 @@ import {
   rowGrid,
   scoredRowsOf,
   type Grid,
+  type Peak,
   softmaxRow,
   type FeatureMaps,
 } from './matching';
@@ -69,9 +81,169 @@ export class Features {
   }
 }
 
+interface CachedConsensus {
+  sigma: number;
+  withMirror: boolean;
+  pair: Promise<PairConsensus>;
+}
+
+/**
+ * Matching on encoded features: it needs the model's metadata (the matching defaults, consensus and
+ * calibration constants) but no weights, except to encode the mirror images that `flip` and the mirror rule
+ * use. So features read from a file answer before the weights have arrived; `MMNet` matches through one.
+ */
+export class Matcher {
+  /** Each pair's consensus, computed on its first match and kept while both features live. */
+  private readonly consensusOf = new WeakMap<Features, WeakMap<Features, CachedConsensus>>();
+
+  constructor(
+    readonly metadata: ModelMetadata,
+    private readonly weights?: WeightMap,
+  ) {}
+
+  /**
+   * Many `match`es in one go (one source's points on many targets, or back): two readbacks (the rows, then
+   * the backward check's), and the work after the correlations runs once over all of them. Answers in the
+   * order of the queries.
+   */
+  async matchMany(queries: readonly MatchQuery[], options: MatchOptions = {}): Promise<Match[][]> {
+    const constants = this.metadata.matching;
+    const {
+      scale = DEFAULT_SCALE,
+      mode = 'fused',
+      flip = false,
+      heatmap = false,
+      allSignals = false,
+      consensus = constants.consensus,
+      mirror = constants.mirror,
+    } = options;
+    checkMatchOptions(scale, mode);
+    for (const { source, target, points } of queries) {
+      source.assertAlive();
+      target.assertAlive();
+      for (const p of points) {
+        if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) throw new MMNetError('bad-argument', `not a point: (${p.x}, ${p.y})`);
+      }
+    }
+    const asked = queries.filter((q) => q.points.length > 0);
+    if (asked.length === 0) return queries.map(() => []);
+
+    const useFlip = flip && mode !== 'raw';
+    if (useFlip) for (const q of asked) this.ensureFlipped(q.source, q.target);
+    const settings = { mode, flip: useFlip, consensus, mirror };
+
+    const calibrator = this.metadata.confidence?.models[calibrationKey({ mode, scale, flip: useFlip, consensus })];
+    const grid = rowGrid(mode, scale);
+    const companion = allSignals || usesScaleDistance(calibrator) ? companionScale(mode, scale) : undefined;
+    const [{ values, supports, mirrored }, companionRows] = await Promise.all([
+      this.readRows(asked, { ...settings, scale }),
+      companion && this.readRows(asked, { ...settings, scale: companion }),
+    ]);
+    const companionValues = companionRows && companionRows.values;
+    const peaks = peaksOf(values, asked, grid);
+    const targets = asked.map((q, k) => peaks[k].map((peak) => targetPoint(peak, grid, q.target)));
+    // The forward–backward check: every prediction matched back onto its source.
+    const backward = asked.map((q, k) => ({ source: q.target, target: q.source, points: targets[k] }));
+    const { values: backValues } = await this.readRows(backward, { ...settings, scale });
+    const backs = peaksOf(backValues, backward, grid).map((row, k) => row.map((peak) => targetPoint(peak, grid, asked[k].source)));
+    const companionGrid = companion && rowGrid(mode, companion);
+    const companions =
+      companionValues &&
+      companionGrid &&
+      peaksOf(companionValues, asked, companionGrid).map((row, k) => row.map((peak) => targetPoint(peak, companionGrid, asked[k].target)));
+
+    const answers = new Map<MatchQuery, Match[]>();
+    let first = 0;
+    asked.forEach((q, k) => {
+      const checks = {
+        peaks: peaks[k],
+        targets: targets[k],
+        backs: backs[k],
+        companions: companions?.[k],
+        supports,
+        mirrored: mirrored[k],
+      };
+      answers.set(q, readMatches(values, q, grid, first, { mode, heatmap, calibrator }, checks));
+      first += q.points.length;
+    });
+    return queries.map((q) => answers.get(q) ?? []);
+  }
+
+  /**
+   * The scored rows of the queries, stacked in order and read back (one readback), each weighed by its pair's
+   * consensus when asked (in place, so the peak, probability and heat map are those of the row used);
+   * `supports`: each row's consensus support, stacked the same way; `mirrored`: per query, the mirror rule chose
+   * the mirrored target.
+   */
+  private async readRows(
+    queries: readonly MatchQuery[],
+    { scale, mode, flip, consensus, mirror }: { scale: ScaleIndex; mode: MatchMode; flip: boolean; consensus: boolean; mirror: boolean },
+  ): Promise<{ values: Float32Array; supports: Float32Array; mirrored: boolean[] }> {
+    const constants = this.metadata.matching;
+    const useMirror = consensus && mirror;
+    if (useMirror) for (const q of queries) this.ensureFlipped(q.target);
+    const pairs = await Promise.all(queries.map(({ source, target }) => this.pairConsensus(source, target, constants.sigma, useMirror)));
+    const mirrored = pairs.map((pair) => useMirror && fitsMirrored(pair, constants));
+    // A target matched mirrored is scored on its mirror image's maps (its flip average on its own).
+    const rowQueries = (flipped: boolean) =>
+      queries.map(({ source, target, points }, k) => ({
+        source: flipped ? source.flipped! : source.maps,
+        target: flipped !== mirrored[k] ? target.flipped! : target.maps,
+        points: points.map((p) => toInput(p, source.size)),
+      }));
+    const rows = scoredRowsOf(rowQueries(false), scale, mode, flip ? rowQueries(true) : undefined);
+    let values: Float32Array;
+    try {
+      values = (await rows.data()) as Float32Array;
+    } finally {
+      rows.dispose();
+    }
+    const grid = rowGrid(mode, scale);
+    const cells = grid.height * grid.width;
+    const supports = new Float32Array(values.length);
+    let offset = 0;
+    for (const [k, { source, points }] of queries.entries()) {
+      for (const p of points) {
+        const support = supports.subarray(offset, offset + cells);
+        supportRow(pairs[k], toInput(p, source.size), grid, mirrored[k], support);
+        if (consensus) applySupport(values, offset, support, constants.weight, heatLogitScale(mode));
+        offset += cells;
+      }
+    }
+    return { values, supports, mirrored };
+  }
+
+  /**
+   * The pair's consensus, cached; its mirrored histogram comes from the target's mirror image only when
+   * the mirror rule needs it (an encode), else from the target's own maps (and goes unused).
+   */
+  private pairConsensus(source: Features, target: Features, sigma: number, withMirror: boolean): Promise<PairConsensus> {
+    const bySource = this.consensusOf.get(source) ?? new WeakMap<Features, CachedConsensus>();
+    this.consensusOf.set(source, bySource);
+    let cached = bySource.get(target);
+    // σ only changes when a selection run edits the metadata's constants.
+    if (!cached || cached.sigma !== sigma || (withMirror && !cached.withMirror)) {
+      const mirror = withMirror ? target.flipped!.raw : target.maps.raw;
+      cached = { sigma, withMirror, pair: pairConsensus(source.maps.raw, target.maps.raw, mirror, gridOf(RAW_STRIDE), sigma) };
+      bySource.set(target, cached);
+    }
+    return cached.pair;
+  }
+
+  /** The mirror images' maps that `flip` and the mirror rule need: an encode each, so the weights must be here. */
+  private ensureFlipped(...features: Features[]): void {
+    for (const f of features) {
+      if (f.flipped) continue;
+      if (!this.weights) throw new MMNetError('model-load', 'matching mirrored images needs the model, which is still loading');
+      f.flipped = encodeMaps(this.weights, f.input, { mirrored: true });
+    }
+  }
+}
+
 /** MMNet with its weights on one tfjs backend. */
 export class MMNet {
   private disposed = false;
+  private readonly matcher: Matcher;
 
   /** @internal */
   constructor(
@@ -82,7 +254,9 @@ export class MMNet {
     readonly fromCache: boolean,
     /** Where the load's time went. */
     readonly loadTimings: LoadTimings,
-  ) {}
+  ) {
+    this.matcher = new Matcher(metadata, weights);
+  }
 
   /**
    * Encodes an image once; every later match against it only costs correlation rows. `onProgress`: the
@@ -110,12 +284,13 @@ export class MMNet {
   }
 
   /**
-   * Many `match`es in one go (one source's points on many targets, or back): one readback, and the work
-   * after the correlations runs once over all of them. Answers in the order of the queries.
+   * Many `match`es in one go (one source's points on many targets, or back): two readbacks (the rows, then
+   * the backward check's), and the work after the correlations runs once over all of them. Answers in the
+   * order of the queries.
    */
   async matchMany(queries: readonly MatchQuery[], options: MatchOptions = {}): Promise<Match[][]> {
     this.assertAlive();
-    return matchFeatures(queries, options, this.weights);
+    return this.matcher.matchMany(queries, options);
   }
 
   private assertAlive(): void {
@@ -129,75 +304,78 @@ export class MMNet {
   }
 }
 
-/**
- * `MMNet.matchMany` on features alone: matching needs no weights, so features read from a file answer
- * before the model has loaded. `weights` only encode the mirrored images that `flip` needs.
- */
-export async function matchFeatures(queries: readonly MatchQuery[], options: MatchOptions = {}, weights?: WeightMap): Promise<Match[][]> {
-  const { scale = DEFAULT_SCALE, mode = 'fused', flip = false, heatmap = false } = options;
-  checkMatchOptions(scale, mode);
-  for (const { source, target, points } of queries) {
-    source.assertAlive();
-    target.assertAlive();
-    for (const p of points) {
-      if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) throw new MMNetError('bad-argument', `not a point: (${p.x}, ${p.y})`);
-    }
-  }
-  const asked = queries.filter((q) => q.points.length > 0);
-  if (asked.length === 0) return queries.map(() => []);
-
-  const useFlip = flip && mode !== 'raw';
-  if (useFlip) {
-    if (!weights) throw new MMNetError('model-load', 'flip needs the model, which is still loading');
-    for (const q of asked) for (const f of [q.source, q.target]) f.flipped ??= encodeMaps(weights, f.input, { mirrored: true });
-  }
-  const rowQueries = (flipped: boolean) =>
-    asked.map(({ source, target, points }) => ({
-      source: flipped ? source.flipped! : source.maps,
-      target: flipped ? target.flipped! : target.maps,
-      points: points.map((p) => toInput(p, source.size)),
-    }));
-  const rows = scoredRowsOf(rowQueries(false), scale, mode, useFlip ? rowQueries(true) : undefined);
-  const values = await rows.data();
-  rows.dispose();
-
-  const grid = rowGrid(mode, scale);
-  const answers = new Map<MatchQuery, Match[]>();
+/** The refined peak of every row, per query, from rows stacked in the queries' order. */
+function peaksOf(values: ArrayLike<number>, queries: readonly MatchQuery[], grid: Grid): Peak[][] {
+  const cells = grid.height * grid.width;
   let first = 0;
-  for (const q of asked) {
-    answers.set(q, readMatches(values, q, grid, first, mode, heatmap));
-    first += q.points.length;
-  }
-  return queries.map((q) => answers.get(q) ?? []);
+  return queries.map(({ points }) => {
+    const peaks = points.map((_, n) => refinedPeak(values, grid, (first + n) * cells));
+    first += points.length;
+    return peaks;
+  });
+}
+
+/** A peak as a point of the original target image. */
+const targetPoint = (peak: Peak, grid: Grid, target: Features): Point => toOriginal(peakPoint(peak, grid.stride), target.size);
+
+const longerSide = (f: Features) => Math.max(f.width, f.height);
+
+/**
+ * What each point of a query found, beside its rows: forward peaks and targets, backward and companion
+ * predictions, the consensus supports (stacked like the rows) and whether the target was matched mirrored.
+ */
+interface Checks {
+  peaks: Peak[];
+  targets: Point[];
+  backs: Point[];
+  companions?: Point[];
+  supports: Float32Array;
+  mirrored: boolean;
 }
 
 /** The matches of one query from the stacked rows, its first row at `first`. */
 function readMatches(
   values: ArrayLike<number>,
-  { target, points }: MatchQuery,
+  { source, target, points }: MatchQuery,
   grid: Grid,
   first: number,
-  mode: MatchMode,
-  heatmap: boolean,
+  { mode, heatmap, calibrator }: { mode: MatchMode; heatmap: boolean; calibrator?: CalibratorConstants },
+  { peaks, targets, backs, companions, supports, mirrored }: Checks,
 ): Match[] {
   const cells = grid.height * grid.width;
   const logitScale = heatLogitScale(mode);
   return points.map((p, n) => {
     const offset = (first + n) * cells;
-    const peak = refinedPeak(values, grid, offset);
+    const peak = peaks[n];
     const cell = peak.i * grid.width + peak.j;
+    const backError = distance(backs[n], p);
+    const signals: MatchSignals = {
+      probability: cellProbability(values, cells, offset, cell, logitScale),
+      margin: secondModeMargin(values, grid, offset, cell, logitScale),
+      entropy: rowEntropy(values, cells, offset, logitScale),
+      backDistance: backError / longerSide(source),
+      scaleDistance: companions ? distance(companions[n], targets[n]) / longerSide(target) : NaN,
+      support: supports[offset + cell],
+    };
     return {
       source: { x: p.x, y: p.y },
-      target: toOriginal(peakPoint(peak, grid.stride), target.size),
+      target: targets[n],
       cell: [peak.i, peak.j],
       score: peak.value,
-      probability: cellProbability(values, cells, offset, cell, logitScale),
+      probability: signals.probability,
+      confidence: confidenceOf(signals, calibrator),
+      backError,
+      mirrored,
+      support: signals.support,
+      signals,
       ...(heatmap && {
         heatmap: { data: softmaxRow(values, cells, offset, logitScale), width: grid.width, height: grid.height, stride: grid.stride },
       }),
     };
   });
 }
+
+const distance = (a: Point, b: Point) => Math.hypot(a.x - b.x, a.y - b.y);
 
 function checkMatchOptions(scale: ScaleIndex, mode: MatchMode): void {
   if (!SCALE_INDICES.includes(scale)) throw new MMNetError('bad-argument', `scale must be 1, 2, 3 or 4, not ${scale}`);

@@ -79,6 +79,16 @@ export interface MatchOptions {
   flip?: boolean;
   /** Return the heat map (softmax of the row) for each point. */
   heatmap?: boolean;
+  /**
+   * Weigh each row by the pair's geometric consensus (regularized Hough matching, computed once per pair);
+   * default: the model's `metadata.matching.consensus`.
+   */
+  consensus?: boolean;
+  /**
+   * With the consensus: match against the mirrored target when its mirrored geometry is the stronger
+   * (points stay in the target's own coordinates); default: `metadata.matching.mirror`.
+   */
+  mirror?: boolean;
 }
 
 export interface HeatMap {
@@ -101,5 +111,9 @@ export interface Match {
   score: number;
   /** Heat-map probability of the argmax cell (softmax over all cells). */
   probability: number;
+  /** The target was matched as its mirror image (the mirror rule). */
+  mirrored: boolean;
+  /** The pair's consensus support of the argmax cell, in [0, 1]: its offset's histogram value over the histogram's peak. */
+  support: number;
   heatmap?: HeatMap;
 }

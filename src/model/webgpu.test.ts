@@ -31,10 +31,12 @@ const DRIVER_HINT =
   "`apt-get install -t bookworm-backports mesa-vulkan-drivers` (Debian 12's own Mesa 22 is rejected), " +
   'or a driver named in VK_DRIVER_FILES';
 
+// The fixtures are SPEC §4's rows (no consensus); the consensus is compared with wasm's.
 const queries: [string, MatchOptions][] = [
-  ...SCALE_INDICES.map((scale): [string, MatchOptions] => [`mmnet s${scale}`, { mode: 'mmnet', scale }]),
-  ...FUSED_SCALES.map((scale): [string, MatchOptions] => [`fused s${scale}`, { mode: 'fused', scale }]),
-  ['raw', { mode: 'raw' }],
+  ...SCALE_INDICES.map((scale): [string, MatchOptions] => [`mmnet s${scale}`, { mode: 'mmnet', scale, consensus: false }]),
+  ...FUSED_SCALES.map((scale): [string, MatchOptions] => [`fused s${scale}`, { mode: 'fused', scale, consensus: false }]),
+  ['raw', { mode: 'raw', consensus: false }],
+  ['fused s3 + consensus + mirror rule', { mode: 'fused', scale: 3, consensus: true, mirror: true }],
 ];
 
 interface Answers {

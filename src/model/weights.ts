@@ -5,6 +5,13 @@ import { openShardCache, type ShardCache } from './shard-cache';
 import { sha256Hex } from './sha256';
 import type { LoadProgress, LoadTimings } from './types';
 import type { ScaleSpec } from './constants';
+import type { ConsensusConstants } from './consensus';
+
+/** What `match` does when not told, and the consensus constants (chosen on the selection split). */
+export interface MatchingDefaults extends ConsensusConstants {
+  consensus: boolean;
+  mirror: boolean;
+}
 
 /** What `npm run models` writes beside the shards (scripts/build/build-models.ts). */
 export interface ModelMetadata {
@@ -17,6 +24,8 @@ export interface ModelMetadata {
   head: { version: string; source: string };
   /** The scheme `npm run models -- --quantize` used; each tensor's storage is in `weights`. */
   quantization: 'float16' | 'int8' | 'int4' | 'mixed';
+  /** The matching defaults and consensus constants (models/matching.json). */
+  matching: MatchingDefaults;
   shards: { path: string; bytes: number; sha256: string }[];
 }
 

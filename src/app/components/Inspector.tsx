@@ -60,6 +60,15 @@ function Confidence({ result }: { result: QueryResult }) {
       >
         {result.consistent ? '✓ consistent: matches back onto the point' : '⚠ doubtful: matched back, it lands elsewhere'}
       </span>
+      {result.mirrored && (
+        <span
+          className="metric"
+          data-testid="mirrored"
+          title="The objects face opposite ways: the other image was matched as its mirror image"
+        >
+          ↔ matched mirrored
+        </span>
+      )}
     </span>
   );
 }
@@ -75,7 +84,9 @@ function PinBadge({ pin }: { pin: Pin }) {
 
 /** What a pin's chip says in full (to screen readers and in its tooltip). */
 function describe(pin: Pin): string {
-  const answer = pin.result ? `${percent(pin.result)} sure, ${pin.result.consistent ? 'consistent' : 'doubtful'}` : 'not matched yet';
+  const answer = pin.result
+    ? `${percent(pin.result)} sure, ${pin.result.consistent ? 'consistent' : 'doubtful'}${pin.result.mirrored ? ', matched mirrored' : ''}`
+    : 'not matched yet';
   return `${pinLabel(pin)} (${towards(pin.side)}): ${answer}`;
 }
 

@@ -8,6 +8,7 @@ const match = (x: number, y: number, probability: number, consistent: boolean): 
   probability,
   backError: consistent ? 1.5 : 40,
   consistent,
+  mirrored: false,
 });
 
 const input: GalleryExportInput = {

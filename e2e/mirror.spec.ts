@@ -1,0 +1,33 @@
+/**
+ * Objects facing opposite ways (wasm backend): a photo and its mirrored copy are dropped; the mirror rule
+ * matches the target as a mirror image, so a click lands on the mirrored point and the readout says so.
+ */
+import type { Page } from '@playwright/test';
+import { clickImage, dropFile, expect, openApp, parsePoint, screenshot, sharedPage, shiftedPair, test, waitEncoded } from './fixtures';
+
+const EXAMPLE = 'car_side-000.jpg';
+const SIZE = { width: 288, height: 189 };
+/** On the car (textured), well left of the middle, so its mirror point is far from it. */
+const POINT = { x: 100, y: 110 };
+
+test.describe.configure({ mode: 'serial' });
+
+let page: Page;
+sharedPage((p) => (page = p));
+
+test('a click on a photo lands on the mirrored point of its mirrored copy', async () => {
+  await openApp(page);
+  const [photo, mirrored] = await shiftedPair(page, EXAMPLE, 0, 0, undefined, true);
+  await dropFile(page, 'source', photo);
+  await dropFile(page, 'target', mirrored);
+  await waitEncoded(page);
+
+  await clickImage(page, 'source', POINT.x, POINT.y, SIZE);
+  const pin = page.getByTestId('pin').last();
+  await expect(pin).not.toHaveAttribute('data-match', '');
+  const match = parsePoint(await pin.getAttribute('data-match'));
+  const expected = { x: SIZE.width - POINT.x, y: POINT.y };
+  expect(Math.hypot(match.x - expected.x, match.y - expected.y)).toBeLessThan(0.02 * SIZE.width);
+  await expect(page.getByTestId('readout')).toContainText('matched mirrored');
+  await screenshot(page, 'mirrored-target');
+});
