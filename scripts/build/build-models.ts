@@ -16,10 +16,11 @@ import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FEATURE_CHANNELS, INPUT_HEIGHT, INPUT_WIDTH, MODEL_NAME, RAW_TAP, SCALES } from '../../src/model/constants';
 import type { StoredTensor } from '../../src/model/quantization';
+import type { ConfidenceCalibration } from '../../src/model/confidence';
 import type { ModelJson, ModelMetadata } from '../../src/model/weights';
 import { headTensors, trunkTensors, type TensorSpec } from './model-layout';
 import { fromHalfBits, parseNpy, toHalfBits, transpose } from './npy';
-import { REPO_ROOT } from '../../src/model/testing/paths';
+import { CONFIDENCE_FILE, REPO_ROOT } from '../../src/model/testing/paths';
 import { SCHEMES, type Scheme } from '../../src/model/quantization';
 import { defaultScheme, quantize, storageFor } from './quantize';
 import { resolveTrunk } from './trunk-source';
@@ -80,6 +81,22 @@ function buildKey(sources: { dir: string; specs: TensorSpec[] }[]): string {
   return hash.digest('hex');
 }
 
+/** The calibration of `Match.confidence` (`npm run fit:confidence`), shipped in the metadata when fitted. */
+const confidence = existsSync(CONFIDENCE_FILE) ? (JSON.parse(readFileSync(CONFIDENCE_FILE, 'utf8')) as ConfidenceCalibration) : undefined;
+
+/**
+ * A refit calibration changes only model.json: it is swapped into the current build's metadata, no
+ * weights rebuilt. True when it changed.
+ */
+function updateConfidence(): boolean {
+  const modelPath = join(outDir, 'model.json');
+  const model = JSON.parse(readFileSync(modelPath, 'utf8')) as ModelJson;
+  if (JSON.stringify(model.metadata.confidence) === JSON.stringify(confidence)) return false;
+  model.metadata = { ...model.metadata, confidence };
+  writeFileSync(modelPath, JSON.stringify(model, null, 1));
+  return true;
+}
+
 function isCurrent(key: string): boolean {
   const modelPath = join(outDir, 'model.json');
   if (!existsSync(modelPath)) return false;
@@ -122,7 +139,10 @@ async function main(): Promise<void> {
   ];
   const key = buildKey(sources);
   if (!args.force && isCurrent(key)) {
-    console.log(`npm run models: ${relative(process.cwd(), outDir) || '.'} is up to date`);
+    const updated = updateConfidence();
+    console.log(
+      `npm run models: ${relative(process.cwd(), outDir) || '.'} is up to date${updated ? ' (confidence calibration updated)' : ''}`,
+    );
     return;
   }
 
@@ -164,6 +184,7 @@ async function main(): Promise<void> {
     head: { version: headVersion(headDir), source: relative(REPO_ROOT, headDir) },
     quantization,
     shards,
+    ...(confidence && { confidence }),
     buildKey: key,
   };
   const model: ModelJson = { metadata, weights };

@@ -5,5 +5,13 @@ export { memory } from '@tensorflow/tfjs-core';
 export { MMNetError, type MMNetErrorCode } from './errors';
 export { toInput, toOriginal } from './image';
 export type { ModelMetadata } from './weights';
+export {
+  calibrationKey,
+  SIGNALS,
+  type ConfidenceCalibration,
+  type CalibratorConstants,
+  type MatchSignals,
+  type SignalName,
+} from './confidence';
 export * from './constants';
 export type * from './types';

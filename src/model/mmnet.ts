@@ -1,6 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendOptions } from './backend';
 import { DEFAULT_SCALE, FUSED_SCALES, SCALE_INDICES, scaleSpec, type ScaleIndex } from './constants';
+import {
+  calibrationKey,
+  companionScale,
+  confidenceOf,
+  rowEntropy,
+  secondModeMargin,
+  usesScaleDistance,
+  type CalibratorConstants,
+  type MatchSignals,
+} from './confidence';
 import { encodeMaps } from './encoder';
 import { MMNetError } from './errors';
 import { preprocess, readImage, toInput, toOriginal, type Size } from './image';
@@ -14,6 +24,7 @@ import {
   rowGrid,
   scoredRowsOf,
   type Grid,
+  type Peak,
   softmaxRow,
   type FeatureMaps,
 } from './matching';
@@ -109,7 +120,7 @@ export class MMNet {
    */
   async matchMany(queries: readonly MatchQuery[], options: MatchOptions = {}): Promise<Match[][]> {
     this.assertAlive();
-    const { scale = DEFAULT_SCALE, mode = 'fused', flip = false, heatmap = false } = options;
+    const { scale = DEFAULT_SCALE, mode = 'fused', flip = false, heatmap = false, allSignals = false } = options;
     checkMatchOptions(scale, mode);
     for (const { source, target, points } of queries) {
       source.assertAlive();
@@ -123,24 +134,54 @@ export class MMNet {
 
     const useFlip = flip && mode !== 'raw';
     if (useFlip) for (const q of asked) this.ensureFlipped(q.source, q.target);
+    const settings = { mode, flip: useFlip };
+
+    const calibrator = this.metadata.confidence?.models[calibrationKey(mode, scale, useFlip)];
+    const grid = rowGrid(mode, scale);
+    const companion = allSignals || usesScaleDistance(calibrator) ? companionScale(mode, scale) : undefined;
+    const [values, companionValues] = await Promise.all([
+      this.readRows(asked, { ...settings, scale }),
+      companion && this.readRows(asked, { ...settings, scale: companion }),
+    ]);
+    const peaks = peaksOf(values, asked, grid);
+    const targets = asked.map((q, k) => peaks[k].map((peak) => targetPoint(peak, grid, q.target)));
+    // The forward–backward check: every prediction matched back onto its source.
+    const backward = asked.map((q, k) => ({ source: q.target, target: q.source, points: targets[k] }));
+    const backValues = await this.readRows(backward, { ...settings, scale });
+    const backs = peaksOf(backValues, backward, grid).map((row, k) => row.map((peak) => targetPoint(peak, grid, asked[k].source)));
+    const companionGrid = companion && rowGrid(mode, companion);
+    const companions =
+      companionValues &&
+      companionGrid &&
+      peaksOf(companionValues, asked, companionGrid).map((row, k) => row.map((peak) => targetPoint(peak, companionGrid, asked[k].target)));
+
+    const answers = new Map<MatchQuery, Match[]>();
+    let first = 0;
+    asked.forEach((q, k) => {
+      const checks = { peaks: peaks[k], targets: targets[k], backs: backs[k], companions: companions?.[k] };
+      answers.set(q, readMatches(values, q, grid, first, { mode, heatmap, calibrator }, checks));
+      first += q.points.length;
+    });
+    return queries.map((q) => answers.get(q) ?? []);
+  }
+
+  /** The scored rows of the queries, stacked in order and read back (one readback). */
+  private async readRows(
+    queries: readonly MatchQuery[],
+    { scale, mode, flip }: { scale: ScaleIndex; mode: MatchMode; flip: boolean },
+  ): Promise<Float32Array> {
     const rowQueries = (flipped: boolean) =>
-      asked.map(({ source, target, points }) => ({
+      queries.map(({ source, target, points }) => ({
         source: flipped ? source.flipped! : source.maps,
         target: flipped ? target.flipped! : target.maps,
         points: points.map((p) => toInput(p, source.size)),
       }));
-    const rows = scoredRowsOf(rowQueries(false), scale, mode, useFlip ? rowQueries(true) : undefined);
-    const values = await rows.data();
-    rows.dispose();
-
-    const grid = rowGrid(mode, scale);
-    const answers = new Map<MatchQuery, Match[]>();
-    let first = 0;
-    for (const q of asked) {
-      answers.set(q, readMatches(values, q, grid, first, mode, heatmap));
-      first += q.points.length;
+    const rows = scoredRowsOf(rowQueries(false), scale, mode, flip ? rowQueries(true) : undefined);
+    try {
+      return (await rows.data()) as Float32Array;
+    } finally {
+      rows.dispose();
     }
-    return queries.map((q) => answers.get(q) ?? []);
   }
 
   private ensureFlipped(...features: Features[]): void {
@@ -158,33 +199,70 @@ export class MMNet {
   }
 }
 
+/** The refined peak of every row, per query, from rows stacked in the queries' order. */
+function peaksOf(values: ArrayLike<number>, queries: readonly MatchQuery[], grid: Grid): Peak[][] {
+  const cells = grid.height * grid.width;
+  let first = 0;
+  return queries.map(({ points }) => {
+    const peaks = points.map((_, n) => refinedPeak(values, grid, (first + n) * cells));
+    first += points.length;
+    return peaks;
+  });
+}
+
+/** A peak as a point of the original target image. */
+const targetPoint = (peak: Peak, grid: Grid, target: Features): Point => toOriginal(peakPoint(peak, grid.stride), target.size);
+
+const longerSide = (f: Features) => Math.max(f.width, f.height);
+
+/** What each point of a query found, beside its rows: forward peaks and targets, backward and companion predictions. */
+interface Checks {
+  peaks: Peak[];
+  targets: Point[];
+  backs: Point[];
+  companions?: Point[];
+}
+
 /** The matches of one query from the stacked rows, its first row at `first`. */
 function readMatches(
   values: ArrayLike<number>,
-  { target, points }: MatchQuery,
+  { source, target, points }: MatchQuery,
   grid: Grid,
   first: number,
-  mode: MatchMode,
-  heatmap: boolean,
+  { mode, heatmap, calibrator }: { mode: MatchMode; heatmap: boolean; calibrator?: CalibratorConstants },
+  { peaks, targets, backs, companions }: Checks,
 ): Match[] {
   const cells = grid.height * grid.width;
   const logitScale = heatLogitScale(mode);
   return points.map((p, n) => {
     const offset = (first + n) * cells;
-    const peak = refinedPeak(values, grid, offset);
+    const peak = peaks[n];
     const cell = peak.i * grid.width + peak.j;
+    const backError = distance(backs[n], p);
+    const signals: MatchSignals = {
+      probability: cellProbability(values, cells, offset, cell, logitScale),
+      margin: secondModeMargin(values, grid, offset, cell, logitScale),
+      entropy: rowEntropy(values, cells, offset, logitScale),
+      backDistance: backError / longerSide(source),
+      scaleDistance: companions ? distance(companions[n], targets[n]) / longerSide(target) : NaN,
+    };
     return {
       source: { x: p.x, y: p.y },
-      target: toOriginal(peakPoint(peak, grid.stride), target.size),
+      target: targets[n],
       cell: [peak.i, peak.j],
       score: peak.value,
-      probability: cellProbability(values, cells, offset, cell, logitScale),
+      probability: signals.probability,
+      confidence: confidenceOf(signals, calibrator),
+      backError,
+      signals,
       ...(heatmap && {
         heatmap: { data: softmaxRow(values, cells, offset, logitScale), width: grid.width, height: grid.height, stride: grid.stride },
       }),
     };
   });
 }
+
+const distance = (a: Point, b: Point) => Math.hypot(a.x - b.x, a.y - b.y);
 
 function checkMatchOptions(scale: ScaleIndex, mode: MatchMode): void {
   if (!SCALE_INDICES.includes(scale)) throw new MMNetError('bad-argument', `scale must be 1, 2, 3 or 4, not ${scale}`);

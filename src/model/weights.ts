@@ -5,6 +5,7 @@ import { openShardCache, type ShardCache } from './shard-cache';
 import { sha256Hex } from './sha256';
 import type { LoadProgress, LoadTimings } from './types';
 import type { ScaleSpec } from './constants';
+import type { ConfidenceCalibration } from './confidence';
 
 /** What `npm run models` writes beside the shards (scripts/build/build-models.ts). */
 export interface ModelMetadata {
@@ -18,6 +19,8 @@ export interface ModelMetadata {
   /** The scheme `npm run models -- --quantize` used; each tensor's storage is in `weights`. */
   quantization: 'float16' | 'int8' | 'int4' | 'mixed';
   shards: { path: string; bytes: number; sha256: string }[];
+  /** The calibrator of `Match.confidence` (models/confidence.json); absent in older builds. */
+  confidence?: ConfidenceCalibration;
 }
 
 export interface ModelJson {
