@@ -9,27 +9,23 @@
  * `--split` keeps the pairs whose two images lie in that part of scripts/eval/pf-willow-split.json (val: model
  * selection; test: held out; all: the 900 standard pairs, the default). With `all`, the val and test parts
  * are also tallied on their own (`parts` in the JSON, a line each), so one run gives all three.
- * Writes eval/ (or --out) pf-willow[-mode][-flip][-int8|-int4|-mixed][-split].json; the last line is `PCK@0.1 s1=… s2=… …` (percent).
+ * Per scale it also judges `confidence` against right/wrong at α = 0.10: AUROC, ECE (10 equal-width bins) and
+ * a reliability table, beside the baselines `probability` and the forward–backward distance.
+ * Writes eval/ (or --out) pf-willow[-mode][-flip][-int8|-int4|-mixed][-split].json; the last line is
+ * `PCK@0.1 s1=… s2=… … auroc=… ece=…` (percent; the confidence's figures at the default scale).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FUSED_SCALES, SCALE_INDICES, type Features, type MatchMode, type Point, type ScaleIndex } from '../../src/model';
-import { loadNodeModel, readPng } from '../../src/model/node/io';
-import { BUILT_MODEL_DIR, REPO_ROOT, SHARED_DIR } from '../../src/model/testing/paths';
+import { DEFAULT_SCALE, FUSED_SCALES, SCALE_INDICES, type Features, type MatchMode, type ScaleIndex } from '../../src/model';
+import { loadNodeModel } from '../../src/model/node/io';
+import { BUILT_MODEL_DIR, REPO_ROOT } from '../../src/model/testing/paths';
+import { auroc, ece, reliability } from './calibration';
+import { ALPHA } from './confidence-data';
+import { boxErrors, encodeImages, loadWillow, pairsOf, partOf, partSets, progressLog, queriesOf, SPLITS, type Part, type Split, type Willow } from './willow';
 
-const ALPHAS = [0.05, 0.1, 0.15] as const;
-const WILLOW_DIR = join(SHARED_DIR, 'datasets', 'pf-willow');
-const SPLIT_FILE = join(REPO_ROOT, 'scripts', 'eval', 'pf-willow-split.json');
-const SPLITS = ['all', 'val', 'test'] as const;
+const ALPHAS = [0.05, ALPHA, 0.15] as const;
 const MODES: readonly MatchMode[] = ['mmnet', 'fused', 'raw'];
-type Split = (typeof SPLITS)[number];
-type Part = Exclude<Split, 'all'>;
-
-interface Willow {
-  images: Record<string, { file: string; width: number; height: number; keypoints: [number, number][] }>;
-  pairs: { source: string; target: string; category: string }[];
-}
 
 const { values: args } = parseArgs({
   options: {
@@ -72,22 +68,44 @@ const pck = (t: Tally) =>
   Object.fromEntries(Object.entries(t.correct).map(([s, c]) => [s, Object.fromEntries(ALPHAS.map((a, k) => [a, round2((100 * c[k]) / t.total)]))]));
 const round2 = (v: number) => Math.round(v * 100) / 100;
 
-/** PCK threshold unit: the larger side of the bounding box of the target's keypoints. */
-function boxSize(keypoints: [number, number][]): number {
-  const xs = keypoints.map((k) => k[0]);
-  const ys = keypoints.map((k) => k[1]);
-  return Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys));
-}
-
-const splitImages = JSON.parse(readFileSync(SPLIT_FILE, 'utf8')) as Record<Part, string[]>;
-const partSets = (['val', 'test'] as const).map((part) => [part, new Set(splitImages[part])] as const);
-
-/** The part holding both images of a pair; mixed pairs belong to none. */
-function partOf(pair: { source: string; target: string }): Part | undefined {
-  return partSets.find(([, images]) => images.has(pair.source) && images.has(pair.target))?.[0];
-}
-
 type Model = Awaited<ReturnType<typeof loadNodeModel>>;
+
+/** One scale's matches: the confidence, its baselines, and whether each was right at α = ALPHA. */
+interface Judged {
+  confidence: number[];
+  probability: number[];
+  backDistance: number[];
+  right: boolean[];
+}
+
+/**
+ * How well each predicts right against wrong (AUROC) and, for the probabilities, how well it is
+ * calibrated (ECE, 10 bins); the forward–backward distance is no probability (AUROC of its negative).
+ */
+const judge = ({ confidence, probability, backDistance, right }: Judged) => ({
+  confidence: { auroc: auroc(confidence, right), ece: ece(confidence, right), reliability: reliability(confidence, right) },
+  probability: { auroc: auroc(probability, right), ece: ece(probability, right) },
+  backDistance: { auroc: auroc(backDistance.map((d) => -d), right) },
+});
+
+function printConfidence(byScale: Record<string, ReturnType<typeof judge>>): void {
+  for (const [label, { confidence, probability, backDistance }] of Object.entries(byScale)) {
+    console.log(
+      `  ${`${label} right@${ALPHA}`.padEnd(14)} confidence auroc=${confidence.auroc.toFixed(3)} ece=${confidence.ece.toFixed(3)} · ` +
+        `probability auroc=${probability.auroc.toFixed(3)} ece=${probability.ece.toFixed(3)} · forward–backward auroc=${backDistance.auroc.toFixed(3)}`,
+    );
+  }
+  for (const [label, { confidence }] of Object.entries(byScale)) {
+    console.log(`  reliability of confidence, ${label}:   bin          keypoints  confidence  right`);
+    for (const bin of confidence.reliability) {
+      const range = `${bin.from.toFixed(1)}–${bin.to.toFixed(1)}`;
+      const filled = bin.count > 0;
+      console.log(
+        `${''.padEnd(38)}${range.padEnd(13)}${String(bin.count).padStart(9)}  ${filled ? bin.confidence.toFixed(3).padStart(10) : '—'.padStart(10)}  ${filled ? bin.accuracy.toFixed(3) : '—'}`,
+      );
+    }
+  }
+}
 
 /** Tallies one run over the pairs, from features encoded once, and writes and prints its result. */
 async function evaluate(run: Run, willow: Willow, pairs: Willow['pairs'], model: Model, features: Map<string, Features>, progress: (line: string) => void): Promise<void> {
@@ -95,12 +113,10 @@ async function evaluate(run: Run, willow: Willow, pairs: Willow['pairs'], model:
   const perCategory = new Map<string, Tally>();
   const perPart = new Map<Part, Tally>(split === 'all' ? partSets.map(([part]) => [part, newTally(run)]) : []);
   const keptParts = () => [...perPart].filter(([, t]) => t.total > 0);
+  /** Per scale label, what the confidence and its baselines are judged on. */
+  const judged = new Map<string, Judged>(run.scales.map((s) => [scaleLabel(run, s), { confidence: [], probability: [], backDistance: [], right: [] }]));
   for (const [k, pair] of pairs.entries()) {
-    const source = willow.images[pair.source];
-    const target = willow.images[pair.target];
-    // Pixel-index keypoints → continuous coordinates (pixel centres) and back.
-    const queries: Point[] = source.keypoints.map(([x, y]) => ({ x: x + 0.5, y: y + 0.5 }));
-    const unit = boxSize(target.keypoints);
+    const queries = queriesOf(willow, pair);
     const category = perCategory.get(pair.category) ?? newTally(run);
     perCategory.set(pair.category, category);
     const part = perPart.get(partOf(pair)!);
@@ -108,17 +124,27 @@ async function evaluate(run: Run, willow: Willow, pairs: Willow['pairs'], model:
     for (const tally of tallies) tally.total += queries.length;
 
     for (const scale of run.scales) {
+      const label = scaleLabel(run, scale);
       const matches = await model.match(features.get(pair.source)!, features.get(pair.target)!, queries, { scale, mode: run.mode, flip: run.flip });
+      const errors = boxErrors(
+        willow,
+        pair,
+        matches.map((m) => m.target),
+      );
+      const j = judged.get(label)!;
       matches.forEach((m, n) => {
-        const [tx, ty] = target.keypoints[n];
-        const error = Math.hypot(m.target.x - 0.5 - tx, m.target.y - 0.5 - ty);
         ALPHAS.forEach((alpha, a) => {
-          if (error <= alpha * unit) for (const tally of tallies) tally.correct[scaleLabel(run, scale)][a]++;
+          if (errors[n] <= alpha) for (const tally of tallies) tally.correct[label][a]++;
         });
+        j.confidence.push(m.confidence);
+        j.probability.push(m.probability);
+        j.backDistance.push(m.signals.backDistance);
+        j.right.push(errors[n] <= ALPHA);
       });
     }
     if ((k + 1) % 100 === 0 || k + 1 === pairs.length) progress(`${run.mode}${run.flip ? ' + flip' : ''}: matched ${k + 1}/${pairs.length} pairs`);
   }
+  const confidence = Object.fromEntries([...judged].map(([label, j]) => [label, judge(j)]));
 
   const result = {
     benchmark: 'PF-WILLOW',
@@ -131,6 +157,7 @@ async function evaluate(run: Run, willow: Willow, pairs: Willow['pairs'], model:
     keypoints: overall.total,
     pck: pck(overall),
     perCategory: Object.fromEntries([...perCategory].map(([c, t]) => [c, pck(t)])),
+    confidence,
     ...(keptParts().length > 0 && { parts: Object.fromEntries(keptParts().map(([p, t]) => [p, { keypoints: t.total, pck: pck(t) }])) }),
   };
   const runName = ['pf-willow', run.mode !== 'mmnet' && run.mode, run.flip && 'flip', result.quantization !== 'float16' && result.quantization, split !== 'all' && split]
@@ -152,22 +179,20 @@ async function evaluate(run: Run, willow: Willow, pairs: Willow['pairs'], model:
     console.log(`  ${label.padEnd(14)} ${Object.entries(byScale).map(([s, v]) => `${s}=${v[0.1].toFixed(2)}`).join(' ')}`);
   for (const [c, byScale] of Object.entries(result.perCategory)) line(c, byScale);
   for (const [p, t] of keptParts()) line(`${p} split`, pck(t));
-  console.log(`PCK@0.1 ${Object.entries(result.pck).map(([s, v]) => `${s}=${v[0.1].toFixed(2)}`).join(' ')}`);
+  printConfidence(confidence);
+  const headline = confidence[scaleLabel(run, run.scales.includes(DEFAULT_SCALE) ? DEFAULT_SCALE : run.scales[0])];
+  console.log(
+    `PCK@0.1 ${Object.entries(result.pck).map(([s, v]) => `${s}=${v[0.1].toFixed(2)}`).join(' ')} ` +
+      `auroc=${headline.confidence.auroc.toFixed(3)} ece=${headline.confidence.ece.toFixed(3)}`,
+  );
 }
 
 async function main(): Promise<void> {
-  const willow = JSON.parse(readFileSync(join(WILLOW_DIR, 'pf-willow.json'), 'utf8')) as Willow;
-  const pairs = willow.pairs.filter((p) => split === 'all' || partOf(p) === split).slice(0, args.limit ? Number(args.limit) : undefined);
+  const willow = loadWillow();
+  const pairs = pairsOf(willow, split, args.limit ? Number(args.limit) : undefined);
   const model = await loadNodeModel(args.model ?? BUILT_MODEL_DIR);
-  const started = performance.now();
-  const progress = (line: string) => process.stderr.write(`${line} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
-
-  const names = [...new Set(pairs.flatMap((p) => [p.source, p.target]))];
-  const features = new Map<string, Features>();
-  for (const [k, name] of names.entries()) {
-    features.set(name, await model.encode(readPng(join(WILLOW_DIR, willow.images[name].file))));
-    if ((k + 1) % 20 === 0 || k + 1 === names.length) progress(`encoded ${k + 1}/${names.length} images`);
-  }
+  const progress = progressLog();
+  const features = await encodeImages(willow, pairs, model, progress);
   for (const run of runs) await evaluate(run, willow, pairs, model, features, progress);
   features.forEach((f) => f.dispose());
   model.dispose();
