@@ -1,4 +1,5 @@
 import { Controls } from './components/Controls';
+import { EmbedConfidence, UncertainPairNote } from './confidence/Confidence';
 import { GalleryBar } from './gallery/Gallery';
 import { Inspector } from './components/Inspector';
 import { Notices } from './components/Notices';
@@ -15,7 +16,8 @@ export function App() {
       <Controls />
       <GalleryBar />
       <Stage />
-      {!embedded && <Inspector />}
+      <UncertainPairNote />
+      {embedded ? <EmbedConfidence /> : <Inspector />}
       {!embedded && <StatusBar />}
       <Notices />
     </div>

@@ -25,8 +25,21 @@ const VIRIDIS_CSS = Array.from({ length: 256 }, (_, l) => `rgb(${VIRIDIS[3 * l]}
 /** CSS colour of `t` in [0, 1] (precomputed: drawing hundreds of lines allocates no strings). */
 export const viridisCss = (t: number) => VIRIDIS_CSS[Math.round(Math.min(Math.max(t, 0), 1) * 255)];
 
+/** Decades of probability the heat map's fixed scale spans: 0.1 % (dark) to 100 % (bright). */
+const HEAT_DECADES = 3;
+
 /**
- * Confidence of a match for colouring, in [0, 1]: the heat-map probability of the chosen cell on a log
- * scale, from chance (one cell in 1,000) to certainty.
+ * A heat-map probability as a colour level in [0, 1], on one absolute log scale for every match (a flat,
+ * uncertain row stays dark instead of being stretched to its own peak).
  */
-export const confidence = (probability: number) => Math.min(Math.max(1 + Math.log10(Math.max(probability, 1e-9)) / 3, 0), 1);
+export const probabilityLevel = (probability: number) =>
+  Math.min(Math.max(1 + Math.log10(Math.max(probability, 1e-9)) / HEAT_DECADES, 0), 1);
+
+/** The heat legend's ticks: one per decade. */
+export const HEAT_TICKS = Array.from({ length: HEAT_DECADES + 1 }, (_, k) => ({
+  level: k / HEAT_DECADES,
+  label: `${10 ** (k - HEAT_DECADES) * 100} %`,
+}));
+
+/** The colour map as a CSS gradient, for the legend. */
+export const heatGradientCss = `linear-gradient(to right, ${STOPS.map((c) => `rgb(${c.join(',')})`).join(', ')})`;

@@ -1,6 +1,6 @@
 /** Canvas drawing of the overlay (pins, arrows, dense lines) and of heat maps. Allocation-free per draw. */
 import type { HeatMap, Point } from '../model/index';
-import { confidence, VIRIDIS, viridisCss } from './colormap';
+import { probabilityLevel, VIRIDIS, viridisCss } from './colormap';
 import { otherSide, type Correspondence, type Side } from './protocol';
 import type { AppState } from './store';
 
@@ -27,13 +27,17 @@ export function drawOverlay(ctx: CanvasRenderingContext2D, state: AppState, fram
   if (state.dense && state.denseResult && frames.source && frames.target) {
     ctx.lineWidth = 1;
     ctx.globalAlpha = 0.75;
-    ctx.setLineDash(SOLID);
-    for (const m of state.denseResult.matches) {
-      if (state.denseConsistentOnly && !m.consistent) continue;
-      ctx.strokeStyle = viridisCss(confidence(m.probability));
-      drawLine(ctx, frames.source, m.query, frames.target, m.match);
-      lines++;
+    // Coloured by confidence; the probably wrong ones dashed, in a second pass (one dash switch per draw).
+    for (const dashed of [false, true]) {
+      ctx.setLineDash(dashed ? DASHED : SOLID);
+      for (const m of state.denseResult.matches) {
+        if ((state.denseConsistentOnly && !m.consistent) || isDoubtful(m) !== dashed) continue;
+        ctx.strokeStyle = viridisCss(m.confidence);
+        drawLine(ctx, frames.source, m.query, frames.target, m.match);
+        lines++;
+      }
     }
+    ctx.setLineDash(SOLID);
     ctx.globalAlpha = 1;
   }
   // A pane may be missing (the gallery's grid stands in for the target): its pins and arrows are not drawn.
@@ -61,7 +65,10 @@ function drawLine(ctx: CanvasRenderingContext2D, a: Frame, p: Point, b: Frame, q
   ctx.stroke();
 }
 
-/** An arrow from the query to its match; dashed when the forward–backward check fails. */
+/** Below the "unsure" band: drawn dashed and hollow. */
+const isDoubtful = (m: Correspondence) => m.band === 'wrong';
+
+/** An arrow from the query to its match; dashed, with a hollow head, when the match is probably wrong. */
 function drawArrow(ctx: CanvasRenderingContext2D, a: Frame, p: Point, b: Frame, result: Correspondence, color: string) {
   const x0 = sx(a, p);
   const y0 = sy(a, p);
@@ -71,7 +78,8 @@ function drawArrow(ctx: CanvasRenderingContext2D, a: Frame, p: Point, b: Frame, 
   ctx.strokeStyle = color;
   ctx.fillStyle = color;
   ctx.lineWidth = 2;
-  ctx.setLineDash(result.consistent ? SOLID : DASHED);
+  const doubtful = isDoubtful(result);
+  ctx.setLineDash(doubtful ? DASHED : SOLID);
   ctx.beginPath();
   ctx.moveTo(x0, y0);
   ctx.lineTo(x1, y1);
@@ -82,7 +90,8 @@ function drawArrow(ctx: CanvasRenderingContext2D, a: Frame, p: Point, b: Frame, 
   ctx.lineTo(x1 - 12 * Math.cos(angle - 0.4), y1 - 12 * Math.sin(angle - 0.4));
   ctx.lineTo(x1 - 12 * Math.cos(angle + 0.4), y1 - 12 * Math.sin(angle + 0.4));
   ctx.closePath();
-  ctx.fill();
+  if (doubtful) ctx.stroke();
+  else ctx.fill();
   ctx.beginPath();
   ctx.arc(x1, y1, 5, 0, 2 * Math.PI);
   ctx.strokeStyle = '#000';
@@ -102,16 +111,14 @@ function drawPin(ctx: CanvasRenderingContext2D, f: Frame, p: Point, color: strin
 }
 
 /**
- * Paints a heat map (normalised to its peak) into `image`, reusing it; viridis colours, transparent where
- * the probability is low so the photo shows through.
+ * Paints a heat map into `image`, reusing it: viridis colours on the fixed scale of `probabilityLevel`
+ * (the legend's), transparent where the probability is low so the photo shows through.
  */
 export function paintHeatmap(image: ImageData, heatmap: HeatMap) {
   const { data } = heatmap;
-  let peak = 0;
-  for (let k = 0; k < data.length; k++) peak = Math.max(peak, data[k]);
   const pixels = image.data;
   for (let k = 0; k < data.length; k++) {
-    const t = peak > 0 ? data[k] / peak : 0;
+    const t = probabilityLevel(data[k]);
     const level = 3 * Math.round(t * 255);
     pixels[4 * k] = VIRIDIS[level];
     pixels[4 * k + 1] = VIRIDIS[level + 1];

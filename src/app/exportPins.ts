@@ -1,4 +1,5 @@
 /** Export of the pins (and the dense matches) in original-image coordinates, as JSON and CSV. */
+import type { Band } from './confidence/bands';
 import type { Correspondence, Side } from './protocol';
 import type { AppState } from './store';
 
@@ -9,6 +10,10 @@ export interface ExportedMatch {
   side: Side;
   query: { x: number; y: number };
   match: { x: number; y: number } | null;
+  /** Calibrated chance that the match is right, and the band it falls in. */
+  confidence: number | null;
+  band: Band | null;
+  /** The heat map's peak probability. */
   probability: number | null;
   backError: number | null;
   consistent: boolean | null;
@@ -29,6 +34,8 @@ const exported = (pin: number | null, side: Side, c: Correspondence | undefined,
   side,
   query: { x: query.x, y: query.y },
   match: c ? { x: c.match.x, y: c.match.y } : null,
+  confidence: c?.confidence ?? null,
+  band: c?.band ?? null,
   probability: c?.probability ?? null,
   backError: c?.backError ?? null,
   consistent: c?.consistent ?? null,
@@ -44,7 +51,7 @@ export function toExport(state: AppState): Export {
   };
 }
 
-const CSV_HEADER = 'kind,pin,query_side,query_x,query_y,match_x,match_y,probability,back_error,consistent';
+const CSV_HEADER = 'kind,pin,query_side,query_x,query_y,match_x,match_y,confidence,band,probability,back_error,consistent';
 
 export function toCsv(data: Export): string {
   const row = (kind: string, m: ExportedMatch) =>
@@ -56,6 +63,8 @@ export function toCsv(data: Export): string {
       m.query.y,
       m.match?.x ?? '',
       m.match?.y ?? '',
+      m.confidence ?? '',
+      m.band ?? '',
       m.probability ?? '',
       m.backError ?? '',
       m.consistent ?? '',

@@ -1,4 +1,5 @@
 /** The typed messages between the app (main thread) and the model worker. */
+import type { Band, Bands } from './confidence/bands';
 import type { BackendName, BackendReport, HeatMap, LoadProgress, LoadTimings, MatchMode, Point, ScaleIndex } from '../model/index';
 
 export type Side = 'source' | 'target';
@@ -24,7 +25,12 @@ export interface Correspondence {
   query: Point;
   /** The prediction, on the other side. */
   match: Point;
+  /** The heat map's peak probability. */
   probability: number;
+  /** Calibrated chance that the match is right (`Match.confidence`). */
+  confidence: number;
+  /** `confidence` in words (the calibration's bands). */
+  band: Band;
   /** How far the match, matched back, lands from the query (original pixels of the query's image). */
   backError: number;
   /** `backError` is within the tolerance of `isConsistent`. */
@@ -76,7 +82,7 @@ export type Request =
 export type Response =
   | { type: 'progress'; progress: LoadProgress }
   /** `fromCache`: every weight file came from the browser's Cache Storage. */
-  | { type: 'ready'; backend: BackendReport; loadMs: number; fromCache: boolean; timings: LoadTimings }
+  | { type: 'ready'; backend: BackendReport; loadMs: number; fromCache: boolean; timings: LoadTimings; bands: Bands }
   | { type: 'encoded'; side: Side; version: number; ms: number }
   | {
       type: 'result';

@@ -4,7 +4,8 @@
  * query sent after a new image always sees that image's features.
  */
 import { BACKEND_ORDER, loadMMNet, memory, MMNetError, type BackendName, type Features, type MMNet, type Point } from '../model/index';
-import { denseGrid, distance, isConsistent } from './geometry';
+import { bandOf, UNCALIBRATED } from './confidence/bands';
+import { denseGrid, isConsistent } from './geometry';
 import { otherSide, type GalleryImage, type MatchSettings, type QueryResult, type Request, type Response, type Side } from './protocol';
 
 interface Slot {
@@ -146,6 +147,7 @@ async function load(backends?: readonly BackendName[]): Promise<void> {
     loadMs: performance.now() - start,
     fromCache: model.fromCache,
     timings: model.loadTimings,
+    bands: bands(),
   });
 }
 
@@ -189,28 +191,26 @@ const correspond = async (side: Side, points: Point[], settings: MatchSettings, 
   (await correspondMany(slots[side]!, [slots[otherSide(side)]!], points, settings, heatmap))[0];
 
 /**
- * Matches points of one image on each of the others, then matches the answers back (the forward–backward
- * check): two batched model calls, however many images.
+ * Matches points of one image on each of the others in one batched model call, which also matches the
+ * answers back (the forward–backward check) and rates them (`confidence`).
  */
 async function correspondMany(from: Slot, targets: Slot[], points: Point[], settings: MatchSettings, heatmap: boolean) {
   if (points.length === 0) return targets.map(() => []);
-  const m = requireModel();
   const asked = points.map((p) => toEncoded(p, from));
-  const forward = await m.matchMany(
+  const found = await requireModel().matchMany(
     targets.map((to) => ({ source: from.features, target: to.features, points: asked })),
     { ...settings, heatmap },
   );
-  const backward = await m.matchMany(
-    targets.map((to, t) => ({ source: to.features, target: from.features, points: forward[t].map((f) => f.target) })),
-    settings,
-  );
   return targets.map((to, t) =>
-    forward[t].map((f, n) => {
-      const backError = distance(toOriginal(backward[t][n].target, from), points[n]);
+    found[t].map((f, n) => {
+      // The encoded bitmap may be a downscaled copy: back to original pixels.
+      const backError = (f.backError * from.width) / from.features.width;
       return {
         query: points[n],
         match: toOriginal(f.target, to),
         probability: f.probability,
+        confidence: f.confidence,
+        band: bandOf(f.confidence, bands()),
         backError,
         consistent: isConsistent(backError, from.width, from.height),
         heatmap: f.heatmap,
@@ -278,6 +278,8 @@ const toOriginal = (p: Point, slot: Slot): Point => ({
   x: (p.x * slot.width) / slot.features.width,
   y: (p.y * slot.height) / slot.features.height,
 });
+
+const bands = () => requireModel().metadata.confidence?.bands ?? UNCALIBRATED;
 
 function requireModel(): MMNet {
   if (!model) throw new MMNetError('model-load', 'the model is not loaded');

@@ -1,9 +1,10 @@
 import type { Point } from '../../model/index';
+import { confidenceText, percent } from '../confidence/bands';
+import { ConfidenceBadge, ConfidenceLegend } from '../confidence/Confidence';
 import type { QueryResult, Side } from '../protocol';
 import { deletePin, selectPin, shownQuery, useStore, type Pin } from '../store';
 
 const xy = (p: Point) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`;
-const percent = (result: QueryResult) => `${(100 * result.probability).toFixed(1)} %`;
 
 /** One line: the answer to the shown query (hover or selected pin), then the pins as chips. */
 export function Inspector() {
@@ -11,6 +12,7 @@ export function Inspector() {
     <div className="inspector">
       <Readout />
       <PinList />
+      <ConfidenceLegend />
     </div>
   );
 }
@@ -45,13 +47,11 @@ function Direction({ side }: { side: Side }) {
   return <span className="direction">{side === 'source' ? 'source → target' : 'target → source'}</span>;
 }
 
-/** The match probability and the forward–backward check. */
+/** The calibrated confidence and the forward–backward check. */
 function Confidence({ result }: { result: QueryResult }) {
   return (
     <span className={result.consistent ? 'confidence' : 'confidence inconsistent'}>
-      <span className="metric" title="Probability of the match (softmax of the correlation)">
-        p = {percent(result)}
-      </span>
+      <ConfidenceBadge match={result} />
       <span className="metric" title="Forward–backward check: how far the match, matched back, lands from the query">
         back {result.backError.toFixed(1)} px {result.consistent ? '✓ consistent' : '⚠ lands far from the pin when matched back'}
       </span>
@@ -63,7 +63,7 @@ function Confidence({ result }: { result: QueryResult }) {
 function describe(pin: Pin): string {
   const direction = pin.side === 'source' ? 'source → target' : 'target → source';
   const answer = pin.result
-    ? `(${xy(pin.result.match)}) · p = ${percent(pin.result)} · back ${pin.result.backError.toFixed(1)} px ${pin.result.consistent ? '✓ consistent' : '⚠ inconsistent'}`
+    ? `(${xy(pin.result.match)}) · ${confidenceText(pin.result)} · back ${pin.result.backError.toFixed(1)} px ${pin.result.consistent ? '✓ consistent' : '⚠ inconsistent'}`
     : '…';
   return `Pin ${pin.id}: ${direction} (${xy(pin.point)}) → ${answer}`;
 }
@@ -81,6 +81,7 @@ function PinList() {
           data-side={pin.side}
           data-query={xy(pin.point)}
           data-match={pin.result ? xy(pin.result.match) : ''}
+          data-band={pin.result?.band}
           className={pin.id === selected ? 'chip selected' : 'chip'}
         >
           <button
@@ -92,7 +93,7 @@ function PinList() {
           >
             <span className="swatch" style={{ background: pin.color }} />
             <span aria-hidden>
-              {pin.result ? `${Math.round(100 * pin.result.probability)}%` : '…'}
+              {pin.result ? percent(pin.result.confidence) : '…'}
               {pin.result && !pin.result.consistent && ' ⚠'}
             </span>
             <span className="sr-only">{describe(pin)}</span>

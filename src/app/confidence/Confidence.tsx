@@ -1,0 +1,79 @@
+/** The confidence as people read it: a badge in words and number, the legends, the "nothing here is sure" note. */
+import { HEAT_TICKS, heatGradientCss } from '../colormap';
+import type { Correspondence } from '../protocol';
+import { shownQuery, useStore, type AppState } from '../store';
+import { allUncertain, BAND_WORDS, bandRanges, confidenceText, UNCALIBRATED } from './bands';
+import './confidence.css';
+
+/** "likely right · 83 %", coloured by band. */
+export function ConfidenceBadge({ match }: { match: Pick<Correspondence, 'confidence' | 'band' | 'probability'> }) {
+  return (
+    <span
+      className={`confidence-badge band-${match.band}`}
+      data-testid="confidence"
+      data-band={match.band}
+      data-confidence={match.confidence}
+      title={`Calibrated chance that this match is right (heat-map peak ${(100 * match.probability).toFixed(1)} %)`}
+    >
+      {confidenceText(match)}
+    </span>
+  );
+}
+
+/** What the bands mean and how the heat map's colours read. */
+export function ConfidenceLegend() {
+  const bands = useStore((s) => s.model.bands ?? UNCALIBRATED);
+  return (
+    <div className="confidence-legend" data-testid="confidence-legend">
+      <span
+        className="legend-title"
+        title="The chance that a match lands on the right part (within 10 % of the object's size), calibrated on held-out image pairs"
+      >
+        Confidence:
+      </span>
+      {bandRanges(bands).map(({ band, range }) => (
+        <span key={band} className={`legend-band band-${band}`}>
+          <span className="legend-mark" aria-hidden />
+          {BAND_WORDS[band]} <span className="muted">{range}</span>
+        </span>
+      ))}
+      <span className="legend-heat" title="Heat map: the probability of each cell, on one fixed scale for every match">
+        heat
+        <span className="heat-bar" style={{ background: heatGradientCss }} aria-hidden>
+          {HEAT_TICKS.map((t) => (
+            <span key={t.label} className="heat-tick" style={{ left: `${100 * t.level}%` }}>
+              {t.label}
+            </span>
+          ))}
+        </span>
+      </span>
+    </div>
+  );
+}
+
+/** The shown query's confidence, for embed mode (which has no inspector). */
+export function EmbedConfidence() {
+  const result = useStore((s) => shownQuery(s)?.result);
+  return (
+    <div className="embed-confidence">
+      {result ? <ConfidenceBadge match={result} /> : <span className="muted">Click the source to place a pin.</span>}
+    </div>
+  );
+}
+
+/** Every answer of the pair: the pins' and the dense grid's. */
+const pairMatches = (s: AppState): Correspondence[] => [
+  ...s.pins.flatMap((p) => (p.result ? [p.result] : [])),
+  ...(s.dense && s.denseResult ? s.denseResult.matches : []),
+];
+
+/** Said once, when no match of the pair is likely right (unrelated photos, a photo and a flat image). */
+export function UncertainPairNote() {
+  const uncertain = useStore((s) => allUncertain(pairMatches(s)));
+  if (!uncertain) return null;
+  return (
+    <p className="uncertain-pair" role="status" data-testid="uncertain-pair">
+      None of these matches is likely right: the two images may not show the same kind of object. Read the arrows as guesses.
+    </p>
+  );
+}
