@@ -1,0 +1,101 @@
+/**
+ * The calibrated confidence in the app (wasm backend): the readout's band and number with the legend, the
+ * exports' `confidence`, and a photo against a flat grey image, where no match can be trusted.
+ */
+import type { Page } from '@playwright/test';
+import { clickImage, dropFile, expect, openApp, screenshot, sharedPage, shiftedPair, test, waitEncoded, type FileSpec } from './fixtures';
+
+const SIZE = { width: 288, height: 189 };
+/** Points on the car, away from the grey border the shift adds. */
+const POINTS = [
+  { x: 150, y: 110 },
+  { x: 80, y: 120 },
+  { x: 220, y: 100 },
+];
+
+test.describe.configure({ mode: 'serial' });
+
+let page: Page;
+sharedPage((p) => (page = p));
+
+const BADGE = /^(likely right|unsure|probably wrong) · \d{1,3} %$/;
+
+/** A flat grey PNG of the photo's size. */
+async function greyImage(): Promise<FileSpec> {
+  const base64 = await page.evaluate(async ({ width, height }) => {
+    const canvas = new OffscreenCanvas(width, height);
+    const ctx = canvas.getContext('2d')!;
+    ctx.fillStyle = '#808080';
+    ctx.fillRect(0, 0, width, height);
+    const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+    let binary = '';
+    for (const byte of bytes) binary += String.fromCharCode(byte);
+    return btoa(binary);
+  }, SIZE);
+  return { name: 'grey.png', type: 'image/png', base64 };
+}
+
+async function streamText(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const answered = () => expect(page.locator('[data-testid=pin][data-match=""]')).toHaveCount(0);
+
+test('the readout says how likely the match is right, in words and number, with a legend', async () => {
+  await openApp(page);
+  const [photo, shifted] = await shiftedPair(page, 'car_side-000.jpg', 24, 16);
+  await dropFile(page, 'source', photo);
+  await dropFile(page, 'target', shifted);
+  await waitEncoded(page);
+  for (const p of POINTS) await clickImage(page, 'source', p.x, p.y, SIZE);
+  await expect(page.getByTestId('pin')).toHaveCount(POINTS.length);
+  await answered();
+
+  const badge = page.getByTestId('readout').getByTestId('confidence');
+  await expect(badge).toHaveText(BADGE);
+  const confidence = Number(await badge.getAttribute('data-confidence'));
+  expect(confidence).toBeGreaterThanOrEqual(0);
+  expect(confidence).toBeLessThanOrEqual(1);
+  expect(await badge.textContent()).toContain(`${Math.round(100 * confidence)} %`);
+
+  const legend = page.getByTestId('confidence-legend');
+  await expect(legend).toBeVisible();
+  for (const words of ['likely right', 'unsure', 'probably wrong']) await expect(legend).toContainText(words);
+  await expect(legend).toContainText('100 %');
+  // A photo against a shifted copy of itself: the matches are not all in doubt.
+  await expect(page.getByTestId('uncertain-pair')).toHaveCount(0);
+  await screenshot(page, 'confidence-readout');
+});
+
+test('the exports carry each match’s confidence and band', async () => {
+  await page.getByRole('button', { name: 'More' }).click();
+  const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON' }).click()]);
+  const data = JSON.parse(await streamText(await json.createReadStream()));
+  expect(data.pins).toHaveLength(POINTS.length);
+  for (const pin of data.pins) {
+    expect(pin.confidence).toBeGreaterThanOrEqual(0);
+    expect(pin.confidence).toBeLessThanOrEqual(1);
+    expect(['likely', 'unsure', 'wrong']).toContain(pin.band);
+  }
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+  const [header, ...rows] = (await streamText(await csv.createReadStream())).trim().split('\n');
+  const column = header.split(',').indexOf('confidence');
+  expect(column).toBeGreaterThan(0);
+  expect(rows.map((r) => Number(r.split(',')[column]))).toEqual(data.pins.map((p: { confidence: number }) => +p.confidence.toFixed(4)));
+  await page.keyboard.press('Escape');
+});
+
+test('a photo against a flat grey image says once that no match can be trusted', async () => {
+  await dropFile(page, 'target', await greyImage());
+  await waitEncoded(page);
+  await answered();
+  const note = page.getByTestId('uncertain-pair');
+  await expect(note).toHaveCount(1);
+  await expect(note).toContainText('None of these matches is likely right');
+  const bands = await page.getByTestId('pin').evaluateAll((items) => items.map((li) => li.getAttribute('data-band')));
+  expect(bands).toHaveLength(POINTS.length);
+  expect(bands).not.toContain('likely');
+  await screenshot(page, 'confidence-uncertain-pair');
+});
