@@ -3,7 +3,7 @@
  * exports' `confidence`, and a photo against a flat grey image, where no match can be trusted.
  */
 import type { Page } from '@playwright/test';
-import { clickImage, dropFile, expect, openApp, screenshot, sharedPage, shiftedPair, test, waitEncoded, type FileSpec } from './fixtures';
+import { clickImage, downloadText, dropFile, expect, openApp, screenshot, sharedPage, shiftedPair, test, waitEncoded } from './fixtures';
 
 const SIZE = { width: 288, height: 189 };
 /** Points on the car, away from the grey border the shift adds. */
@@ -20,26 +20,8 @@ sharedPage((p) => (page = p));
 
 const BADGE = /^(likely right|unsure|probably wrong) · \d{1,3} %$/;
 
-/** A flat grey PNG of the photo's size. */
-async function greyImage(): Promise<FileSpec> {
-  const base64 = await page.evaluate(async ({ width, height }) => {
-    const canvas = new OffscreenCanvas(width, height);
-    const ctx = canvas.getContext('2d')!;
-    ctx.fillStyle = '#808080';
-    ctx.fillRect(0, 0, width, height);
-    const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
-    let binary = '';
-    for (const byte of bytes) binary += String.fromCharCode(byte);
-    return btoa(binary);
-  }, SIZE);
-  return { name: 'grey.png', type: 'image/png', base64 };
-}
-
-async function streamText(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks).toString('utf8');
-}
+/** The photo shifted by its whole width: nothing of it is left, a flat grey image of its size. */
+const greyImage = async () => (await shiftedPair(page, 'car_side-000.jpg', SIZE.width, 0))[1];
 
 const answered = () => expect(page.locator('[data-testid=pin][data-match=""]')).toHaveCount(0);
 
@@ -72,7 +54,7 @@ test('the readout says how likely the match is right, in words and number, with 
 test('the exports carry each match’s confidence and band', async () => {
   await page.getByRole('button', { name: 'More' }).click();
   const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON' }).click()]);
-  const data = JSON.parse(await streamText(await json.createReadStream()));
+  const data = JSON.parse(await downloadText(json));
   expect(data.pins).toHaveLength(POINTS.length);
   for (const pin of data.pins) {
     expect(pin.confidence).toBeGreaterThanOrEqual(0);
@@ -80,7 +62,7 @@ test('the exports carry each match’s confidence and band', async () => {
     expect(['likely', 'unsure', 'wrong']).toContain(pin.band);
   }
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
-  const [header, ...rows] = (await streamText(await csv.createReadStream())).trim().split('\n');
+  const [header, ...rows] = (await downloadText(csv)).trim().split('\n');
   const column = header.split(',').indexOf('confidence');
   expect(column).toBeGreaterThan(0);
   expect(rows.map((r) => Number(r.split(',')[column]))).toEqual(data.pins.map((p: { confidence: number }) => +p.confidence.toFixed(4)));

@@ -1,5 +1,5 @@
 /** Shared helpers: the page with origin and CSP checks, synthesised drops, and the known-offset image pair. */
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type Download, type Page } from '@playwright/test';
 
 export { expect };
 
@@ -147,5 +147,12 @@ export const parsePoint = (s: string | null) => {
   const [x, y] = s!.split(',').map(Number);
   return { x, y };
 };
+
+/** A download's contents as text. */
+export async function downloadText(download: Download): Promise<string> {
+  let text = '';
+  for await (const chunk of await download.createReadStream()) text += chunk;
+  return text;
+}
 
 export const screenshot = (page: Page, name: string) => page.screenshot({ path: `test-results/screenshots/${name}.png` });

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { FEATURE_CHANNELS, INPUT_HEIGHT, INPUT_WIDTH, MODEL_NAME, RAW_TAP, SCALES } from '../../src/model/constants';
 import type { StoredTensor } from '../../src/model/quantization';
 import type { ConfidenceCalibration } from '../../src/model/confidence';
-import type { ModelJson, ModelMetadata } from '../../src/model/weights';
+import type { MatchingDefaults, ModelJson, ModelMetadata } from '../../src/model/weights';
 import { headTensors, trunkTensors, type TensorSpec } from './model-layout';
 import { fromHalfBits, parseNpy, toHalfBits, transpose } from './npy';
 import { CONFIDENCE_FILE, REPO_ROOT } from '../../src/model/testing/paths';
@@ -81,20 +81,29 @@ function buildKey(sources: { dir: string; specs: TensorSpec[] }[]): string {
   return hash.digest('hex');
 }
 
+/** The matching defaults and consensus constants, shipped as `metadata.matching` (chosen on the selection split). */
+const readMatching = (): MatchingDefaults =>
+  JSON.parse(readFileSync(join(REPO_ROOT, 'models', 'matching.json'), 'utf8')) as MatchingDefaults;
+
 /** The calibration of `Match.confidence` (`npm run fit:confidence`), shipped in the metadata when fitted. */
-const confidence = existsSync(CONFIDENCE_FILE) ? (JSON.parse(readFileSync(CONFIDENCE_FILE, 'utf8')) as ConfidenceCalibration) : undefined;
+const readConfidence = (): ConfidenceCalibration | undefined =>
+  existsSync(CONFIDENCE_FILE) ? (JSON.parse(readFileSync(CONFIDENCE_FILE, 'utf8')) as ConfidenceCalibration) : undefined;
 
 /**
- * A refit calibration changes only model.json: it is swapped into the current build's metadata, no
- * weights rebuilt. True when it changed.
+ * models/matching.json and models/confidence.json change no weight: an otherwise current build only gets
+ * its metadata rewritten.
  */
-function updateConfidence(): boolean {
+function refreshMetadata(): void {
   const modelPath = join(outDir, 'model.json');
   const model = JSON.parse(readFileSync(modelPath, 'utf8')) as ModelJson;
-  if (JSON.stringify(model.metadata.confidence) === JSON.stringify(confidence)) return false;
-  model.metadata = { ...model.metadata, confidence };
+  const fresh = { matching: readMatching(), confidence: readConfidence() };
+  const changed = (Object.keys(fresh) as (keyof typeof fresh)[]).filter(
+    (k) => JSON.stringify(model.metadata[k]) !== JSON.stringify(fresh[k]),
+  );
+  if (changed.length === 0) return;
+  model.metadata = { ...model.metadata, ...fresh };
   writeFileSync(modelPath, JSON.stringify(model, null, 1));
-  return true;
+  console.log(`npm run models: metadata.${changed.join(', metadata.')} of ${relative(process.cwd(), modelPath)} rewritten from models/`);
 }
 
 function isCurrent(key: string): boolean {
@@ -139,10 +148,8 @@ async function main(): Promise<void> {
   ];
   const key = buildKey(sources);
   if (!args.force && isCurrent(key)) {
-    const updated = updateConfidence();
-    console.log(
-      `npm run models: ${relative(process.cwd(), outDir) || '.'} is up to date${updated ? ' (confidence calibration updated)' : ''}`,
-    );
+    refreshMetadata();
+    console.log(`npm run models: ${relative(process.cwd(), outDir) || '.'} is up to date`);
     return;
   }
 
@@ -183,8 +190,9 @@ async function main(): Promise<void> {
     trunk: { name: 'resnet_v2_101', source: trunk.origin },
     head: { version: headVersion(headDir), source: relative(REPO_ROOT, headDir) },
     quantization,
+    matching: readMatching(),
     shards,
-    ...(confidence && { confidence }),
+    confidence: readConfidence(),
     buildKey: key,
   };
   const model: ModelJson = { metadata, weights };

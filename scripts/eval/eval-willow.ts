@@ -1,35 +1,59 @@
 /**
  * `npm run eval:willow`: PF-WILLOW PCK of the built model (Node, wasm), SPEC §4 protocol.
  *
- *   tsx scripts/eval/eval-willow.ts [--mode mmnet|fused|raw[,…]] [--raw] [--flip] [--split val|test|all] [--model DIR]
- *                              [--limit N] [--out DIR]
+ *   tsx scripts/eval/eval-willow.ts [--mode default|mmnet|fused|raw[+flip][+hough][+mirror][,…]] [--raw] [--flip]
+ *                              [--split val|test|all] [--mirror-target] [--matching JSON] [--model DIR] [--limit N] [--out DIR]
  *
- * `--mode` takes a comma-separated list whose items may end in `+flip` (e.g. `mmnet,fused,fused+flip`): the
- * runs share one encode per image and each prints and writes what a run of its own would. `--flip` flips all.
+ * `--mode` takes a comma-separated list (default: `default`, the library's defaults from the model metadata);
+ * the items other than `default` may end in `+flip` (flip averaging), `+hough` (the pair's geometric
+ * consensus) and `+mirror` (with `+hough`: the mirror rule), and run without what they do not name
+ * (e.g. `fused` is the old default, `fused+hough+mirror` the consensus with the mirror rule). The runs share
+ * one encode per image and each prints and writes what a run of its own would. `--flip` flips all.
  * `--split` keeps the pairs whose two images lie in that part of scripts/eval/pf-willow-split.json (val: model
  * selection; test: held out; all: the 900 standard pairs, the default). With `all`, the val and test parts
  * are also tallied on their own (`parts` in the JSON, a line each), so one run gives all three.
- * Per scale it also judges `confidence` against right/wrong at α = 0.10: AUROC, ECE (10 equal-width bins) and
- * a reliability table, beside the baselines `probability` and the forward–backward distance.
- * Writes eval/ (or --out) pf-willow[-mode][-flip][-int8|-int4|-mixed][-split].json; the last line is
- * `PCK@0.1 s1=… s2=… … auroc=… ece=…` (percent; the confidence's figures at the default scale).
+ * `--mirror-target`: every target image and its keypoints mirrored (pixel column x → W − 1 − x).
+ * `--matching`: JSON overriding fields of the model's `metadata.matching` (for selection on `--split val`).
+ * Two PCK thresholds are printed: ours (the larger side of the box of the target's true keypoints, as in
+ * HPF and SCOT), and "padded", the DHPF/CHM/CATs code's, whose keypoint list is padded with −2 before its
+ * extent is taken (so the box always reaches (−2, −2)). The JSON and the last line hold ours.
+ * Per scale it also judges `confidence` against right/wrong at α = 0.10 (ours): AUROC, ECE (10 equal-width
+ * bins) and a reliability table, beside the baselines `probability` and the forward–backward distance.
+ * Writes eval/ (or --out) pf-willow[-mode][-flip][-hough][-mirror][-int8|-int4|-mixed][-mirror-target][-split].json;
+ * the last line is `PCK@0.1 s1=… s2=… … auroc=… ece=…` (percent; the confidence's figures at the default scale).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_SCALE, FUSED_SCALES, SCALE_INDICES, type Features, type MatchMode, type ScaleIndex } from '../../src/model';
-import { loadNodeModel } from '../../src/model/node/io';
+import { DEFAULT_SCALE, FUSED_SCALES, SCALE_INDICES, type Features, type MatchMode, type MatchOptions, type Point, type ScaleIndex } from '../../src/model';
+import { loadNodeModel, type readPng } from '../../src/model/node/io';
 import { BUILT_MODEL_DIR, REPO_ROOT } from '../../src/model/testing/paths';
+import {
+  boxSize,
+  mirrorImage,
+  mirrorKeypoints,
+  paddedBoxSize,
+  partOf,
+  partSets,
+  readWillow,
+  readWillowImage,
+  splitPairs,
+  SPLITS,
+  type Part,
+  type Split,
+  type Willow,
+} from './willow';
 import { auroc, ece, reliability } from './calibration';
 import { ALPHA } from './confidence-data';
-import { boxErrors, encodeImages, loadWillow, pairsOf, partOf, partSets, progressLog, queriesOf, SPLITS, type Part, type Split, type Willow } from './willow';
 
 const ALPHAS = [0.05, ALPHA, 0.15] as const;
 const MODES: readonly MatchMode[] = ['mmnet', 'fused', 'raw'];
 
 const { values: args } = parseArgs({
   options: {
-    mode: { type: 'string', default: 'mmnet' },
+    mode: { type: 'string', default: 'default' },
+    'mirror-target': { type: 'boolean', default: false },
+    matching: { type: 'string' },
     raw: { type: 'boolean', default: false },
     flip: { type: 'boolean', default: false },
     split: { type: 'string', default: 'all' },
@@ -39,33 +63,41 @@ const { values: args } = parseArgs({
   },
 });
 
-/** One evaluation: a matching mode, with or without flip averaging (never for raw, which has no head rows). */
+/**
+ * One evaluation: a matching mode, with or without flip averaging (never for raw, which has no head rows),
+ * the consensus and the mirror rule; `options` undefined: the library's defaults (`default`).
+ */
 interface Run {
+  name: string;
   mode: MatchMode;
-  flip: boolean;
+  options?: Pick<MatchOptions, 'mode' | 'flip' | 'consensus' | 'mirror'>;
   scales: readonly ScaleIndex[];
 }
+const SUFFIXES = ['flip', 'hough', 'mirror'] as const;
 const runs: Run[] = (args.raw ? 'raw' : args.mode).split(',').map((item) => {
-  const [mode, suffix] = item.trim().split('+') as [MatchMode, string | undefined];
-  if (!MODES.includes(mode) || (suffix !== undefined && suffix !== 'flip')) {
-    throw new Error(`--mode items must be mmnet, fused or raw, optionally with +flip, not ${item}`);
+  if (item.trim() === 'default') return { name: 'default', mode: 'fused', scales: FUSED_SCALES };
+  const [mode, ...suffixes] = item.trim().split('+') as [MatchMode, ...string[]];
+  if (!MODES.includes(mode) || suffixes.some((s) => !(SUFFIXES as readonly string[]).includes(s))) {
+    throw new Error(`--mode items must be default, or mmnet, fused or raw optionally with +flip, +hough, +mirror; not ${item}`);
   }
   /** Raw rows live on the stride-16 grid whatever the scale, so one run stands for all. */
   const scales = mode === 'raw' ? [3 as ScaleIndex] : mode === 'fused' ? FUSED_SCALES : SCALE_INDICES;
-  return { mode, flip: (args.flip || suffix === 'flip') && mode !== 'raw', scales };
+  const flip = (args.flip || suffixes.includes('flip')) && mode !== 'raw';
+  const consensus = suffixes.includes('hough');
+  const mirror = consensus && suffixes.includes('mirror');
+  const name = [mode, flip && 'flip', consensus && 'hough', mirror && 'mirror'].filter(Boolean).join('+');
+  return { name, mode, options: { mode, flip, consensus, mirror }, scales };
 });
 const split = args.split as Split;
 if (!SPLITS.includes(split)) throw new Error(`--split must be ${SPLITS.join(', ')}, not ${split}`);
 const scaleLabel = (run: Run, s: ScaleIndex) => (run.mode === 'raw' ? 'raw' : `s${s}`);
 
-/** Correct-keypoint counts per scale and α, and the number of keypoints. */
-type Tally = { total: number; correct: Record<string, number[]> };
-const newTally = (run: Run): Tally => ({
-  total: 0,
-  correct: Object.fromEntries(run.scales.map((s) => [scaleLabel(run, s), ALPHAS.map(() => 0)])),
-});
-const pck = (t: Tally) =>
-  Object.fromEntries(Object.entries(t.correct).map(([s, c]) => [s, Object.fromEntries(ALPHAS.map((a, k) => [a, round2((100 * c[k]) / t.total)]))]));
+/** Correct-keypoint counts per scale and α (ours and the padded threshold's), and the number of keypoints. */
+type Tally = { total: number; correct: Record<string, number[]>; padded: Record<string, number[]> };
+const counts = (run: Run) => Object.fromEntries(run.scales.map((s) => [scaleLabel(run, s), ALPHAS.map(() => 0)]));
+const newTally = (run: Run): Tally => ({ total: 0, correct: counts(run), padded: counts(run) });
+const pck = (t: Tally, correct = t.correct) =>
+  Object.fromEntries(Object.entries(correct).map(([s, c]) => [s, Object.fromEntries(ALPHAS.map((a, k) => [a, round2((100 * c[k]) / t.total)]))]));
 const round2 = (v: number) => Math.round(v * 100) / 100;
 
 type Model = Awaited<ReturnType<typeof loadNodeModel>>;
@@ -106,9 +138,19 @@ function printConfidence(byScale: Record<string, ReturnType<typeof judge>>): voi
     }
   }
 }
+const mirrorTarget = args['mirror-target'];
+/** A target image's record as evaluated: its keypoints mirrored with `--mirror-target`. */
+const targetImage = (image: Willow['images'][string]) => (mirrorTarget ? { ...image, keypoints: mirrorKeypoints(image.keypoints, image.width) } : image);
 
 /** Tallies one run over the pairs, from features encoded once, and writes and prints its result. */
-async function evaluate(run: Run, willow: Willow, pairs: Willow['pairs'], model: Model, features: Map<string, Features>, progress: (line: string) => void): Promise<void> {
+async function evaluate(
+  run: Run,
+  willow: Willow,
+  pairs: Willow['pairs'],
+  model: Model,
+  features: { source: Map<string, Features>; target: Map<string, Features> },
+  progress: (line: string) => void,
+): Promise<void> {
   const overall = newTally(run);
   const perCategory = new Map<string, Tally>();
   const perPart = new Map<Part, Tally>(split === 'all' ? partSets.map(([part]) => [part, newTally(run)]) : []);
@@ -116,7 +158,12 @@ async function evaluate(run: Run, willow: Willow, pairs: Willow['pairs'], model:
   /** Per scale label, what the confidence and its baselines are judged on. */
   const judged = new Map<string, Judged>(run.scales.map((s) => [scaleLabel(run, s), { confidence: [], probability: [], backDistance: [], right: [] }]));
   for (const [k, pair] of pairs.entries()) {
-    const queries = queriesOf(willow, pair);
+    const source = willow.images[pair.source];
+    const target = targetImage(willow.images[pair.target]);
+    // Pixel-index keypoints → continuous coordinates (pixel centres) and back.
+    const queries: Point[] = source.keypoints.map(([x, y]) => ({ x: x + 0.5, y: y + 0.5 }));
+    const unit = boxSize(target.keypoints);
+    const paddedUnit = paddedBoxSize(target.keypoints);
     const category = perCategory.get(pair.category) ?? newTally(run);
     perCategory.set(pair.category, category);
     const part = perPart.get(partOf(pair)!);
@@ -124,43 +171,50 @@ async function evaluate(run: Run, willow: Willow, pairs: Willow['pairs'], model:
     for (const tally of tallies) tally.total += queries.length;
 
     for (const scale of run.scales) {
+      const matches = await model.match(features.source.get(pair.source)!, features.target.get(pair.target)!, queries, { scale, ...run.options });
       const label = scaleLabel(run, scale);
-      const matches = await model.match(features.get(pair.source)!, features.get(pair.target)!, queries, { scale, mode: run.mode, flip: run.flip });
-      const errors = boxErrors(
-        willow,
-        pair,
-        matches.map((m) => m.target),
-      );
       const j = judged.get(label)!;
       matches.forEach((m, n) => {
+        const [tx, ty] = target.keypoints[n];
+        const error = Math.hypot(m.target.x - 0.5 - tx, m.target.y - 0.5 - ty);
         ALPHAS.forEach((alpha, a) => {
-          if (errors[n] <= alpha) for (const tally of tallies) tally.correct[label][a]++;
+          if (error <= alpha * unit) for (const tally of tallies) tally.correct[label][a]++;
+          if (error <= alpha * paddedUnit) for (const tally of tallies) tally.padded[label][a]++;
         });
         j.confidence.push(m.confidence);
         j.probability.push(m.probability);
         j.backDistance.push(m.signals.backDistance);
-        j.right.push(errors[n] <= ALPHA);
+        j.right.push(error <= ALPHA * unit);
       });
     }
-    if ((k + 1) % 100 === 0 || k + 1 === pairs.length) progress(`${run.mode}${run.flip ? ' + flip' : ''}: matched ${k + 1}/${pairs.length} pairs`);
+    if ((k + 1) % 100 === 0 || k + 1 === pairs.length) progress(`${run.name}: matched ${k + 1}/${pairs.length} pairs`);
   }
-  const confidence = Object.fromEntries([...judged].map(([label, j]) => [label, judge(j)]));
 
+  const confidence = Object.fromEntries([...judged].map(([label, j]) => [label, judge(j)]));
   const result = {
     benchmark: 'PF-WILLOW',
     mode: run.mode,
-    flip: run.flip,
+    run: run.name,
+    options: run.options ?? model.metadata.matching,
+    mirrorTarget: args['mirror-target'],
     split,
     model: model.metadata.head,
     quantization: model.metadata.quantization,
     pairs: pairs.length,
     keypoints: overall.total,
     pck: pck(overall),
+    pckPadded: pck(overall, overall.padded),
     perCategory: Object.fromEntries([...perCategory].map(([c, t]) => [c, pck(t)])),
     confidence,
     ...(keptParts().length > 0 && { parts: Object.fromEntries(keptParts().map(([p, t]) => [p, { keypoints: t.total, pck: pck(t) }])) }),
   };
-  const runName = ['pf-willow', run.mode !== 'mmnet' && run.mode, run.flip && 'flip', result.quantization !== 'float16' && result.quantization, split !== 'all' && split]
+  const runName = [
+    'pf-willow',
+    run.name !== 'mmnet' && run.name.replaceAll('+', '-'),
+    result.quantization !== 'float16' && result.quantization,
+    args['mirror-target'] && 'mirror-target',
+    split !== 'all' && split,
+  ]
     .filter(Boolean)
     .join('-');
   mkdirSync(args.out, { recursive: true });
@@ -168,13 +222,15 @@ async function evaluate(run: Run, willow: Willow, pairs: Willow['pairs'], model:
   writeFileSync(outPath, `${JSON.stringify(result, null, 2)}\n`);
 
   console.log(
-    `PF-WILLOW${split === 'all' ? '' : ` (${split} split)`}, mode ${run.mode}${run.flip ? ' + flip' : ''}, head ${result.model.version}, ` +
+    `PF-WILLOW${split === 'all' ? '' : ` (${split} split)`}${args['mirror-target'] ? ', targets mirrored' : ''}, ${run.name}, head ${result.model.version}, ` +
       `${pairs.length} pairs, ${overall.total} keypoints → ${outPath}`,
   );
-  console.log(['', ...ALPHAS.map((a) => `α=${a.toFixed(2)}`)].map((c) => c.padStart(8)).join(''));
-  for (const [s, byAlpha] of Object.entries(result.pck)) {
-    console.log([s, ...ALPHAS.map((a) => byAlpha[a].toFixed(2))].map((c) => c.padStart(8)).join(''));
-  }
+  const table = (title: string, byScale: typeof result.pck) => {
+    console.log(`${title.padEnd(8)}${ALPHAS.map((a) => `α=${a.toFixed(2)}`.padStart(8)).join('')}`);
+    for (const [s, byAlpha] of Object.entries(byScale)) console.log([s, ...ALPHAS.map((a) => byAlpha[a].toFixed(2))].map((c) => c.padStart(8)).join(''));
+  };
+  table('ours', result.pck);
+  table('padded', result.pckPadded);
   const line = (label: string, byScale: Record<string, Record<number, number>>) =>
     console.log(`  ${label.padEnd(14)} ${Object.entries(byScale).map(([s, v]) => `${s}=${v[0.1].toFixed(2)}`).join(' ')}`);
   for (const [c, byScale] of Object.entries(result.perCategory)) line(c, byScale);
@@ -188,13 +244,26 @@ async function evaluate(run: Run, willow: Willow, pairs: Willow['pairs'], model:
 }
 
 async function main(): Promise<void> {
-  const willow = loadWillow();
-  const pairs = pairsOf(willow, split, args.limit ? Number(args.limit) : undefined);
+  const willow = readWillow();
+  const pairs = splitPairs(willow, split).slice(0, args.limit ? Number(args.limit) : undefined);
   const model = await loadNodeModel(args.model ?? BUILT_MODEL_DIR);
-  const progress = progressLog();
-  const features = await encodeImages(willow, pairs, model, progress);
-  for (const run of runs) await evaluate(run, willow, pairs, model, features, progress);
-  features.forEach((f) => f.dispose());
+  if (args.matching) Object.assign(model.metadata.matching, JSON.parse(args.matching));
+  const started = performance.now();
+  const progress = (line: string) => process.stderr.write(`${line} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+
+  const encodeAll = async (names: string[], read: (name: string) => ReturnType<typeof readPng>) => {
+    const features = new Map<string, Features>();
+    for (const name of names) {
+      features.set(name, await model.encode(read(name)));
+      if (features.size % 20 === 0 || features.size === names.length) progress(`encoded ${features.size}/${names.length} images`);
+    }
+    return features;
+  };
+  const readImage = (name: string) => readWillowImage(willow, name);
+  const sources = await encodeAll([...new Set(pairs.flatMap((p) => [p.source, ...(mirrorTarget ? [] : [p.target])]))], readImage);
+  const targets = mirrorTarget ? await encodeAll([...new Set(pairs.map((p) => p.target))], (name) => mirrorImage(readImage(name))) : sources;
+  for (const run of runs) await evaluate(run, willow, pairs, model, { source: sources, target: targets }, progress);
+  new Set([...sources.values(), ...targets.values()]).forEach((f) => f.dispose());
   model.dispose();
 }
 

@@ -2,10 +2,11 @@
  * `npm run fit:confidence`: fits the calibrator of `Match.confidence` on PF-WILLOW's val pairs only
  * (deterministic) and writes models/confidence.json, which `npm run models` copies into the model metadata.
  *
- *   tsx scripts/eval/fit-confidence.ts [--settings fused@s3,mmnet+flip@s2,raw,…] [--signals probability,margin,…]
+ *   tsx scripts/eval/fit-confidence.ts [--settings fused+hough@s3,mmnet+flip@s2,raw,…] [--signals probability,margin,…]
  *                                      [--model DIR] [--out FILE] [--limit N]
  *
- * `--settings`: the calibration keys to (re)fit, default every mode/scale/flip the library accepts; other
+ * `--settings`: the calibration keys to (re)fit (e.g. `fused+hough@s3`, the default prediction), default every
+ * mode/scale/flip the library accepts, with and without the consensus (`PREDICTION_SETTINGS`); other
  * keys already in the file are kept. `--signals`: the signals the models read, default all of `SIGNALS`
  * (a signal that never varies in a setting, like raw's scale distance, is left out of it).
  */
@@ -13,8 +14,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
   calibrationKey,
-  FUSED_SCALES,
-  SCALE_INDICES,
+  PREDICTION_SETTINGS,
   SIGNALS,
   type CalibratorConstants,
   type ConfidenceCalibration,
@@ -23,18 +23,11 @@ import {
 import { loadNodeModel } from '../../src/model/node/io';
 import { BUILT_MODEL_DIR, CONFIDENCE_FILE } from '../../src/model/testing/paths';
 import { auroc, ece, fitLogistic, predictLogistic, type Example } from './calibration';
-import { ALPHA, collectMatches, type Setting } from './confidence-data';
-import { encodeImages, loadWillow, pairsOf, progressLog } from './willow';
+import { ALPHA, collectMatches } from './confidence-data';
+import { encodeImages, progressLog, readWillow, splitPairs } from './willow';
 
 /** The app's words: "likely right" from 70 % up, "probably wrong" below 30 % (the confidence is calibrated). */
 const BANDS = { likely: 0.7, unsure: 0.3 };
-
-const ALL_SETTINGS: Setting[] = [
-  ...(['fused', 'mmnet'] as const).flatMap((mode) =>
-    [false, true].flatMap((flip) => (mode === 'fused' ? FUSED_SCALES : SCALE_INDICES).map((scale) => ({ mode, scale, flip }))),
-  ),
-  { mode: 'raw', scale: 3, flip: false },
-];
 
 const { values: args } = parseArgs({
   options: {
@@ -48,19 +41,19 @@ const { values: args } = parseArgs({
 
 const settings = args.settings
   ? args.settings.split(',').map((key) => {
-      const found = ALL_SETTINGS.find((s) => calibrationKey(s.mode, s.scale, s.flip) === key.trim());
-      if (!found) throw new Error(`unknown setting ${key}; one of ${ALL_SETTINGS.map((s) => calibrationKey(s.mode, s.scale, s.flip)).join(', ')}`);
+      const found = PREDICTION_SETTINGS.find((s) => calibrationKey(s) === key.trim());
+      if (!found) throw new Error(`unknown setting ${key}; one of ${PREDICTION_SETTINGS.map(calibrationKey).join(', ')}`);
       return found;
     })
-  : ALL_SETTINGS;
+  : PREDICTION_SETTINGS;
 const signals = args.signals.split(',').map((name) => {
   if (!(name in SIGNALS)) throw new Error(`unknown signal ${name}; one of ${Object.keys(SIGNALS).join(', ')}`);
   return name as SignalName;
 });
 
 async function main(): Promise<void> {
-  const willow = loadWillow();
-  const pairs = pairsOf(willow, 'val', args.limit ? Number(args.limit) : undefined);
+  const willow = readWillow();
+  const pairs = splitPairs(willow, 'val').slice(0, args.limit ? Number(args.limit) : undefined);
   const model = await loadNodeModel(args.model ?? BUILT_MODEL_DIR);
   const progress = progressLog();
   const features = await encodeImages(willow, pairs, model, progress);
@@ -68,7 +61,7 @@ async function main(): Promise<void> {
   const previous = existsSync(args.out) ? (JSON.parse(readFileSync(args.out, 'utf8')) as ConfidenceCalibration) : undefined;
   const models: Record<string, CalibratorConstants> = { ...previous?.models };
   for (const setting of settings) {
-    const key = calibrationKey(setting.mode, setting.scale, setting.flip);
+    const key = calibrationKey(setting);
     const matches = await collectMatches(willow, pairs, model, features, setting);
     // A signal that never varies here (raw's scale distance) carries nothing.
     const used = signals.filter((name) => new Set(matches.map((m) => m.signals[name])).size > 1);

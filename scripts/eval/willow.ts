@@ -1,11 +1,11 @@
-/** PF-WILLOW for the eval CLIs: the pairs, the held-out split, the images encoded once, the PCK criterion. */
+/** PF-WILLOW for the eval CLIs: the dataset, its held-out split, the PCK units, mirrored targets. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Features, MMNet, Point } from '../../src/model';
 import { readPng } from '../../src/model/node/io';
 import { REPO_ROOT, SHARED_DIR } from '../../src/model/testing/paths';
 
-const WILLOW_DIR = join(SHARED_DIR, 'datasets', 'pf-willow');
+export const WILLOW_DIR = join(SHARED_DIR, 'datasets', 'pf-willow');
 const SPLIT_FILE = join(REPO_ROOT, 'scripts', 'eval', 'pf-willow-split.json');
 export const SPLITS = ['all', 'val', 'test'] as const;
 export type Split = (typeof SPLITS)[number];
@@ -15,21 +15,7 @@ export interface Willow {
   images: Record<string, { file: string; width: number; height: number; keypoints: [number, number][] }>;
   pairs: { source: string; target: string; category: string }[];
 }
-export type Pair = Willow['pairs'][number];
 
-export const loadWillow = (): Willow => JSON.parse(readFileSync(join(WILLOW_DIR, 'pf-willow.json'), 'utf8')) as Willow;
-
-const splitImages = JSON.parse(readFileSync(SPLIT_FILE, 'utf8')) as Record<Part, string[]>;
-export const partSets = (['val', 'test'] as const).map((part) => [part, new Set(splitImages[part])] as const);
-
-/** The part holding both images of a pair; mixed pairs belong to none. */
-export function partOf(pair: Pair): Part | undefined {
-  return partSets.find(([, images]) => images.has(pair.source) && images.has(pair.target))?.[0];
-}
-
-/** The pairs of a split (`all`: the 900 standard pairs), the first `limit` of them when given. */
-export const pairsOf = (willow: Willow, split: Split, limit?: number): Pair[] =>
-  willow.pairs.filter((p) => split === 'all' || partOf(p) === split).slice(0, limit);
 
 /** PCK threshold unit: the larger side of the bounding box of the target's keypoints. */
 export function boxSize(keypoints: [number, number][]): number {
@@ -38,23 +24,54 @@ export function boxSize(keypoints: [number, number][]): number {
   return Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys));
 }
 
-/** The source keypoints as continuous queries (pixel centres). */
-export const queriesOf = (willow: Willow, pair: Pair): Point[] => willow.images[pair.source].keypoints.map(([x, y]) => ({ x: x + 0.5, y: y + 0.5 }));
+/** The DHPF/CHM/CATs code's unit: the same box after padding the keypoint list with (−2, −2). */
+const PADDING_KEYPOINT: [number, number] = [-2, -2];
+export const paddedBoxSize = (keypoints: [number, number][]) => boxSize([...keypoints, PADDING_KEYPOINT]);
 
-/** Each prediction's distance to its target keypoint, in units of the target's keypoint box. */
-export function boxErrors(willow: Willow, pair: Pair, predictions: readonly Point[]): number[] {
-  const { keypoints } = willow.images[pair.target];
+/** A target image and its keypoints mirrored: pixel column x → W − 1 − x. */
+export function mirrorImage(image: { data: Uint8Array; width: number; height: number }): typeof image {
+  const { data, width, height } = image;
+  const out = new Uint8Array(data.length);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) out.set(data.subarray((y * width + x) * 4, (y * width + x + 1) * 4), (y * width + width - 1 - x) * 4);
+  return { data: out, width, height };
+}
+export const mirrorKeypoints = (keypoints: [number, number][], width: number): [number, number][] => keypoints.map(([x, y]) => [width - 1 - x, y]);
+
+
+const splitImages = JSON.parse(readFileSync(SPLIT_FILE, 'utf8')) as Record<Part, string[]>;
+export const partSets = (['val', 'test'] as const).map((part) => [part, new Set(splitImages[part])] as const);
+
+/** The part holding both images of a pair; mixed pairs belong to none. */
+export function partOf(pair: { source: string; target: string }): Part | undefined {
+  return partSets.find(([, images]) => images.has(pair.source) && images.has(pair.target))?.[0];
+}
+
+export const readWillow = (): Willow => JSON.parse(readFileSync(join(WILLOW_DIR, 'pf-willow.json'), 'utf8')) as Willow;
+
+/** The pairs of a split (all: the 900 standard pairs). */
+export const splitPairs = (willow: Willow, split: Split) => willow.pairs.filter((p) => split === 'all' || partOf(p) === split);
+
+/** An image of the dataset as RGBA pixels. */
+export const readWillowImage = (willow: Willow, name: string) => readPng(join(WILLOW_DIR, willow.images[name].file));
+
+/** The source keypoints as continuous queries (pixel centres). */
+export const queriesOf = (willow: Willow, pair: Willow['pairs'][number]): Point[] =>
+  willow.images[pair.source].keypoints.map(([x, y]) => ({ x: x + 0.5, y: y + 0.5 }));
+
+/** Each prediction's distance to its target keypoint, in units of the target's keypoint box (ours). */
+export function boxErrors(keypoints: [number, number][], predictions: readonly Point[]): number[] {
   const unit = boxSize(keypoints);
   return predictions.map((p, n) => Math.hypot(p.x - 0.5 - keypoints[n][0], p.y - 0.5 - keypoints[n][1]) / unit);
 }
 
 /** Every image of the pairs, encoded once. */
-export async function encodeImages(willow: Willow, pairs: readonly Pair[], model: MMNet, progress: (line: string) => void): Promise<Map<string, Features>> {
+export async function encodeImages(willow: Willow, pairs: Willow['pairs'], model: MMNet, progress: (line: string) => void): Promise<Map<string, Features>> {
   const names = [...new Set(pairs.flatMap((p) => [p.source, p.target]))];
   const features = new Map<string, Features>();
-  for (const [k, name] of names.entries()) {
-    features.set(name, await model.encode(readPng(join(WILLOW_DIR, willow.images[name].file))));
-    if ((k + 1) % 20 === 0 || k + 1 === names.length) progress(`encoded ${k + 1}/${names.length} images`);
+  for (const name of names) {
+    features.set(name, await model.encode(readWillowImage(willow, name)));
+    if (features.size % 20 === 0 || features.size === names.length) progress(`encoded ${features.size}/${names.length} images`);
   }
   return features;
 }

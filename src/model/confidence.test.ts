@@ -4,6 +4,7 @@ import {
   calibrationKey,
   companionScale,
   confidenceOf,
+  PREDICTION_SETTINGS,
   rowEntropy,
   secondModeMargin,
   SIGNALS,
@@ -16,7 +17,7 @@ import { cellProbability, gridOf } from './matching';
 import { CONFIDENCE_FILE } from './testing/paths';
 
 const shipped = JSON.parse(readFileSync(CONFIDENCE_FILE, 'utf8')) as ConfidenceCalibration;
-const typical: MatchSignals = { probability: 0.3, margin: 2, entropy: 0.4, backDistance: 0.03, scaleDistance: 0.02 };
+const typical: MatchSignals = { probability: 0.3, margin: 2, entropy: 0.4, backDistance: 0.03, scaleDistance: 0.02, support: 0.5 };
 const grid = gridOf(16); // 14 × 20
 
 /** Signals of one row as `readMatches` takes them, for rows the network never makes. */
@@ -29,6 +30,7 @@ function rowSignals(row: Float32Array): MatchSignals {
     entropy: rowEntropy(row, row.length),
     backDistance: 0,
     scaleDistance: 0,
+    support: 0,
   };
 }
 
@@ -38,6 +40,7 @@ describe('confidenceOf', () => {
       probability: [0.001, 0.01, 0.1, 0.3, 0.6, 0.9, 1],
       margin: [0, 0.5, 1, 2, 4, 8, 40],
       entropy: [0, 0.1, 0.3, 0.5, 0.8, 1],
+      support: [0, 0.1, 0.4, 0.8, 1],
       backDistance: [0, 0.005, 0.02, 0.05, 0.1, 0.3, 1, 5],
       scaleDistance: [0, 0.005, 0.02, 0.05, 0.1, 0.3, 1, 5],
     };
@@ -49,12 +52,8 @@ describe('confidenceOf', () => {
   });
 
   it('ships constants for every setting the library accepts, each weight of the declared sign', () => {
-    const keys = [
-      ...(['fused', 'mmnet'] as const).flatMap((mode) =>
-        [false, true].flatMap((flip) => (mode === 'fused' ? [1, 2, 3] : [1, 2, 3, 4]).map((s) => calibrationKey(mode, s as 1, flip))),
-      ),
-      'raw',
-    ];
+    const keys = PREDICTION_SETTINGS.map(calibrationKey);
+    expect(new Set(keys).size).toBe(2 * (2 * 3 + 2 * 4 + 1));
     expect(Object.keys(shipped.models).sort()).toEqual(keys.sort());
     for (const constants of Object.values(shipped.models)) {
       for (const [name, weight] of Object.entries(constants.weights) as [SignalName, number][]) {
@@ -64,7 +63,7 @@ describe('confidenceOf', () => {
     expect(shipped.bands.unsure).toBeLessThan(shipped.bands.likely);
   });
 
-  const constants: CalibratorConstants = shipped.models[calibrationKey('fused', 3, false)];
+  const constants: CalibratorConstants = shipped.models[calibrationKey({ mode: 'fused', scale: 3, flip: false, consensus: true })];
 
   it.each([
     ['a flat row', new Float32Array(grid.height * grid.width).fill(0.25)],

@@ -1,10 +1,11 @@
 /**
  * A calibrated confidence: the probability that a match lands within α = 0.10 of the target's keypoint box
- * (PF-WILLOW's PCK criterion). A logistic model reads a few named signals the pair already has; its
+ * (PF-WILLOW's PCK criterion). A logistic model reads a few named signals the pair already has (its weights
+ * name them, so a new signal is a field of `MatchSignals`, an entry of `SIGNALS` and a refit); its
  * constants, one set per mode/scale/flip, are fitted on held-out pairs (`npm run fit:confidence`) and ship
  * in the model metadata (`metadata.confidence`).
  */
-import { FUSED_SCALES, RAW_STRIDE, SCALE_INDICES, type ScaleIndex } from './constants';
+import { DEFAULT_SCALE, FUSED_SCALES, RAW_STRIDE, SCALE_INDICES, type ScaleIndex } from './constants';
 import type { Grid } from './matching';
 import type { MatchMode } from './types';
 
@@ -23,6 +24,8 @@ export interface MatchSignals {
    * NaN when not computed (raw rows; a calibration that does not read it, unless `allSignals`).
    */
   scaleDistance: number;
+  /** The pair's geometric consensus support of the peak cell, in [0, 1] (`Match.support`). */
+  support: number;
 }
 
 export type SignalName = keyof MatchSignals;
@@ -51,6 +54,7 @@ export const SIGNALS: Record<SignalName, Signal> = {
   entropy: signal(-1, 0, 1),
   backDistance: signal(-1, 0, 2, logDistance),
   scaleDistance: signal(-1, 0, 2, logDistance),
+  support: signal(1, 0, 1),
 };
 
 /** Cells within this many input pixels of the peak belong to its mode (the 3×3 window at stride 16). */
@@ -74,9 +78,29 @@ export interface ConfidenceCalibration {
   models: Record<string, CalibratorConstants>;
 }
 
-/** Names one prediction setting: `fused@s3`, `mmnet+flip@s2`, `raw` (which has one grid and no flip). */
-export const calibrationKey = (mode: MatchMode, scale: ScaleIndex, flip: boolean): string =>
-  mode === 'raw' ? 'raw' : `${mode}${flip ? '+flip' : ''}@s${scale}`;
+/** One prediction setting, as the calibration tells them apart. */
+export interface PredictionSetting {
+  mode: MatchMode;
+  scale: ScaleIndex;
+  flip: boolean;
+  /** The pair's geometric consensus weighs the rows (`MatchOptions.consensus`). */
+  consensus: boolean;
+}
+
+/**
+ * Names a setting: `fused+hough@s3`, `mmnet+flip@s2`, `raw` (which has one grid and no flip). The mirror
+ * rule is the model's default with the consensus, so it is not named.
+ */
+export const calibrationKey = ({ mode, scale, flip, consensus }: PredictionSetting): string =>
+  `${mode}${flip && mode !== 'raw' ? '+flip' : ''}${consensus ? '+hough' : ''}${mode === 'raw' ? '' : `@s${scale}`}`;
+
+/** Every setting `match` accepts (raw has one grid and no flip), each with and without the consensus. */
+export const PREDICTION_SETTINGS: readonly PredictionSetting[] = [true, false].flatMap((consensus) => [
+  ...(['fused', 'mmnet'] as const).flatMap((mode) =>
+    [false, true].flatMap((flip) => (mode === 'fused' ? FUSED_SCALES : SCALE_INDICES).map((scale) => ({ mode, scale, flip, consensus }))),
+  ),
+  { mode: 'raw' as const, scale: DEFAULT_SCALE, flip: false, consensus },
+]);
 
 /**
  * The scale whose prediction `scaleDistance` compares against: the coarser neighbour where the mode has

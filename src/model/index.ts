@@ -8,7 +8,9 @@ export type { ModelMetadata } from './weights';
 export {
   calibrationKey,
   SIGNALS,
+  PREDICTION_SETTINGS,
   type ConfidenceCalibration,
+  type PredictionSetting,
   type CalibratorConstants,
   type MatchSignals,
   type SignalName,

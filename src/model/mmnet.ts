@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendOptions } from './backend';
-import { DEFAULT_SCALE, FUSED_SCALES, SCALE_INDICES, scaleSpec, type ScaleIndex } from './constants';
+import { pairConsensus, applySupport, fitsMirrored, supportRow, type PairConsensus } from './consensus';
+import { DEFAULT_SCALE, FUSED_SCALES, RAW_STRIDE, SCALE_INDICES, scaleSpec, type ScaleIndex } from './constants';
 import {
   calibrationKey,
   companionScale,
@@ -80,6 +81,8 @@ export class Features {
 /** MMNet with its weights on one tfjs backend. */
 export class MMNet {
   private disposed = false;
+  /** Each pair's consensus, computed on its first match and kept while both features live. */
+  private readonly consensusOf = new WeakMap<Features, WeakMap<Features, { sigma: number; pair: Promise<PairConsensus> }>>();
 
   /** @internal */
   constructor(
@@ -115,12 +118,22 @@ export class MMNet {
   }
 
   /**
-   * Many `match`es in one go (one source's points on many targets, or back): one readback, and the work
-   * after the correlations runs once over all of them. Answers in the order of the queries.
+   * Many `match`es in one go (one source's points on many targets, or back): two readbacks (the rows, then
+   * the backward check's), and the work after the correlations runs once over all of them. Answers in the
+   * order of the queries.
    */
   async matchMany(queries: readonly MatchQuery[], options: MatchOptions = {}): Promise<Match[][]> {
     this.assertAlive();
-    const { scale = DEFAULT_SCALE, mode = 'fused', flip = false, heatmap = false, allSignals = false } = options;
+    const constants = this.metadata.matching;
+    const {
+      scale = DEFAULT_SCALE,
+      mode = 'fused',
+      flip = false,
+      heatmap = false,
+      allSignals = false,
+      consensus = constants.consensus,
+      mirror = constants.mirror,
+    } = options;
     checkMatchOptions(scale, mode);
     for (const { source, target, points } of queries) {
       source.assertAlive();
@@ -134,20 +147,21 @@ export class MMNet {
 
     const useFlip = flip && mode !== 'raw';
     if (useFlip) for (const q of asked) this.ensureFlipped(q.source, q.target);
-    const settings = { mode, flip: useFlip };
+    const settings = { mode, flip: useFlip, consensus, mirror };
 
-    const calibrator = this.metadata.confidence?.models[calibrationKey(mode, scale, useFlip)];
+    const calibrator = this.metadata.confidence?.models[calibrationKey({ mode, scale, flip: useFlip, consensus })];
     const grid = rowGrid(mode, scale);
     const companion = allSignals || usesScaleDistance(calibrator) ? companionScale(mode, scale) : undefined;
-    const [values, companionValues] = await Promise.all([
+    const [{ values, supports, mirrored }, companionRows] = await Promise.all([
       this.readRows(asked, { ...settings, scale }),
       companion && this.readRows(asked, { ...settings, scale: companion }),
     ]);
+    const companionValues = companionRows && companionRows.values;
     const peaks = peaksOf(values, asked, grid);
     const targets = asked.map((q, k) => peaks[k].map((peak) => targetPoint(peak, grid, q.target)));
     // The forward–backward check: every prediction matched back onto its source.
     const backward = asked.map((q, k) => ({ source: q.target, target: q.source, points: targets[k] }));
-    const backValues = await this.readRows(backward, { ...settings, scale });
+    const { values: backValues } = await this.readRows(backward, { ...settings, scale });
     const backs = peaksOf(backValues, backward, grid).map((row, k) => row.map((peak) => targetPoint(peak, grid, asked[k].source)));
     const companionGrid = companion && rowGrid(mode, companion);
     const companions =
@@ -158,30 +172,74 @@ export class MMNet {
     const answers = new Map<MatchQuery, Match[]>();
     let first = 0;
     asked.forEach((q, k) => {
-      const checks = { peaks: peaks[k], targets: targets[k], backs: backs[k], companions: companions?.[k] };
+      const checks = {
+        peaks: peaks[k],
+        targets: targets[k],
+        backs: backs[k],
+        companions: companions?.[k],
+        supports,
+        mirrored: mirrored[k],
+      };
       answers.set(q, readMatches(values, q, grid, first, { mode, heatmap, calibrator }, checks));
       first += q.points.length;
     });
     return queries.map((q) => answers.get(q) ?? []);
   }
 
-  /** The scored rows of the queries, stacked in order and read back (one readback). */
+  /**
+   * The scored rows of the queries, stacked in order and read back (one readback), each weighed by its pair's
+   * consensus when asked (in place, so the peak, probability and heat map are those of the row used);
+   * `supports`: each row's consensus support, stacked the same way; `mirrored`: per query, the mirror rule chose
+   * the mirrored target.
+   */
   private async readRows(
     queries: readonly MatchQuery[],
-    { scale, mode, flip }: { scale: ScaleIndex; mode: MatchMode; flip: boolean },
-  ): Promise<Float32Array> {
+    { scale, mode, flip, consensus, mirror }: { scale: ScaleIndex; mode: MatchMode; flip: boolean; consensus: boolean; mirror: boolean },
+  ): Promise<{ values: Float32Array; supports: Float32Array; mirrored: boolean[] }> {
+    const constants = this.metadata.matching;
     const rowQueries = (flipped: boolean) =>
       queries.map(({ source, target, points }) => ({
         source: flipped ? source.flipped! : source.maps,
         target: flipped ? target.flipped! : target.maps,
         points: points.map((p) => toInput(p, source.size)),
       }));
+    // The consensus of a new pair is computed while the rows are.
+    const pairs = queries.map(({ source, target }) => this.pairConsensus(source, target, constants.sigma));
     const rows = scoredRowsOf(rowQueries(false), scale, mode, flip ? rowQueries(true) : undefined);
+    let values: Float32Array;
     try {
-      return (await rows.data()) as Float32Array;
+      values = (await rows.data()) as Float32Array;
     } finally {
       rows.dispose();
     }
+    const grid = rowGrid(mode, scale);
+    const cells = grid.height * grid.width;
+    const supports = new Float32Array(values.length);
+    const mirrored: boolean[] = [];
+    let offset = 0;
+    for (const [k, { source, points }] of queries.entries()) {
+      const pair = await pairs[k];
+      mirrored.push(consensus && mirror && fitsMirrored(pair, constants));
+      for (const p of points) {
+        const support = supports.subarray(offset, offset + cells);
+        supportRow(pair, toInput(p, source.size), grid, mirrored[k], support);
+        if (consensus) applySupport(values, offset, support, constants.weight, heatLogitScale(mode));
+        offset += cells;
+      }
+    }
+    return { values, supports, mirrored };
+  }
+
+  private pairConsensus(source: Features, target: Features, sigma: number): Promise<PairConsensus> {
+    const bySource = this.consensusOf.get(source) ?? new WeakMap<Features, { sigma: number; pair: Promise<PairConsensus> }>();
+    this.consensusOf.set(source, bySource);
+    let cached = bySource.get(target);
+    // σ only changes when a selection run edits the metadata's constants.
+    if (cached?.sigma !== sigma) {
+      cached = { sigma, pair: pairConsensus(source.maps.raw, target.maps.raw, gridOf(RAW_STRIDE), sigma) };
+      bySource.set(target, cached);
+    }
+    return cached.pair;
   }
 
   private ensureFlipped(...features: Features[]): void {
@@ -215,12 +273,17 @@ const targetPoint = (peak: Peak, grid: Grid, target: Features): Point => toOrigi
 
 const longerSide = (f: Features) => Math.max(f.width, f.height);
 
-/** What each point of a query found, beside its rows: forward peaks and targets, backward and companion predictions. */
+/**
+ * What each point of a query found, beside its rows: forward peaks and targets, backward and companion
+ * predictions, the consensus supports (stacked like the rows) and whether the target was matched mirrored.
+ */
 interface Checks {
   peaks: Peak[];
   targets: Point[];
   backs: Point[];
   companions?: Point[];
+  supports: Float32Array;
+  mirrored: boolean;
 }
 
 /** The matches of one query from the stacked rows, its first row at `first`. */
@@ -230,7 +293,7 @@ function readMatches(
   grid: Grid,
   first: number,
   { mode, heatmap, calibrator }: { mode: MatchMode; heatmap: boolean; calibrator?: CalibratorConstants },
-  { peaks, targets, backs, companions }: Checks,
+  { peaks, targets, backs, companions, supports, mirrored }: Checks,
 ): Match[] {
   const cells = grid.height * grid.width;
   const logitScale = heatLogitScale(mode);
@@ -245,6 +308,7 @@ function readMatches(
       entropy: rowEntropy(values, cells, offset, logitScale),
       backDistance: backError / longerSide(source),
       scaleDistance: companions ? distance(companions[n], targets[n]) / longerSide(target) : NaN,
+      support: supports[offset + cell],
     };
     return {
       source: { x: p.x, y: p.y },
@@ -254,6 +318,8 @@ function readMatches(
       probability: signals.probability,
       confidence: confidenceOf(signals, calibrator),
       backError,
+      mirrored,
+      support: signals.support,
       signals,
       ...(heatmap && {
         heatmap: { data: softmaxRow(values, cells, offset, logitScale), width: grid.width, height: grid.height, stride: grid.stride },

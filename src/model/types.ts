@@ -83,6 +83,16 @@ export interface MatchOptions {
    * `scaleDistance` costs the companion scale's rows.
    */
   allSignals?: boolean;
+  /**
+   * Weigh each row by the pair's geometric consensus (regularized Hough matching, computed once per pair);
+   * default: the model's `metadata.matching.consensus`.
+   */
+  consensus?: boolean;
+  /**
+   * With the consensus: match against the mirrored target when its mirrored geometry is the stronger
+   * (points stay in the target's own coordinates); default: `metadata.matching.mirror`.
+   */
+  mirror?: boolean;
 }
 
 export interface HeatMap {
@@ -117,5 +127,9 @@ export interface Match {
   backError: number;
   /** The calibrator's inputs. */
   signals: MatchSignals;
+  /** The target was matched as its mirror image (the mirror rule). */
+  mirrored: boolean;
+  /** The pair's consensus support of the argmax cell, in [0, 1]: its offset's histogram value over the histogram's peak. */
+  support: number;
   heatmap?: HeatMap;
 }

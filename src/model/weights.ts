@@ -6,6 +6,13 @@ import { sha256Hex } from './sha256';
 import type { LoadProgress, LoadTimings } from './types';
 import type { ScaleSpec } from './constants';
 import type { ConfidenceCalibration } from './confidence';
+import type { ConsensusConstants } from './consensus';
+
+/** What `match` does when not told, and the consensus constants (chosen on the selection split). */
+export interface MatchingDefaults extends ConsensusConstants {
+  consensus: boolean;
+  mirror: boolean;
+}
 
 /** What `npm run models` writes beside the shards (scripts/build/build-models.ts). */
 export interface ModelMetadata {
@@ -18,6 +25,8 @@ export interface ModelMetadata {
   head: { version: string; source: string };
   /** The scheme `npm run models -- --quantize` used; each tensor's storage is in `weights`. */
   quantization: 'float16' | 'int8' | 'int4' | 'mixed';
+  /** The matching defaults and consensus constants (models/matching.json). */
+  matching: MatchingDefaults;
   shards: { path: string; bytes: number; sha256: string }[];
   /** The calibrator of `Match.confidence` (models/confidence.json); absent in older builds. */
   confidence?: ConfidenceCalibration;

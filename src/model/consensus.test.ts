@@ -1,0 +1,109 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from './backend';
+import { gaussianTaps, houghHistograms, offsetBins, supportRow, type PairConsensus } from './consensus';
+import { describeOnBackends, expectClose, randomValues } from './testing/backends';
+
+/** Brute-force offset histograms of votes [S, T] on an h×w grid: plain, then with target columns reversed. */
+function referenceHistograms(votes: Float32Array, h: number, w: number): Float32Array {
+  const bins = offsetBins({ height: h, width: w });
+  const out = new Float32Array(2 * bins.height * bins.width);
+  for (let s = 0; s < h * w; s++) {
+    for (let t = 0; t < h * w; t++) {
+      const [sy, sx, ty, tx] = [Math.floor(s / w), s % w, Math.floor(t / w), t % w];
+      const bin = (x: number) => (ty - sy + h - 1) * bins.width + (x - sx + w - 1);
+      out[bin(tx)] += votes[s * h * w + t];
+      out[bins.height * bins.width + bin(w - 1 - tx)] += votes[s * h * w + t];
+    }
+  }
+  return out;
+}
+
+/** A separable smoothing of each histogram by the same taps, zero outside. */
+function smoothed(hist: Float32Array, bins: { height: number; width: number }, taps: Float32Array): Float32Array {
+  const r = (taps.length - 1) / 2;
+  const out = new Float32Array(hist.length);
+  const size = bins.height * bins.width;
+  for (let k = 0; k < hist.length / size; k++)
+    for (let y = 0; y < bins.height; y++)
+      for (let x = 0; x < bins.width; x++)
+        for (let dy = -r; dy <= r; dy++)
+          for (let dx = -r; dx <= r; dx++) {
+            const [yy, xx] = [y + dy, x + dx];
+            if (yy < 0 || yy >= bins.height || xx < 0 || xx >= bins.width) continue;
+            out[k * size + y * bins.width + x] += taps[dy + r] * taps[dx + r] * hist[k * size + yy * bins.width + xx];
+          }
+  return out;
+}
+
+describe('the Hough histogram', () => {
+  beforeAll(() => selectBackend({ backend: 'wasm' }));
+
+  it('puts hand-built votes in the bins of their offsets, plain and mirrored', async () => {
+    const [h, w] = [2, 3];
+    const votes = new Float32Array(36);
+    votes[0 * 6 + 5] = 1; // source (0,0) → target (1,2): offset (1, 2); mirrored target column 0: (1, 0)
+    votes[1 * 6 + 4] = 0.5; // source (0,1) → target (1,1): offset (1, 0); mirrored column 1: (1, 0)
+    votes[3 * 6 + 0] = 0.25; // source (1,0) → target (0,0): offset (−1, 0); mirrored column 2: (−1, 2)
+    const sharp = 0.05; // taps [0, 1, 0] in float32
+    const hist = tf.tidy(() => houghHistograms(tf.tensor2d(votes, [6, 6]), { height: h, width: w }, sharp));
+    expect(hist.shape).toEqual([2, 3, 5]);
+    const got = Array.from(await hist.data());
+    hist.dispose();
+    const bin = (dy: number, dx: number) => (dy + 1) * 5 + dx + 2;
+    const plain = new Array(15).fill(0);
+    plain[bin(1, 2)] = 1;
+    plain[bin(1, 0)] = 0.5;
+    plain[bin(-1, 0)] = 0.25;
+    const mirrored = new Array(15).fill(0);
+    mirrored[bin(1, 0)] = 1.5;
+    mirrored[bin(-1, 2)] = 0.25;
+    expect(got.map((v) => Math.round(v * 1e4) / 1e4)).toEqual([...plain, ...mirrored]);
+  });
+
+  it('has Gaussian taps that sum to 1 and peak in the middle', () => {
+    const taps = gaussianTaps(1);
+    expect(taps.length).toBe(5);
+    expect(taps.reduce((a, b) => a + b)).toBeCloseTo(1, 6);
+    expect(taps[2]).toBeGreaterThan(taps[1]);
+    expect(taps[1]).toBeCloseTo(taps[3], 7);
+  });
+});
+
+describeOnBackends('houghHistograms', () => {
+  it('matches the brute-force histogram on random votes (14×20, σ = 1)', async () => {
+    const [h, w] = [14, 20];
+    const votes = randomValues(280 * 280, 7).map((v) => Math.max(v, 0) ** 3);
+    const hist = tf.tidy(() => houghHistograms(tf.tensor2d(votes, [280, 280]), { height: h, width: w }, 1));
+    const got = (await hist.data()) as Float32Array;
+    hist.dispose();
+    expectClose(got, smoothed(referenceHistograms(votes, h, w), offsetBins({ height: h, width: w }), gaussianTaps(1)), 1e-4);
+  });
+});
+
+describe('supportRow', () => {
+  /** A histogram on a 3×4 grid (stride 16) whose only non-zero bin is offset (dy, dx) = (1, −2). */
+  const consensus = (): PairConsensus => {
+    const grid = { height: 3, width: 4, stride: 16 };
+    const bins = offsetBins(grid);
+    const data = new Float32Array(bins.height * bins.width);
+    data[(1 + 2) * bins.width + (-2 + 3)] = 1;
+    return { plain: { data, peak: 1 }, mirrored: { data, peak: 1 }, grid };
+  };
+
+  it('is the histogram at the offset from the query to each cell', () => {
+    const c = consensus();
+    const q = { x: (2 + 0.5) * 16, y: (0 + 0.5) * 16 }; // cell (0, 2)
+    const row = supportRow(c, q, c.grid, false, new Float32Array(12));
+    expect(Array.from(row).findIndex((v) => v === 1)).toBe(1 * 4 + 0); // (0 + 1, 2 − 2)
+    expect(row.reduce((a, b) => a + b)).toBeCloseTo(1, 6);
+  });
+
+  it('reads mirrored cells at x → W − x when the target is mirrored', () => {
+    const c = consensus();
+    const q = { x: (2 + 0.5) * 16, y: (0 + 0.5) * 16 };
+    const row = supportRow(c, q, { height: 14, width: 20, stride: 16 }, true, new Float32Array(280));
+    // mirror(t) = q + (1, −2) cells → t's column is 20 − 1 − 0 = 19 on the full-width grid
+    expect(Array.from(row).findIndex((v) => v === 1)).toBe(1 * 20 + 19);
+  });
+});
