@@ -35,11 +35,8 @@ const HEAT_DECADES = 3;
 export const probabilityLevel = (probability: number) =>
   Math.min(Math.max(1 + Math.log10(Math.max(probability, 1e-9)) / HEAT_DECADES, 0), 1);
 
-/** The heat legend's ticks: one per decade. */
-export const HEAT_TICKS = Array.from({ length: HEAT_DECADES + 1 }, (_, k) => ({
-  level: k / HEAT_DECADES,
-  label: `${10 ** (k - HEAT_DECADES) * 100} %`,
-}));
+/** The heat legend's ends: the probabilities of level 0 and level 1. */
+export const HEAT_RANGE = { from: `${10 ** -HEAT_DECADES * 100} %`, to: '100 %' };
 
 /** The colour map as a CSS gradient, for the legend. */
 export const heatGradientCss = `linear-gradient(to right, ${STOPS.map((c) => `rgb(${c.join(',')})`).join(', ')})`;

@@ -1,5 +1,5 @@
 /** The confidence as people read it: a badge in words and number, the legends, the "nothing here is sure" note. */
-import { HEAT_TICKS, heatGradientCss } from '../colormap';
+import { HEAT_RANGE, heatGradientCss } from '../colormap';
 import type { Correspondence } from '../protocol';
 import { shownQuery, useStore, type AppState } from '../store';
 import { allUncertain, BAND_WORDS, bandRanges, confidenceText, UNCALIBRATED } from './bands';
@@ -37,15 +37,10 @@ export function ConfidenceLegend() {
           {BAND_WORDS[band]} <span className="muted">{range}</span>
         </span>
       ))}
-      <span className="legend-heat" title="Heat map: the probability of each cell, on one fixed scale for every match">
-        heat
-        <span className="heat-bar" style={{ background: heatGradientCss }} aria-hidden>
-          {HEAT_TICKS.map((t) => (
-            <span key={t.label} className="heat-tick" style={{ left: `${100 * t.level}%` }}>
-              {t.label}
-            </span>
-          ))}
-        </span>
+      <span className="legend-heat" title="Heat map: the probability of each cell, on one fixed log scale for every match">
+        heat {HEAT_RANGE.from}
+        <span className="heat-bar" style={{ background: heatGradientCss }} aria-hidden />
+        {HEAT_RANGE.to}
       </span>
     </div>
   );
