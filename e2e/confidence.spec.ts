@@ -45,7 +45,7 @@ test('the readout says how likely the match is right, in words and number, with 
   const legend = page.getByTestId('confidence-legend');
   await expect(legend).toBeVisible();
   for (const words of ['likely right', 'unsure', 'probably wrong']) await expect(legend).toContainText(words);
-  await expect(legend).toContainText('100 %');
+  await expect(page.getByTestId('heat-legend')).toContainText('100 %');
   // A photo against a shifted copy of itself: the matches are not all in doubt.
   await expect(page.getByTestId('uncertain-pair')).toHaveCount(0);
   await screenshot(page, 'confidence-readout');

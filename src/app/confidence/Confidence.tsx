@@ -37,12 +37,22 @@ export function ConfidenceLegend() {
           {BAND_WORDS[band]} <span className="muted">{range}</span>
         </span>
       ))}
-      <span className="legend-heat" title="Heat map: the probability of each cell, on one fixed log scale for every match">
-        heat {HEAT_RANGE.from}
-        <span className="heat-bar" style={{ background: heatGradientCss }} aria-hidden />
-        {HEAT_RANGE.to}
-      </span>
     </div>
+  );
+}
+
+/** The heat map's colours, over the pane it is drawn in: one fixed log scale for every match. */
+export function HeatLegend() {
+  return (
+    <span
+      className="heat-legend"
+      data-testid="heat-legend"
+      title="Heat map: the probability of each cell, on one fixed log scale for every match"
+    >
+      {HEAT_RANGE.from}
+      <span className="heat-bar" style={{ background: heatGradientCss }} aria-hidden />
+      {HEAT_RANGE.to}
+    </span>
   );
 }
 

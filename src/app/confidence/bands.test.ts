@@ -16,7 +16,7 @@ describe('bands', () => {
   });
 
   it('states each band’s range from the thresholds', () => {
-    expect(bandRanges(bands).map((b) => b.range)).toEqual(['70 % and up', '30 % to 70 %', 'below 30 %']);
+    expect(bandRanges(bands).map((b) => b.range)).toEqual(['≥ 70 %', '30 %–70 %', '< 30 %']);
   });
 
   it('finds a pair uncertain only when it has matches and none is likely right', () => {

@@ -20,13 +20,13 @@ export const percent = (confidence: number) => `${Math.round(100 * confidence)} 
 /** "likely right · 83 %". */
 export const confidenceText = (match: { confidence: number; band: Band }) => `${BAND_WORDS[match.band]} · ${percent(match.confidence)}`;
 
-/** The legend's line per band, from the thresholds: "likely right: 70 % and up". */
+/** The legend's entry per band, from the thresholds: "≥ 70 %". */
 export function bandRanges(bands: Bands): { band: Band; range: string }[] {
   if (!Number.isFinite(bands.likely)) return [{ band: 'unsure', range: 'no calibration shipped with this model' }];
   return [
-    { band: 'likely', range: `${percent(bands.likely)} and up` },
-    { band: 'unsure', range: `${percent(bands.unsure)} to ${percent(bands.likely)}` },
-    { band: 'wrong', range: `below ${percent(bands.unsure)}` },
+    { band: 'likely', range: `≥ ${percent(bands.likely)}` },
+    { band: 'unsure', range: `${percent(bands.unsure)}–${percent(bands.likely)}` },
+    { band: 'wrong', range: `< ${percent(bands.unsure)}` },
   ];
 }
 
