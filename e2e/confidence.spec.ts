@@ -81,3 +81,14 @@ test('a photo against a flat grey image says once that no match can be trusted',
   expect(bands).not.toContain('likely');
   await screenshot(page, 'confidence-uncertain-pair');
 });
+
+test('embed mode shows the confidence of the shown match', async () => {
+  await openApp(page, '?embed=1&backend=wasm');
+  const [photo, shifted] = await shiftedPair(page, 'car_side-000.jpg', 24, 16);
+  await dropFile(page, 'source', photo);
+  await dropFile(page, 'target', shifted);
+  await waitEncoded(page);
+  await clickImage(page, 'source', POINTS[0].x, POINTS[0].y, SIZE);
+  await expect(page.getByTestId('confidence')).toHaveText(BADGE);
+  await screenshot(page, 'confidence-embed');
+});
