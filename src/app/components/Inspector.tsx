@@ -63,7 +63,7 @@ function Confidence({ result }: { result: QueryResult }) {
 function describe(pin: Pin): string {
   const direction = pin.side === 'source' ? 'source → target' : 'target → source';
   const answer = pin.result
-    ? `(${xy(pin.result.match)}) · ${confidenceText(pin.result)} · back ${pin.result.backError.toFixed(1)} px ${pin.result.consistent ? '✓ consistent' : '⚠ inconsistent'}`
+    ? `(${xy(pin.result.match)}) · ${confidenceText(pin.result)} · peak p = ${(100 * pin.result.probability).toFixed(1)} % · back ${pin.result.backError.toFixed(1)} px ${pin.result.consistent ? '✓ consistent' : '⚠ inconsistent'}`
     : '…';
   return `Pin ${pin.id}: ${direction} (${xy(pin.point)}) → ${answer}`;
 }
