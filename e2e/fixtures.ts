@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type Download, type Page } from '@playwright/test';
 
 export { expect };
 
@@ -158,6 +158,13 @@ export const parsePoint = (s: string | null) => {
   const [x, y] = s!.split(',').map(Number);
   return { x, y };
 };
+
+/** A download's contents as text. */
+export async function downloadText(download: Download): Promise<string> {
+  let text = '';
+  for await (const chunk of await download.createReadStream()) text += chunk;
+  return text;
+}
 
 export const screenshot = (page: Page, name: string) => page.screenshot({ path: `test-results/screenshots/${name}.png` });
 

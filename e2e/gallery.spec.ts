@@ -46,6 +46,8 @@ interface Marker {
   x: number;
   y: number;
   probability: number;
+  confidence: number;
+  band: string;
   consistent: boolean;
 }
 
@@ -60,6 +62,8 @@ async function markers(name: string): Promise<Marker[]> {
           x: Number(d.x),
           y: Number(d.y),
           probability: Number(d.probability),
+          confidence: Number(d.confidence),
+          band: d.band!,
           consistent: d.consistent === 'true',
         };
       }),
@@ -156,14 +160,15 @@ test('the COCO export parses and matches the markers; the CSV has a row per imag
   for (const [n, image] of coco.images.slice(1).entries()) {
     const annotation = coco.annotations.find((a: { image_id: number }) => a.image_id === image.id);
     const shown = (await markers(image.file_name)).sort((a, b) => a.pin - b.pin);
-    expect(annotation.keypoints, image.file_name).toEqual(shown.flatMap((m) => [m.x, m.y, m.consistent ? 2 : 1]));
-    expect(annotation.scores).toEqual(shown.map((m) => m.probability));
+    expect(annotation.keypoints, image.file_name).toEqual(shown.flatMap((m) => [m.x, m.y, m.band === 'likely' ? 2 : 1]));
+    expect(annotation.scores).toEqual(shown.map((m) => m.confidence));
+    expect(annotation.probabilities).toEqual(shown.map((m) => m.probability));
     expect(n + 2).toBe(image.id);
   }
 
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
   const lines = (await streamText(await csv.createReadStream())).trim().split('\n');
-  expect(lines[0]).toMatch(/^file_name,width,height,sha256,role,keypoint,x,y,visibility,score/);
+  expect(lines[0]).toMatch(/^file_name,width,height,sha256,role,keypoint,x,y,visibility,confidence,probability/);
   expect(lines).toHaveLength(1 + 6 * PINS.length);
 });
 

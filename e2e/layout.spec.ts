@@ -155,7 +155,7 @@ for (const { name, viewport, desktop, touch, query, views, exports } of SIZES) {
         await expect(part).toBeVisible();
         expect(inside((await part.boundingBox())!, viewport), `${await part.getAttribute('data-testid')} on screen`).toBe(true);
       }
-      await expect(page.getByTestId('readout')).toContainText('sure');
+      await expect(page.getByTestId('readout')).toContainText(/(likely right|unsure|probably wrong) · \d+ %/);
       await expect(page.getByTestId('status').getByText('Details')).toBeVisible();
     }
     if (touch) {
@@ -165,7 +165,7 @@ for (const { name, viewport, desktop, touch, query, views, exports } of SIZES) {
     }
     if (query) {
       await expect(page.locator('.embed-title a')).toHaveAttribute('href', /^(?!.*embed=)/);
-      await expect(page.getByTestId('readout')).toContainText('sure');
+      await expect(page.getByTestId('readout')).toContainText(/(likely right|unsure|probably wrong) · \d+ %/);
     }
 
     await chipsReachable(page, screen);

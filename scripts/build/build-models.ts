@@ -16,10 +16,11 @@ import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FEATURE_CHANNELS, INPUT_HEIGHT, INPUT_WIDTH, MODEL_NAME, RAW_TAP, SCALES } from '../../src/model/constants';
 import type { StoredTensor } from '../../src/model/quantization';
+import type { ConfidenceCalibration } from '../../src/model/confidence';
 import type { MatchingDefaults, ModelJson, ModelMetadata } from '../../src/model/weights';
 import { headTensors, trunkTensors, type TensorSpec } from './model-layout';
 import { fromHalfBits, parseNpy, toHalfBits, transpose } from './npy';
-import { REPO_ROOT } from '../../src/model/testing/paths';
+import { CONFIDENCE_FILE, REPO_ROOT } from '../../src/model/testing/paths';
 import { SCHEMES, type Scheme } from '../../src/model/quantization';
 import { buildExampleFeatures } from './example-features';
 import { defaultScheme, quantize, storageFor } from './quantize';
@@ -85,15 +86,25 @@ function buildKey(sources: { dir: string; specs: TensorSpec[] }[]): string {
 const readMatching = (): MatchingDefaults =>
   JSON.parse(readFileSync(join(REPO_ROOT, 'models', 'matching.json'), 'utf8')) as MatchingDefaults;
 
-/** models/matching.json changes no weight: an otherwise current build only gets its metadata rewritten. */
-function refreshMatching(): void {
+/** The calibration of `Match.confidence` (`npm run fit:confidence`), shipped in the metadata when fitted. */
+const readConfidence = (): ConfidenceCalibration | undefined =>
+  existsSync(CONFIDENCE_FILE) ? (JSON.parse(readFileSync(CONFIDENCE_FILE, 'utf8')) as ConfidenceCalibration) : undefined;
+
+/**
+ * models/matching.json and models/confidence.json change no weight: an otherwise current build only gets
+ * its metadata rewritten.
+ */
+function refreshMetadata(): void {
   const modelPath = join(outDir, 'model.json');
   const model = JSON.parse(readFileSync(modelPath, 'utf8')) as ModelJson;
-  const matching = readMatching();
-  if (JSON.stringify(model.metadata.matching) === JSON.stringify(matching)) return;
-  model.metadata.matching = matching;
+  const fresh = { matching: readMatching(), confidence: readConfidence() };
+  const changed = (Object.keys(fresh) as (keyof typeof fresh)[]).filter(
+    (k) => JSON.stringify(model.metadata[k]) !== JSON.stringify(fresh[k]),
+  );
+  if (changed.length === 0) return;
+  model.metadata = { ...model.metadata, ...fresh };
   writeFileSync(modelPath, JSON.stringify(model, null, 1));
-  console.log(`npm run models: metadata.matching of ${relative(process.cwd(), modelPath)} rewritten from models/matching.json`);
+  console.log(`npm run models: metadata.${changed.join(', metadata.')} of ${relative(process.cwd(), modelPath)} rewritten from models/`);
 }
 
 function isCurrent(key: string): boolean {
@@ -138,7 +149,7 @@ async function main(): Promise<void> {
   ];
   const key = buildKey(sources);
   if (!args.force && isCurrent(key)) {
-    refreshMatching();
+    refreshMetadata();
     console.log(`npm run models: ${relative(process.cwd(), outDir) || '.'} is up to date`);
     return siteExamples();
   }
@@ -182,6 +193,7 @@ async function main(): Promise<void> {
     quantization,
     matching: readMatching(),
     shards,
+    confidence: readConfidence(),
     buildKey: key,
   };
   const model: ModelJson = { metadata, weights };

@@ -17,13 +17,15 @@
  * Two PCK thresholds are printed: ours (the larger side of the box of the target's true keypoints, as in
  * HPF and SCOT), and "padded", the DHPF/CHM/CATs code's, whose keypoint list is padded with −2 before its
  * extent is taken (so the box always reaches (−2, −2)). The JSON and the last line hold ours.
+ * Per scale it also judges `confidence` against right/wrong at α = 0.10 (ours): AUROC, ECE (10 equal-width
+ * bins) and a reliability table, beside the baselines `probability` and the forward–backward distance.
  * Writes eval/ (or --out) pf-willow[-mode][-flip][-hough][-mirror][-int8|-int4|-mixed][-mirror-target][-split].json;
- * the last line is `PCK@0.1 s1=… s2=… …` (percent).
+ * the last line is `PCK@0.1 s1=… s2=… … auroc=… ece=…` (percent; the confidence's figures at the default scale).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FUSED_SCALES, SCALE_INDICES, type Features, type MatchMode, type MatchOptions, type Point, type ScaleIndex } from '../../src/model';
+import { DEFAULT_SCALE, FUSED_SCALES, SCALE_INDICES, type Features, type MatchMode, type MatchOptions, type Point, type ScaleIndex } from '../../src/model';
 import { loadNodeModel, type readPng } from '../../src/model/node/io';
 import { BUILT_MODEL_DIR, REPO_ROOT } from '../../src/model/testing/paths';
 import {
@@ -42,8 +44,10 @@ import {
   type Split,
   type Willow,
 } from './willow';
+import { auroc, ece, reliability } from './calibration';
+import { ALPHA } from './confidence-data';
 
-const ALPHAS = [0.05, 0.1, 0.15] as const;
+const ALPHAS = [0.05, ALPHA, 0.15] as const;
 const MODES: readonly MatchMode[] = ['mmnet', 'fused', 'raw'];
 
 const { values: args } = parseArgs({
@@ -98,6 +102,43 @@ const pck = (t: Tally, correct = t.correct) =>
 const round2 = (v: number) => Math.round(v * 100) / 100;
 
 type Model = Awaited<ReturnType<typeof loadNodeModel>>;
+
+/** One scale's matches: the confidence, its baselines, and whether each was right at α = ALPHA. */
+interface Judged {
+  confidence: number[];
+  probability: number[];
+  backDistance: number[];
+  right: boolean[];
+}
+
+/**
+ * How well each predicts right against wrong (AUROC) and, for the probabilities, how well it is
+ * calibrated (ECE, 10 bins); the forward–backward distance is no probability (AUROC of its negative).
+ */
+const judge = ({ confidence, probability, backDistance, right }: Judged) => ({
+  confidence: { auroc: auroc(confidence, right), ece: ece(confidence, right), reliability: reliability(confidence, right) },
+  probability: { auroc: auroc(probability, right), ece: ece(probability, right) },
+  backDistance: { auroc: auroc(backDistance.map((d) => -d), right) },
+});
+
+function printConfidence(byScale: Record<string, ReturnType<typeof judge>>): void {
+  for (const [label, { confidence, probability, backDistance }] of Object.entries(byScale)) {
+    console.log(
+      `  ${`${label} right@${ALPHA}`.padEnd(14)} confidence auroc=${confidence.auroc.toFixed(3)} ece=${confidence.ece.toFixed(3)} · ` +
+        `probability auroc=${probability.auroc.toFixed(3)} ece=${probability.ece.toFixed(3)} · forward–backward auroc=${backDistance.auroc.toFixed(3)}`,
+    );
+  }
+  for (const [label, { confidence }] of Object.entries(byScale)) {
+    console.log(`  reliability of confidence, ${label}:   bin          keypoints  confidence  right`);
+    for (const bin of confidence.reliability) {
+      const range = `${bin.from.toFixed(1)}–${bin.to.toFixed(1)}`;
+      const filled = bin.count > 0;
+      console.log(
+        `${''.padEnd(38)}${range.padEnd(13)}${String(bin.count).padStart(9)}  ${filled ? bin.confidence.toFixed(3).padStart(10) : '—'.padStart(10)}  ${filled ? bin.accuracy.toFixed(3) : '—'}`,
+      );
+    }
+  }
+}
 const mirrorTarget = args['mirror-target'];
 /** A target image's record as evaluated: its keypoints mirrored with `--mirror-target`. */
 const targetImage = (image: Willow['images'][string]) => (mirrorTarget ? { ...image, keypoints: mirrorKeypoints(image.keypoints, image.width) } : image);
@@ -115,6 +156,8 @@ async function evaluate(
   const perCategory = new Map<string, Tally>();
   const perPart = new Map<Part, Tally>(split === 'all' ? partSets.map(([part]) => [part, newTally(run)]) : []);
   const keptParts = () => [...perPart].filter(([, t]) => t.total > 0);
+  /** Per scale label, what the confidence and its baselines are judged on. */
+  const judged = new Map<string, Judged>(run.scales.map((s) => [scaleLabel(run, s), { confidence: [], probability: [], backDistance: [], right: [] }]));
   for (const [k, pair] of pairs.entries()) {
     const source = willow.images[pair.source];
     const target = targetImage(willow.images[pair.target]);
@@ -131,6 +174,7 @@ async function evaluate(
     for (const scale of run.scales) {
       const matches = await model.match(features.source.get(pair.source)!, features.target.get(pair.target)!, queries, { scale, ...run.options });
       const label = scaleLabel(run, scale);
+      const j = judged.get(label)!;
       matches.forEach((m, n) => {
         const [tx, ty] = target.keypoints[n];
         const error = Math.hypot(m.target.x - 0.5 - tx, m.target.y - 0.5 - ty);
@@ -138,11 +182,16 @@ async function evaluate(
           if (error <= alpha * unit) for (const tally of tallies) tally.correct[label][a]++;
           if (error <= alpha * paddedUnit) for (const tally of tallies) tally.padded[label][a]++;
         });
+        j.confidence.push(m.confidence);
+        j.probability.push(m.probability);
+        j.backDistance.push(m.signals.backDistance);
+        j.right.push(error <= ALPHA * unit);
       });
     }
     if ((k + 1) % 100 === 0 || k + 1 === pairs.length) progress(`${run.name}: matched ${k + 1}/${pairs.length} pairs`);
   }
 
+  const confidence = Object.fromEntries([...judged].map(([label, j]) => [label, judge(j)]));
   const result = {
     benchmark: 'PF-WILLOW',
     mode: run.mode,
@@ -157,6 +206,7 @@ async function evaluate(
     pck: pck(overall),
     pckPadded: pck(overall, overall.padded),
     perCategory: Object.fromEntries([...perCategory].map(([c, t]) => [c, pck(t)])),
+    confidence,
     ...(keptParts().length > 0 && { parts: Object.fromEntries(keptParts().map(([p, t]) => [p, { keypoints: t.total, pck: pck(t) }])) }),
   };
   const runName = [
@@ -186,7 +236,12 @@ async function evaluate(
     console.log(`  ${label.padEnd(14)} ${Object.entries(byScale).map(([s, v]) => `${s}=${v[0.1].toFixed(2)}`).join(' ')}`);
   for (const [c, byScale] of Object.entries(result.perCategory)) line(c, byScale);
   for (const [p, t] of keptParts()) line(`${p} split`, pck(t));
-  console.log(`PCK@0.1 ${Object.entries(result.pck).map(([s, v]) => `${s}=${v[0.1].toFixed(2)}`).join(' ')}`);
+  printConfidence(confidence);
+  const headline = confidence[scaleLabel(run, run.scales.includes(DEFAULT_SCALE) ? DEFAULT_SCALE : run.scales[0])];
+  console.log(
+    `PCK@0.1 ${Object.entries(result.pck).map(([s, v]) => `${s}=${v[0.1].toFixed(2)}`).join(' ')} ` +
+      `auroc=${headline.confidence.auroc.toFixed(3)} ece=${headline.confidence.ece.toFixed(3)}`,
+  );
 }
 
 async function main(): Promise<void> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { RAW_STRIDE, SCALES } from '../../src/model/constants';
 import { gridOf, type FeatureMaps, type FlatMap } from '../../src/model/matching';
+import type { Features, MMNet, Point } from '../../src/model';
 import { readPng } from '../../src/model/node/io';
 import { REPO_ROOT, SHARED_DIR } from '../../src/model/testing/paths';
 
@@ -67,3 +68,30 @@ export const laidBack = (maps: FeatureMaps): FeatureMaps => {
     });
   return { head: maps.head.map((m, k) => reversed(m, SCALES[k].stride)), raw: reversed(maps.raw, RAW_STRIDE) };
 };
+
+/** The source keypoints as continuous queries (pixel centres). */
+export const queriesOf = (willow: Willow, pair: Willow['pairs'][number]): Point[] =>
+  willow.images[pair.source].keypoints.map(([x, y]) => ({ x: x + 0.5, y: y + 0.5 }));
+
+/** Each prediction's distance to its target keypoint, in units of the target's keypoint box (ours). */
+export function boxErrors(keypoints: [number, number][], predictions: readonly Point[]): number[] {
+  const unit = boxSize(keypoints);
+  return predictions.map((p, n) => Math.hypot(p.x - 0.5 - keypoints[n][0], p.y - 0.5 - keypoints[n][1]) / unit);
+}
+
+/** Every image of the pairs, encoded once. */
+export async function encodeImages(willow: Willow, pairs: Willow['pairs'], model: MMNet, progress: (line: string) => void): Promise<Map<string, Features>> {
+  const names = [...new Set(pairs.flatMap((p) => [p.source, p.target]))];
+  const features = new Map<string, Features>();
+  for (const name of names) {
+    features.set(name, await model.encode(readWillowImage(willow, name)));
+    if (features.size % 20 === 0 || features.size === names.length) progress(`encoded ${features.size}/${names.length} images`);
+  }
+  return features;
+}
+
+/** A progress printer to stderr with the seconds since it was made. */
+export function progressLog(): (line: string) => void {
+  const started = performance.now();
+  return (line) => process.stderr.write(`${line} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+}

@@ -1,4 +1,5 @@
 import { Controls } from './components/Controls';
+import { UncertainPairNote } from './confidence/Confidence';
 import { ExampleStrip } from './examples/ExampleStrip';
 import { GalleryBar } from './gallery/Gallery';
 import { Inspector } from './components/Inspector';
@@ -23,6 +24,7 @@ export function App() {
       <Stage />
       <ScalesStrip />
       {!embedded && <ExampleStrip />}
+      <UncertainPairNote />
       <Notices />
       <Inspector />
       {!embedded && <StatusBar />}

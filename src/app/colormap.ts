@@ -20,8 +20,18 @@ for (let level = 0; level < 256; level++) {
   for (let c = 0; c < 3; c++) VIRIDIS[3 * level + c] = Math.round(STOPS[k][c] * (1 - f) + STOPS[k + 1][c] * f);
 }
 
+/** Decades of probability the heat map's fixed scale spans: 0.1 % (dark) to 100 % (bright). */
+const HEAT_DECADES = 3;
+
 /**
- * Confidence of a match for colouring, in [0, 1]: the heat-map probability of the chosen cell on a log
- * scale, from chance (one cell in 1,000) to certainty.
+ * A heat-map probability as a colour level in [0, 1], on one absolute log scale for every match (a flat,
+ * uncertain row stays dark instead of being stretched to its own peak).
  */
-export const confidence = (probability: number) => Math.min(Math.max(1 + Math.log10(Math.max(probability, 1e-9)) / 3, 0), 1);
+export const probabilityLevel = (probability: number) =>
+  Math.min(Math.max(1 + Math.log10(Math.max(probability, 1e-9)) / HEAT_DECADES, 0), 1);
+
+/** The heat legend's ends: the probabilities of level 0 and level 1. */
+export const HEAT_RANGE = { from: `${10 ** -HEAT_DECADES * 100} %`, to: '100 %' };
+
+/** The colour map as a CSS gradient, for the legend. */
+export const heatGradientCss = `linear-gradient(to right, ${STOPS.map((c) => `rgb(${c.join(',')})`).join(', ')})`;

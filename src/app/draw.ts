@@ -1,6 +1,6 @@
 /** Canvas drawing of the overlay (pins, arrows, dense views) and of heat maps. Allocation-free per draw. */
 import type { HeatMap, Point } from '../model/index';
-import { VIRIDIS } from './colormap';
+import { probabilityLevel, VIRIDIS } from './colormap';
 import { drawDense } from './dense/drawDense';
 import { otherSide, type Correspondence, type Side } from './protocol';
 import type { AppState } from './store';
@@ -54,7 +54,7 @@ export function drawOverlay(ctx: CanvasRenderingContext2D, state: AppState, fram
     const selected = pin.id === state.selectedPin;
     if (pin.result && to) {
       drawArrow(ctx, from, pin.point, to, pin.result, pin.color, selected);
-      drawPin(ctx, to, pin.result.match, pin.color, selected, pin.id, !pin.result.consistent);
+      drawPin(ctx, to, pin.result.match, pin.color, selected, pin.id, isDoubtful(pin.result));
     }
     drawPin(ctx, from, pin.point, pin.color, selected, pin.id, false);
   }
@@ -63,7 +63,7 @@ export function drawOverlay(ctx: CanvasRenderingContext2D, state: AppState, fram
   const hoverTo = hover && frames[otherSide(hover.side)];
   if (state.hoverMode && hover?.result && hoverFrom && hoverTo) {
     drawArrow(ctx, hoverFrom, hover.point, hoverTo, hover.result, HOVER_COLOR, false);
-    drawPin(ctx, hoverTo, hover.result.match, HOVER_COLOR, false, null, !hover.result.consistent);
+    drawPin(ctx, hoverTo, hover.result.match, HOVER_COLOR, false, null, isDoubtful(hover.result));
     drawPin(ctx, hoverFrom, hover.point, HOVER_COLOR, false, null, false);
   }
   ctx.restore();
@@ -72,10 +72,10 @@ export function drawOverlay(ctx: CanvasRenderingContext2D, state: AppState, fram
 
 const HOVER_COLOR = '#ffffff';
 
-/**
- * A line from the query to the edge of its match's disc, with a head there; dashed when the
- * forward–backward check fails.
- */
+/** Below the "unsure" band: drawn dashed, with a hollow head and a dashed ring. */
+export const isDoubtful = (m: Correspondence) => m.band === 'wrong';
+
+/** A line from the query to the edge of its match's disc, with a head there; dashed, the head hollow, when the match is probably wrong. */
 function drawArrow(ctx: CanvasRenderingContext2D, a: Frame, p: Point, b: Frame, result: Correspondence, color: string, selected: boolean) {
   const x0 = sx(a, p);
   const y0 = sy(a, p);
@@ -86,7 +86,8 @@ function drawArrow(ctx: CanvasRenderingContext2D, a: Frame, p: Point, b: Frame, 
   ctx.strokeStyle = color;
   ctx.fillStyle = color;
   ctx.lineWidth = selected ? 3 : 2;
-  ctx.setLineDash(result.consistent ? SOLID : DASHED);
+  const doubtful = isDoubtful(result);
+  ctx.setLineDash(doubtful ? DASHED : SOLID);
   ctx.beginPath();
   ctx.moveTo(x0, y0);
   ctx.lineTo(x1, y1);
@@ -97,12 +98,13 @@ function drawArrow(ctx: CanvasRenderingContext2D, a: Frame, p: Point, b: Frame, 
   ctx.lineTo(x1 - ARROW_HEAD * Math.cos(angle - 0.45), y1 - ARROW_HEAD * Math.sin(angle - 0.45));
   ctx.lineTo(x1 - ARROW_HEAD * Math.cos(angle + 0.45), y1 - ARROW_HEAD * Math.sin(angle + 0.45));
   ctx.closePath();
-  ctx.fill();
+  if (doubtful) ctx.stroke();
+  else ctx.fill();
 }
 
 /**
  * A pin's disc with its number, the same on both ends (the query and its match), so each match is found
- * by colour and number alike; a match that fails the check gets a dashed ring.
+ * by colour and number alike; a probably wrong match gets a dashed ring.
  */
 function drawPin(
   ctx: CanvasRenderingContext2D,
@@ -153,16 +155,14 @@ export function inkOn(color: string): string {
 }
 
 /**
- * Paints a heat map (normalised to its peak) into `image`, reusing it; viridis colours, transparent where
- * the probability is low so the photo shows through.
+ * Paints a heat map into `image`, reusing it: viridis colours on the fixed scale of `probabilityLevel`
+ * (the legend's), transparent where the probability is low so the photo shows through.
  */
 export function paintHeatmap(image: ImageData, heatmap: HeatMap) {
   const { data } = heatmap;
-  let peak = 0;
-  for (let k = 0; k < data.length; k++) peak = Math.max(peak, data[k]);
   const pixels = image.data;
   for (let k = 0; k < data.length; k++) {
-    const t = peak > 0 ? data[k] / peak : 0;
+    const t = probabilityLevel(data[k]);
     const level = 3 * Math.round(t * 255);
     pixels[4 * k] = VIRIDIS[level];
     pixels[4 * k + 1] = VIRIDIS[level + 1];

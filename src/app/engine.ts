@@ -158,8 +158,8 @@ function receive(message: Response) {
       }
       return set({ model: { ...state.model, backend: message.backend } });
     case 'ready': {
-      const { backend, loadMs, fromCache, timings } = message;
-      return set({ model: { ...state.model, phase: 'ready', backend, loadMs, fromCache, timings } });
+      const { backend, loadMs, fromCache, timings, bands } = message;
+      return set({ model: { ...state.model, phase: 'ready', backend, loadMs, fromCache, timings, bands } });
     }
     case 'encoded': {
       post({ type: 'stats' });

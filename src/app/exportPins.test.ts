@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { toCsv, toExport, type Export } from './exportPins';
 import type { Point } from '../model/types';
+import type { Band } from './confidence/bands';
 import { addPin, renamePin, useStore } from './store';
 
-const found = (match: Point, probability: number, backError: number, consistent: boolean) => ({
+const found = (match: Point, confidence: number, band: Band, probability: number, backError: number, consistent: boolean) => ({
   match,
+  confidence,
+  band,
   probability,
   backError,
   consistent,
@@ -15,19 +18,36 @@ const data: Export = {
   target: { name: 'b.jpg', width: 400, height: 300 },
   settings: { mode: 'fused', scale: 3, flip: false },
   pins: [
-    { pin: 1, name: 'left, ear', side: 'source', query: { x: 10, y: 20 }, ...found({ x: 12.34567, y: 22 }, 0.5, 1.5, true) },
-    { pin: 2, name: 'pin 2', side: 'target', query: { x: 5, y: 6 }, match: null, probability: null, backError: null, consistent: null },
+    {
+      pin: 1,
+      name: 'left, ear',
+      side: 'source',
+      query: { x: 10, y: 20 },
+      ...found({ x: 12.34567, y: 22 }, 0.8312, 'likely', 0.5, 1.5, true),
+    },
+    {
+      pin: 2,
+      name: 'pin 2',
+      side: 'target',
+      query: { x: 5, y: 6 },
+      match: null,
+      confidence: null,
+      band: null,
+      probability: null,
+      backError: null,
+      consistent: null,
+    },
   ],
-  dense: [{ pin: null, name: null, side: 'source', query: { x: 1, y: 2 }, ...found({ x: 3, y: 4 }, 0.1, 40, false) }],
+  dense: [{ pin: null, name: null, side: 'source', query: { x: 1, y: 2 }, ...found({ x: 3, y: 4 }, 0.12, 'wrong', 0.1, 40, false) }],
 };
 
 describe('toCsv', () => {
   it('writes a header, one row per pin with its name, quoted where needed (unanswered ones left blank) and the dense matches', () => {
     expect(toCsv(data).split('\n')).toEqual([
-      'kind,pin,name,query_side,query_x,query_y,match_x,match_y,probability,back_error,consistent',
-      'pin,1,"left, ear",source,10,20,12.3457,22,0.5,1.5,true',
-      'pin,2,pin 2,target,5,6,,,,,',
-      'dense,,,source,1,2,3,4,0.1,40,false',
+      'kind,pin,name,query_side,query_x,query_y,match_x,match_y,confidence,band,probability,back_error,consistent',
+      'pin,1,"left, ear",source,10,20,12.3457,22,0.8312,likely,0.5,1.5,true',
+      'pin,2,pin 2,target,5,6,,,,,,,',
+      'dense,,,source,1,2,3,4,0.12,wrong,0.1,40,false',
       '',
     ]);
   });

@@ -3,6 +3,7 @@ import { csvField } from './csv';
 import { download } from './download';
 import { exportKeypoints } from './gallery/download';
 import { gridShown, useGallery } from './gallery/gallery';
+import type { Band } from './confidence/bands';
 import type { Correspondence, Side } from './protocol';
 import { pinLabel, useStore, type AppState } from './store';
 
@@ -15,6 +16,10 @@ export interface ExportedMatch {
   side: Side;
   query: { x: number; y: number };
   match: { x: number; y: number } | null;
+  /** Calibrated chance that the match is right, and the band it falls in. */
+  confidence: number | null;
+  band: Band | null;
+  /** The heat map's peak probability. */
   probability: number | null;
   backError: number | null;
   consistent: boolean | null;
@@ -36,6 +41,8 @@ const exported = (pin: number | null, name: string | null, side: Side, c: Corres
   side,
   query: { x: query.x, y: query.y },
   match: c ? { x: c.match.x, y: c.match.y } : null,
+  confidence: c?.confidence ?? null,
+  band: c?.band ?? null,
   probability: c?.probability ?? null,
   backError: c?.backError ?? null,
   consistent: c?.consistent ?? null,
@@ -51,7 +58,7 @@ export function toExport(state: AppState): Export {
   };
 }
 
-const CSV_HEADER = 'kind,pin,name,query_side,query_x,query_y,match_x,match_y,probability,back_error,consistent';
+const CSV_HEADER = 'kind,pin,name,query_side,query_x,query_y,match_x,match_y,confidence,band,probability,back_error,consistent';
 
 export function toCsv(data: Export): string {
   const row = (kind: string, m: ExportedMatch) =>
@@ -64,6 +71,8 @@ export function toCsv(data: Export): string {
       m.query.y,
       m.match?.x ?? '',
       m.match?.y ?? '',
+      m.confidence ?? '',
+      m.band ?? '',
       m.probability ?? '',
       m.backError ?? '',
       m.consistent ?? '',

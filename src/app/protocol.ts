@@ -1,4 +1,5 @@
 /** The typed messages between the app (main thread) and the model worker. */
+import type { Band, Bands } from './confidence/bands';
 import type { BackendName, BackendReport, HeatMap, LoadProgress, LoadTimings, MatchMode, Point, ScaleIndex } from '../model/index';
 
 export type Side = 'source' | 'target';
@@ -24,7 +25,12 @@ export interface Correspondence {
   query: Point;
   /** The prediction, on the other side. */
   match: Point;
+  /** The heat map's peak probability. */
   probability: number;
+  /** Calibrated chance that the match is right (`Match.confidence`). */
+  confidence: number;
+  /** `confidence` in words (the calibration's bands). */
+  band: Band;
   /** How far the match, matched back, lands from the query (original pixels of the query's image). */
   backError: number;
   /** `backError` is within the tolerance of `isConsistent`. */
@@ -101,7 +107,7 @@ export type Response =
   /** The backend has started (the weights may still be on their way). */
   | { type: 'backend'; backend: BackendReport }
   /** `fromCache`: every weight file came from the browser's Cache Storage. */
-  | { type: 'ready'; backend: BackendReport; loadMs: number; fromCache: boolean; timings: LoadTimings }
+  | { type: 'ready'; backend: BackendReport; loadMs: number; fromCache: boolean; timings: LoadTimings; bands: Bands }
   /** `shipped`: the features are the site's own (matchable before the model has loaded). */
   | { type: 'encoded'; side: Side; version: number; ms: number; shipped: boolean }
   /** How far an encode has come (0–1), now and then while it runs. */

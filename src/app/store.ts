@@ -2,6 +2,7 @@
 import { create } from 'zustand';
 import { DEFAULT_SCALE } from '../model/constants';
 import type { BackendReport, LoadTimings, Point } from '../model/types';
+import type { Bands } from './confidence/bands';
 import { otherSide, type Correspondence, type MatchSettings, type QueryResult, type Side } from './protocol';
 
 export interface PaneImage {
@@ -56,6 +57,8 @@ export interface ModelStatus {
   backend?: BackendReport;
   /** Why the model is unusable, or which backend failed mid-way. */
   message?: string;
+  /** Where the confidence's words change (the model's calibration). */
+  bands?: Bands;
 }
 
 export interface Notice {

@@ -7,7 +7,8 @@ import { SCALE_INDICES } from '../model/constants';
 import {
   BACKEND_ORDER,
   loadMMNet,
-  matchFeatures,
+  loadMetadata,
+  Matcher,
   memory,
   MMNetError,
   readFeatures,
@@ -17,9 +18,11 @@ import {
   type MatchQuery,
   type MatchOptions,
   type MMNet,
+  type ModelMetadata,
   type Point,
 } from '../model/index';
-import { denseGrid, distance, isConsistent } from './geometry';
+import { bandOf, UNCALIBRATED } from './confidence/bands';
+import { denseGrid, isConsistent } from './geometry';
 import {
   otherSide,
   type GalleryImage,
@@ -53,6 +56,9 @@ let modelLoading: Promise<MMNet> | undefined;
 /** Started first, so shipped features can be read while the weights download. */
 let backendStarted: ReturnType<typeof selectBackend> | undefined;
 let loadRequest: LoadRequest | undefined;
+/** Matching before the weights arrive, with the model's constants (read from model.json first). */
+let earlyMatcher: Promise<Matcher> | undefined;
+let metadata: ModelMetadata | undefined;
 const slots: Partial<Record<Side, Slot>> = {};
 /** Gallery targets by digest, kept until removed; one may also be the target pane's slot. */
 const gallery = new Map<string, Slot>();
@@ -163,6 +169,11 @@ function load(backends?: readonly BackendName[]): Promise<MMNet> {
   let lastProgress = -Infinity;
   const { wasmPaths, threads } = loadRequest!;
   backendStarted = selectBackend({ backend: backends, wasmPaths, threads });
+  // model.json alone (a few kB) is enough to match shipped features: its constants arrive long before the weights.
+  earlyMatcher = loadMetadata(loadRequest!.modelUrl).then((m) => {
+    metadata = m;
+    return new Matcher(m);
+  });
   backendStarted.then(
     (backend) => post({ type: 'backend', backend }),
     () => undefined,
@@ -188,6 +199,7 @@ function load(backends?: readonly BackendName[]): Promise<MMNet> {
       loadMs: performance.now() - start,
       fromCache: loaded.fromCache,
       timings: loaded.loadTimings,
+      bands: bands(),
     });
     return loaded;
   });
@@ -289,29 +301,28 @@ const correspond = async (side: Side, points: Point[], settings: MatchSettings, 
   (await correspondMany(slots[side]!, [slots[otherSide(side)]!], points, settings, heatmap))[0];
 
 /**
- * Matches points of one image on each of the others, then matches the answers back (the forward–backward
- * check): two batched model calls, however many images.
+ * Matches points of one image on each of the others in one batched model call, which also matches the
+ * answers back (the forward–backward check) and rates them (`confidence`).
  */
 async function correspondMany(from: Slot, targets: Slot[], points: Point[], matchSettings: MatchSettings, heatmap: boolean) {
   if (points.length === 0) return targets.map(() => []);
   // The mirror rule encodes mirror images: it waits for the weights.
   const settings = { ...matchSettings, mirror: MIRROR_RULE && model !== undefined };
   const asked = points.map((p) => toEncoded(p, from));
-  const forward = await matchMany(
+  const found = await matchMany(
     targets.map((to) => ({ source: from.features, target: to.features, points: asked })),
     { ...settings, heatmap },
   );
-  const backward = await matchMany(
-    targets.map((to, t) => ({ source: to.features, target: from.features, points: forward[t].map((f) => f.target) })),
-    settings,
-  );
   return targets.map((to, t) =>
-    forward[t].map((f, n) => {
-      const backError = distance(toOriginal(backward[t][n].target, from), points[n]);
+    found[t].map((f, n) => {
+      // The encoded bitmap may be a downscaled copy: back to original pixels.
+      const backError = (f.backError * from.width) / from.features.width;
       return {
         query: points[n],
         match: toOriginal(f.target, to),
         probability: f.probability,
+        confidence: f.confidence,
+        band: bandOf(f.confidence, bands()),
         backError,
         consistent: isConsistent(backError, from.width, from.height),
         mirrored: f.mirrored,
@@ -388,9 +399,15 @@ async function loadedModel(): Promise<MMNet> {
   return modelLoading;
 }
 
-/** Matching needs the weights only for flip: before the load, shipped features are matched on their own. */
-const matchMany = (queries: readonly MatchQuery[], options: MatchOptions) =>
-  model ? model.matchMany(queries, options) : matchFeatures(queries, options);
+/** Matching needs the weights only for flip and the mirror rule: before the load, shipped features are matched on their own. */
+async function matchMany(queries: readonly MatchQuery[], options: MatchOptions) {
+  if (model) return model.matchMany(queries, options);
+  if (!earlyMatcher) throw new MMNetError('model-load', 'the model is not loaded');
+  return (await earlyMatcher).matchMany(queries, options);
+}
+
+/** The calibration's bands, once model.json is in. */
+const bands = () => (model?.metadata ?? metadata)?.confidence?.bands ?? UNCALIBRATED;
 
 /**
  * A backend can die mid-way (a lost GPU context, an out-of-memory device): reload on the next backend,

@@ -1,4 +1,5 @@
-export { loadMMNet, matchFeatures, MMNet, Features, type LoadOptions, type MatchQuery } from './mmnet';
+export { loadMMNet, Matcher, MMNet, Features, type LoadOptions, type MatchQuery } from './mmnet';
+export { loadMetadata } from './weights';
 export { readFeatures, serializeFeatures } from './feature-file';
 export { selectBackend } from './backend';
 /** Live tensor count and bytes of the current backend, for leak checks and status displays. */
@@ -6,5 +7,15 @@ export { memory } from '@tensorflow/tfjs-core';
 export { MMNetError, type MMNetErrorCode } from './errors';
 export { toInput, toOriginal } from './image';
 export type { ModelMetadata } from './weights';
+export {
+  calibrationKey,
+  SIGNALS,
+  PREDICTION_SETTINGS,
+  type ConfidenceCalibration,
+  type PredictionSetting,
+  type CalibratorConstants,
+  type MatchSignals,
+  type SignalName,
+} from './confidence';
 export * from './constants';
 export type * from './types';

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_MODEL_DIR } from './testing/paths';
 import { fileFetch, loadNodeModel, modelUrl } from './node/io';
-import { MMNetError, loadMMNet, type MMNet, type Features } from '.';
+import { MMNetError, loadMMNet, type MMNet, type Features, type Match } from '.';
 
 let model: MMNet;
 let a: Features;
@@ -135,6 +135,25 @@ describe('match', () => {
       const alone = await Promise.all(queries.map((q) => model.match(q.source, q.target, q.points, options)));
       await withoutLeaks(async () => expect(await model.matchMany(queries, options), JSON.stringify(options)).toEqual(alone));
     }
+  });
+
+  it('rates every match in [0, 1] from finite signals, and matches on a flat grey image below those on the shifted copy', async () => {
+    const grey = tf.fill([96, 128, 3], 128) as tf.Tensor3D;
+    const flat = await model.encode(grey);
+    grey.dispose();
+    const points = [40, 60, 80].flatMap((x) => [30, 60].map((y) => ({ x, y })));
+    const mean = (ms: Match[]) => ms.reduce((sum, m) => sum + m.confidence, 0) / ms.length;
+    for (const options of [{}, { mode: 'mmnet', scale: 1 }, { mode: 'raw' }, { consensus: false }] as const) {
+      const shifted = await model.match(a, b, points, options);
+      const unrelated = await model.match(a, flat, points, options);
+      for (const m of [...shifted, ...unrelated]) {
+        expect(m.confidence).toBeGreaterThanOrEqual(0);
+        expect(m.confidence).toBeLessThanOrEqual(1);
+        expect(Number.isFinite(m.backError)).toBe(true);
+      }
+      expect(mean(unrelated), JSON.stringify(options)).toBeLessThan(mean(shifted));
+    }
+    flat.dispose();
   });
 
   it('answers every mode and scale it supports, on that mode’s grid', async () => {

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { BACKEND_ORDER, ScaleIndex } from './constants';
+import type { MatchSignals } from './confidence';
 
 export type BackendName = (typeof BACKEND_ORDER)[number];
 
@@ -80,6 +81,11 @@ export interface MatchOptions {
   /** Return the heat map (softmax of the row) for each point. */
   heatmap?: boolean;
   /**
+   * Compute every confidence signal, also those the shipped calibration does not read (for refitting it):
+   * `scaleDistance` costs the companion scale's rows.
+   */
+  allSignals?: boolean;
+  /**
    * Weigh each row by the pair's geometric consensus (regularized Hough matching, computed once per pair);
    * default: the model's `metadata.matching.consensus`.
    */
@@ -109,8 +115,20 @@ export interface Match {
   cell: [number, number];
   /** Value of the scored row at the argmax cell. */
   score: number;
-  /** Heat-map probability of the argmax cell (softmax over all cells). */
+  /**
+   * The heat map's peak: the argmax cell's probability under the softmax over all cells. Not a chance of
+   * being right (see `confidence`).
+   */
   probability: number;
+  /**
+   * The calibrated chance that the match is right (within α = 0.10 of the target's keypoint box, as
+   * PF-WILLOW counts it), in [0, 1], from `signals` and the model's `metadata.confidence`.
+   */
+  confidence: number;
+  /** How far the match, matched back onto the source, lands from the query (original source pixels). */
+  backError: number;
+  /** The calibrator's inputs. */
+  signals: MatchSignals;
   /** The target was matched as its mirror image (the mirror rule). */
   mirrored: boolean;
   /** The pair's consensus support of the argmax cell, in [0, 1]: its offset's histogram value over the histogram's peak. */

@@ -5,6 +5,7 @@ import { openShardCache, type ShardCache } from './shard-cache';
 import { sha256Hex } from './sha256';
 import type { LoadProgress, LoadTimings } from './types';
 import type { ScaleSpec } from './constants';
+import type { ConfidenceCalibration } from './confidence';
 import type { ConsensusConstants } from './consensus';
 
 /** What `match` does when not told, and the consensus constants (chosen on the selection split). */
@@ -27,6 +28,8 @@ export interface ModelMetadata {
   /** The matching defaults and consensus constants (models/matching.json). */
   matching: MatchingDefaults;
   shards: { path: string; bytes: number; sha256: string }[];
+  /** The calibrator of `Match.confidence` (models/confidence.json); absent in older builds. */
+  confidence?: ConfidenceCalibration;
 }
 
 export interface ModelJson {
@@ -80,6 +83,11 @@ export interface WeightLoadOptions {
  */
 export async function loadWeights(baseUrl: string, options: WeightLoadOptions = {}): Promise<LoadedWeights> {
   return decodeFetched(await fetchWeights(baseUrl, options));
+}
+
+/** The model's metadata alone (model.json, a few kB): what matching needs, long before the weights arrive. */
+export async function loadMetadata(baseUrl: string, { fetch: fetchFn = (url) => fetch(url) }: Pick<WeightLoadOptions, 'fetch'> = {}) {
+  return (await fetchModelJson(fetchFn, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`)).metadata;
 }
 
 /** `loadWeights`' first half: the verified bytes (runs while a backend starts). */

@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react';
+import { HeatLegend } from '../confidence/Confidence';
 import { paintHeatmap } from '../draw';
 import { otherSide, type Side } from '../protocol';
 import { shownQuery, useStore } from '../store';
@@ -30,5 +31,10 @@ export function HeatmapCanvas({ side }: { side: Side }) {
     return () => canvas.removeEventListener('contextrestored', put);
   }, [heatmap]);
 
-  return <canvas ref={ref} className="heatmap" data-testid={`heatmap-${side}`} hidden={!heatmap} style={{ opacity }} />;
+  return (
+    <>
+      <canvas ref={ref} className="heatmap" data-testid={`heatmap-${side}`} hidden={!heatmap} style={{ opacity }} />
+      {heatmap && <HeatLegend />}
+    </>
+  );
 }

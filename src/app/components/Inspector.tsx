@@ -1,11 +1,12 @@
 import type { Point } from '../../model/index';
+import { confidenceText, percent } from '../confidence/bands';
+import { ConfidenceBadge, ConfidenceLegend } from '../confidence/Confidence';
 import { inkOn } from '../draw';
 import type { QueryResult, Side } from '../protocol';
 import { deletePin, pinLabel, renamePin, selectedPin, selectPin, shownQuery, useStore, type Pin } from '../store';
 import { waitingHint } from './loading';
 
 export const xy = (p: Point) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`;
-const percent = (result: QueryResult) => `${Math.round(100 * result.probability)} %`;
 const towards = (side: Side) => (side === 'source' ? 'source → target' : 'target → source');
 
 /** One line: the answer to the shown query (hover or selected pin) in words, then the pins as chips. */
@@ -14,6 +15,7 @@ export function Inspector() {
     <div className="inspector">
       <Readout />
       <PinList />
+      <ConfidenceLegend />
     </div>
   );
 }
@@ -47,18 +49,16 @@ function Readout() {
   );
 }
 
-/** The match probability and the forward–backward check, in words. */
+/** The calibrated confidence and the forward–backward check, in words. */
 function Confidence({ result }: { result: QueryResult }) {
   return (
     <span className={result.consistent ? 'confidence' : 'confidence inconsistent'}>
-      <span className="metric" title="How much of the heat map's weight is on the chosen spot (softmax of the correlation)">
-        {percent(result)} sure
-      </span>
+      <ConfidenceBadge match={result} />
       <span
         className="metric"
         title={`Forward–backward check: matched back, the match lands ${result.backError.toFixed(1)} px from the query`}
       >
-        {result.consistent ? '✓ consistent: matches back onto the point' : '⚠ doubtful: matched back, it lands elsewhere'}
+        {result.consistent ? '✓ matches back onto the point' : '⚠ matched back, it lands elsewhere'}
       </span>
       {result.mirrored && (
         <span
@@ -85,9 +85,10 @@ function PinBadge({ pin }: { pin: Pin }) {
 /** What a pin's chip says in full (to screen readers and in its tooltip). */
 function describe(pin: Pin): string {
   const answer = pin.result
-    ? `${percent(pin.result)} sure, ${pin.result.consistent ? 'consistent' : 'doubtful'}${pin.result.mirrored ? ', matched mirrored' : ''}`
+    ? `→ (${xy(pin.result.match)}): ${confidenceText(pin.result)} · heat-map peak p = ${(100 * pin.result.probability).toFixed(1)} % · ` +
+      `${pin.result.consistent ? 'consistent' : 'doubtful'}${pin.result.mirrored ? ', matched mirrored' : ''}`
     : 'not matched yet';
-  return `${pinLabel(pin)} (${towards(pin.side)}): ${answer}`;
+  return `${pinLabel(pin)} (${towards(pin.side)}) ${answer}`;
 }
 
 /** Every pin as a chip: select it, name it, delete it. The list scrolls; none is ever out of reach. */
@@ -105,6 +106,7 @@ function PinList() {
           data-side={pin.side}
           data-query={xy(pin.point)}
           data-match={pin.result ? xy(pin.result.match) : ''}
+          data-band={pin.result?.band}
           className={pin.id === selected ? 'chip selected' : 'chip'}
         >
           <button
@@ -117,7 +119,8 @@ function PinList() {
             <PinBadge pin={pin} />
             {pin.result && (
               <span aria-hidden className={pin.result.consistent ? undefined : 'warning'}>
-                {Math.round(100 * pin.result.probability)}%{!pin.result.consistent && ' ⚠'}
+                {percent(pin.result.confidence)}
+                {!pin.result.consistent && ' ⚠'}
               </span>
             )}
             <span className="sr-only">Select {describe(pin)}</span>

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { denseGrid, GRID_COLUMNS, GRID_ROWS } from '../geometry';
 import type { Correspondence } from '../protocol';
 import { isConfident } from './confident';
+import type { Band } from '../confidence/bands';
 import { CELL_COLOURS, landingCell, sourceCell, SPLAT_GROWTH, type Rect } from './field';
 
 const rect = (): Rect => ({ x: 0, y: 0, width: 0, height: 0 });
@@ -32,15 +33,19 @@ describe('the cells of the dense views', () => {
 });
 
 describe('isConfident', () => {
-  const match = (consistent: boolean): Correspondence => ({
+  const match = (band: Band): Correspondence => ({
     query: { x: 0, y: 0 },
     match: { x: 1, y: 1 },
     probability: 0.2,
-    backError: consistent ? 2 : 50,
-    consistent,
+    confidence: { likely: 0.9, unsure: 0.5, wrong: 0.1 }[band],
+    band,
+    backError: 2,
+    consistent: true,
+    mirrored: false,
   });
-  it('keeps the matches that land back on their query and drops the rest', () => {
-    expect(isConfident(match(true))).toBe(true);
-    expect(isConfident(match(false))).toBe(false);
+  it('keeps the matches the calibrated confidence calls likely right and drops the rest', () => {
+    expect(isConfident(match('likely'))).toBe(true);
+    expect(isConfident(match('unsure'))).toBe(false);
+    expect(isConfident(match('wrong'))).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { confidence } from '../colormap';
+import { confidenceText } from '../confidence/bands';
 import { galleryKey, sourcePins, splitName, timeLeft, useGallery, type GalleryItem } from './gallery';
 import { addToGallery, cancelEncoding, openInPanes, removeFromGallery, setGallery } from './engine';
 import { exportKeypoints } from './download';
@@ -145,8 +145,6 @@ function Thumbnails() {
   );
 }
 
-const percent = (p: number) => `${(100 * p).toFixed(1)} %`;
-
 function Thumbnail({ item }: { item: GalleryItem }) {
   const encoded = useGallery((s) => !!s.encoded[item.digest]);
   const result = useGallery((s) => s.results[item.digest]);
@@ -209,29 +207,33 @@ function ThumbName({ name }: { name: string }) {
   );
 }
 
-/** A carried pin: its colour, shaded by the match's probability; a failed check is dashed and marked. */
+/** A carried pin: its colour, shaded by the match's confidence; a probably wrong one is hollow and dashed, a failed check marked. */
 function Marker({ pin, match, radius }: { pin: Pin; match: Correspondence; radius: number }) {
   const { x, y } = match.match;
   return (
     <g
-      className={match.consistent ? 'marker' : 'marker inconsistent'}
+      className={`marker band-${match.band}${match.consistent ? '' : ' inconsistent'}`}
       data-testid="marker"
       data-pin={pin.id}
       data-x={x}
       data-y={y}
       data-probability={match.probability}
+      data-confidence={match.confidence}
+      data-band={match.band}
       data-consistent={match.consistent}
     >
       <title>
-        {pinLabel(pin)}: p = {percent(match.probability)}, back {match.backError.toFixed(1)} px
+        {pinLabel(pin)}: {confidenceText(match)}, back {match.backError.toFixed(1)} px
         {match.consistent ? ', consistent' : ', lands far from the pin when matched back'}
       </title>
       <circle
         cx={x}
         cy={y}
         r={radius}
-        fill={pin.color}
-        fillOpacity={0.25 + 0.75 * confidence(match.probability)}
+        fill={match.band === 'wrong' ? 'none' : pin.color}
+        fillOpacity={0.25 + 0.75 * match.confidence}
+        // Hollow: the ring in the pin's colour (CSS gives the others their white ring).
+        style={match.band === 'wrong' ? { stroke: pin.color } : undefined}
         strokeWidth={radius / 4}
       />
       {!match.consistent && (

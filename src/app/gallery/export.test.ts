@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { toCocoKeypoints, toKeypointsCsv, visibility, type GalleryExportInput } from './export';
+import { toCocoKeypoints, toKeypointsCsv, type GalleryExportInput } from './export';
+import { bandOf } from '../confidence/bands';
 import type { Correspondence } from '../protocol';
 
+/** A match whose confidence is twice its probability (so the two columns differ), banded at 70 % / 30 %. */
 const match = (x: number, y: number, probability: number, consistent: boolean): Correspondence => ({
   query: { x: 0, y: 0 },
   match: { x, y },
   probability,
+  confidence: Math.min(2 * probability, 1),
+  band: bandOf(Math.min(2 * probability, 1), { likely: 0.7, unsure: 0.3 }),
   backError: consistent ? 1.5 : 40,
   consistent,
   mirrored: false,
@@ -21,7 +25,7 @@ const input: GalleryExportInput = {
     {
       image: { name: 'a.jpg', width: 400, height: 300, digest: 'bb' },
       matches: new Map([
-        [3, match(12, 22, 0.5, true)],
+        [3, match(12, 22, 0.25, true)], // consistent, but only unsure
         [7, match(35, 41, 0.01, false)],
       ]),
     },
@@ -30,12 +34,6 @@ const input: GalleryExportInput = {
   settings: { mode: 'fused', scale: 3, flip: true },
   headVersion: 'v2',
 };
-
-describe('visibility', () => {
-  it('is 2 for a consistent match, 1 for an inconsistent one, 0 for none', () => {
-    expect([visibility(match(0, 0, 1, true)), visibility(match(0, 0, 1, false)), visibility(undefined)]).toEqual([2, 1, 0]);
-  });
-});
 
 describe('toCocoKeypoints', () => {
   const coco = toCocoKeypoints(input, new Date('2026-01-02T03:04:05Z'));
@@ -55,17 +53,18 @@ describe('toCocoKeypoints', () => {
     expect(coco.info.date_created).toBe('2026-01-02T03:04:05.000Z');
   });
 
-  it('writes x, y, visibility triples with scores; an unmatched keypoint is 0, 0, 0', () => {
+  it('writes x, y, visibility triples (2 likely right, 1 in doubt) with the confidences as scores; an unmatched keypoint is 0, 0, 0', () => {
     const [source, a, b] = coco.annotations;
     expect(source).toMatchObject({ image_id: 1, keypoints: [10, 20, 2, 30.123456, 40, 2], num_keypoints: 2, scores: [1, 1] });
     expect(a).toMatchObject({
       image_id: 2,
-      keypoints: [12, 22, 2, 35, 41, 1],
+      keypoints: [12, 22, 1, 35, 41, 1],
       num_keypoints: 2,
-      scores: [0.5, 0.01],
+      scores: [0.5, 0.02],
+      probabilities: [0.25, 0.01],
       back_errors: [1.5, 40],
     });
-    expect(b).toMatchObject({ image_id: 3, keypoints: [0, 0, 0, 1, 2, 2], num_keypoints: 1, scores: [0, 0.9], back_errors: [null, 1.5] });
+    expect(b).toMatchObject({ image_id: 3, keypoints: [0, 0, 0, 1, 2, 2], num_keypoints: 1, scores: [0, 1], back_errors: [null, 1.5] });
     expect(new Set(coco.annotations.map((x) => x.id)).size).toBe(3);
   });
 });
@@ -73,13 +72,13 @@ describe('toCocoKeypoints', () => {
 describe('toKeypointsCsv', () => {
   it('writes one row per image and keypoint, quoting names, with the settings on each row', () => {
     expect(toKeypointsCsv(input).split('\n')).toEqual([
-      'file_name,width,height,sha256,role,keypoint,x,y,visibility,score,back_error,mode,scale,flip,head_version',
-      'source.jpg,300,200,aa,source,"nose, tip",10,20,2,1,,fused,3,true,v2',
-      'source.jpg,300,200,aa,source,pin 7,30.1235,40,2,1,,fused,3,true,v2',
-      'a.jpg,400,300,bb,target,"nose, tip",12,22,2,0.5,1.5,fused,3,true,v2',
-      'a.jpg,400,300,bb,target,pin 7,35,41,1,0.01,40,fused,3,true,v2',
-      '"b, ""copy"".jpg",640,480,cc,target,"nose, tip",,,0,,,fused,3,true,v2',
-      '"b, ""copy"".jpg",640,480,cc,target,pin 7,1,2,2,0.9,1.5,fused,3,true,v2',
+      'file_name,width,height,sha256,role,keypoint,x,y,visibility,confidence,probability,back_error,mode,scale,flip,head_version',
+      'source.jpg,300,200,aa,source,"nose, tip",10,20,2,1,,,fused,3,true,v2',
+      'source.jpg,300,200,aa,source,pin 7,30.1235,40,2,1,,,fused,3,true,v2',
+      'a.jpg,400,300,bb,target,"nose, tip",12,22,1,0.5,0.25,1.5,fused,3,true,v2',
+      'a.jpg,400,300,bb,target,pin 7,35,41,1,0.02,0.01,40,fused,3,true,v2',
+      '"b, ""copy"".jpg",640,480,cc,target,"nose, tip",,,0,,,,fused,3,true,v2',
+      '"b, ""copy"".jpg",640,480,cc,target,pin 7,1,2,2,1,0.9,1.5,fused,3,true,v2',
       '',
     ]);
   });

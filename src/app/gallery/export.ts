@@ -1,9 +1,11 @@
 /**
  * The gallery's keypoints as COCO-style JSON and as CSV, in original-image pixels. The source's pins are
  * the keypoints (one per pin, named as the pin is); each target gets them where they were matched, with the
- * forward–backward check as COCO visibility: 2 consistent, 1 matched but inconsistent, 0 not matched.
+ * confidence's band as COCO visibility: 2 likely right, 1 matched but in doubt, 0 not matched; the scores
+ * are the confidences.
  */
 import type { Point } from '../../model/types';
+import { cocoVisibility } from '../confidence/bands';
 import { csvField } from '../csv';
 import type { Correspondence, MatchSettings } from '../protocol';
 
@@ -24,8 +26,6 @@ export interface GalleryExportInput {
   headVersion: string;
 }
 
-export type Visibility = 0 | 1 | 2;
-
 export interface CocoKeypoints {
   info: {
     description: string;
@@ -42,15 +42,15 @@ export interface CocoKeypoints {
     /** x1, y1, v1, x2, y2, v2, … */
     keypoints: number[];
     num_keypoints: number;
-    /** Heat-map probability of each match. */
+    /** Calibrated confidence of each match (1 for the source's own pins). */
     scores: number[];
+    /** Heat-map peak probability of each match; null for the source. */
+    probabilities: (number | null)[];
     /** How far each match lands from its pin when matched back (source pixels); null for the source. */
     back_errors: (number | null)[];
   }[];
   categories: { id: number; name: string; supercategory: string; keypoints: string[]; skeleton: number[][] }[];
 }
-
-export const visibility = (match: Correspondence | undefined): Visibility => (!match ? 0 : match.consistent ? 2 : 1);
 
 const CATEGORY_ID = 1;
 const SOURCE_IMAGE_ID = 1;
@@ -65,6 +65,7 @@ export function toCocoKeypoints(input: GalleryExportInput, now = new Date()): Co
     keypoints: pins.flatMap((p) => [p.point.x, p.point.y, 2]),
     num_keypoints: pins.length,
     scores: pins.map(() => 1),
+    probabilities: pins.map(() => null),
     back_errors: pins.map(() => null),
   };
   const targetAnnotations = targets.map(({ matches }, n) => {
@@ -74,9 +75,10 @@ export function toCocoKeypoints(input: GalleryExportInput, now = new Date()): Co
       image_id: n + 2,
       category_id: CATEGORY_ID,
       // COCO writes an unlabelled keypoint as 0, 0, 0.
-      keypoints: found.flatMap((m) => (m ? [m.match.x, m.match.y, visibility(m)] : [0, 0, 0])),
+      keypoints: found.flatMap((m) => (m ? [m.match.x, m.match.y, cocoVisibility(m)] : [0, 0, 0])),
       num_keypoints: found.filter(Boolean).length,
-      scores: found.map((m) => m?.probability ?? 0),
+      scores: found.map((m) => m?.confidence ?? 0),
+      probabilities: found.map((m) => m?.probability ?? null),
       back_errors: found.map((m) => m?.backError ?? null),
     };
   });
@@ -93,14 +95,15 @@ export function toCocoKeypoints(input: GalleryExportInput, now = new Date()): Co
   };
 }
 
-const CSV_HEADER = 'file_name,width,height,sha256,role,keypoint,x,y,visibility,score,back_error,mode,scale,flip,head_version';
+const CSV_HEADER =
+  'file_name,width,height,sha256,role,keypoint,x,y,visibility,confidence,probability,back_error,mode,scale,flip,head_version';
 
 /** One row per image and keypoint (an unmatched one has empty x, y, score); the settings on every row. */
 export function toKeypointsCsv(input: GalleryExportInput): string {
   const { source, pins, targets, settings, headVersion } = input;
   const tail = [settings.mode, settings.scale, settings.flip, headVersion];
   const rows = [
-    ...pins.map((p) => [...head(source, 'source'), p.name, p.point.x, p.point.y, 2, 1, '', ...tail]),
+    ...pins.map((p) => [...head(source, 'source'), p.name, p.point.x, p.point.y, 2, 1, '', '', ...tail]),
     ...targets.flatMap(({ image, matches }) =>
       pins.map((p) => {
         const m = matches.get(p.id);
@@ -109,7 +112,8 @@ export function toKeypointsCsv(input: GalleryExportInput): string {
           p.name,
           m?.match.x ?? '',
           m?.match.y ?? '',
-          visibility(m),
+          cocoVisibility(m),
+          m?.confidence ?? '',
           m?.probability ?? '',
           m?.backError ?? '',
           ...tail,

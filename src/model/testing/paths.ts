@@ -29,3 +29,5 @@ export const TEST_MODEL_DIR = join(REPO_ROOT, '.cache', 'test-models', 'mmnet-r1
 export const TEST_SHIPPED_MODEL_DIR = join(REPO_ROOT, '.cache', 'test-models', 'mmnet-r101v2-head-v0-shipped');
 /** The storage of TEST_SHIPPED_MODEL_DIR: $MMNET_QUANTIZE, else what the site ships. */
 export const TEST_SHIPPED_SCHEME: Scheme = (process.env.MMNET_QUANTIZE as Scheme | undefined) ?? DEFAULT_SCHEME;
+/** The calibration of `Match.confidence`: written by `npm run fit:confidence`, shipped in the metadata by `npm run models`. */
+export const CONFIDENCE_FILE = join(REPO_ROOT, 'models', 'confidence.json');

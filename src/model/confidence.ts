@@ -1,0 +1,170 @@
+/**
+ * A calibrated confidence: the probability that a match lands within α = 0.10 of the target's keypoint box
+ * (PF-WILLOW's PCK criterion). A logistic model reads a few named signals the pair already has (its weights
+ * name them, so a new signal is a field of `MatchSignals`, an entry of `SIGNALS` and a refit); its
+ * constants, one set per mode/scale/flip, are fitted on held-out pairs (`npm run fit:confidence`) and ship
+ * in the model metadata (`metadata.confidence`).
+ */
+import { DEFAULT_SCALE, FUSED_SCALES, RAW_STRIDE, SCALE_INDICES, type ScaleIndex } from './constants';
+import type { Grid } from './matching';
+import type { MatchMode } from './types';
+
+/** What the calibrator reads of one match, raw (before `SIGNALS`' transforms). */
+export interface MatchSignals {
+  /** Heat-map probability of the peak cell. */
+  probability: number;
+  /** Logit gap between the peak and the second mode (the best cell outside `SECOND_MODE_RADIUS`). */
+  margin: number;
+  /** Entropy of the heat map over that of a flat one: 0 one cell, 1 no idea. */
+  entropy: number;
+  /** Forward–backward distance over the source's longer side. */
+  backDistance: number;
+  /**
+   * Distance to the prediction at the companion scale (`companionScale`) over the target's longer side;
+   * NaN when not computed (raw rows; a calibration that does not read it, unless `allSignals`).
+   */
+  scaleDistance: number;
+  /** The pair's geometric consensus support of the peak cell, in [0, 1] (`Match.support`). */
+  support: number;
+}
+
+export type SignalName = keyof MatchSignals;
+
+export interface Signal {
+  /** What the calibrator is linear in; finite for any value, NaN included (read as the worst). */
+  feature: (value: number) => number;
+  /** The sign the signal's weight must have: more of a good signal never lowers the confidence. */
+  direction: 1 | -1;
+}
+
+/** A signal clamped to [lo, hi] (NaN: the bad end), then transformed. */
+const signal = (direction: 1 | -1, lo: number, hi: number, transform = (v: number) => v): Signal => ({
+  direction,
+  feature: (v) => transform(Number.isNaN(v) ? (direction > 0 ? lo : hi) : Math.min(Math.max(v, lo), hi)),
+});
+
+/** Distances below ~1 % of the image are all "on the spot": the log stops resolving them there. */
+const DISTANCE_FLOOR = 0.01;
+const logDistance = (d: number) => Math.log(d + DISTANCE_FLOOR);
+
+/** Each signal's feature and sign. The clamps keep degenerate rows (flat, one-hot, infinite logits) finite. */
+export const SIGNALS: Record<SignalName, Signal> = {
+  probability: signal(1, 1e-6, 1, Math.log),
+  margin: signal(1, 0, 30),
+  entropy: signal(-1, 0, 1),
+  backDistance: signal(-1, 0, 2, logDistance),
+  scaleDistance: signal(-1, 0, 2, logDistance),
+  support: signal(1, 0, 1),
+};
+
+/** Cells within this many input pixels of the peak belong to its mode (the 3×3 window at stride 16). */
+export const SECOND_MODE_RADIUS = 1.5 * RAW_STRIDE;
+
+/** One mode/scale's logistic model: confidence = σ(bias + Σ weight · feature). */
+export interface CalibratorConstants {
+  bias: number;
+  weights: Partial<Record<SignalName, number>>;
+}
+
+/** The fitted calibration as shipped (models/confidence.json → `metadata.confidence`). */
+export interface ConfidenceCalibration {
+  /** PCK threshold the confidence refers to (fraction of the target's keypoint box). */
+  alpha: number;
+  /** Where the app's words change: "likely right" from `likely` up, "probably wrong" below `unsure`. */
+  bands: { likely: number; unsure: number };
+  /** What the constants were fitted on. */
+  fittedOn: string;
+  /** By `calibrationKey`. */
+  models: Record<string, CalibratorConstants>;
+}
+
+/** One prediction setting, as the calibration tells them apart. */
+export interface PredictionSetting {
+  mode: MatchMode;
+  scale: ScaleIndex;
+  flip: boolean;
+  /** The pair's geometric consensus weighs the rows (`MatchOptions.consensus`). */
+  consensus: boolean;
+}
+
+/**
+ * Names a setting: `fused+hough@s3`, `mmnet+flip@s2`, `raw` (which has one grid and no flip). The mirror
+ * rule is the model's default with the consensus, so it is not named.
+ */
+export const calibrationKey = ({ mode, scale, flip, consensus }: PredictionSetting): string =>
+  `${mode}${flip && mode !== 'raw' ? '+flip' : ''}${consensus ? '+hough' : ''}${mode === 'raw' ? '' : `@s${scale}`}`;
+
+/** Every setting `match` accepts (raw has one grid and no flip), each with and without the consensus. */
+export const PREDICTION_SETTINGS: readonly PredictionSetting[] = [true, false].flatMap((consensus) => [
+  ...(['fused', 'mmnet'] as const).flatMap((mode) =>
+    [false, true].flatMap((flip) => (mode === 'fused' ? FUSED_SCALES : SCALE_INDICES).map((scale) => ({ mode, scale, flip, consensus }))),
+  ),
+  { mode: 'raw' as const, scale: DEFAULT_SCALE, flip: false, consensus },
+]);
+
+/**
+ * The scale whose prediction `scaleDistance` compares against: the coarser neighbour where the mode has
+ * one, else the finer. Raw rows have a single grid, so none.
+ */
+export function companionScale(mode: MatchMode, scale: ScaleIndex): ScaleIndex | undefined {
+  if (mode === 'raw') return undefined;
+  const scales = mode === 'fused' ? FUSED_SCALES : SCALE_INDICES;
+  return scales.includes((scale + 1) as ScaleIndex) ? ((scale + 1) as ScaleIndex) : ((scale - 1) as ScaleIndex);
+}
+
+/** The linear score of a model (its logit), from the signals it names. */
+export function calibratorLogit(signals: MatchSignals, constants: CalibratorConstants): number {
+  let logit = constants.bias;
+  for (const [name, weight] of Object.entries(constants.weights) as [SignalName, number][]) {
+    logit += weight * SIGNALS[name].feature(signals[name]);
+  }
+  return logit;
+}
+
+export const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+
+/** The calibrated confidence, in [0, 1]; without constants for the setting, the peak probability stands in. */
+export function confidenceOf(signals: MatchSignals, constants: CalibratorConstants | undefined): number {
+  const confidence = constants ? sigmoid(calibratorLogit(signals, constants)) : signals.probability;
+  return Number.isNaN(confidence) ? 0 : Math.min(Math.max(confidence, 0), 1);
+}
+
+/** The calibrator reads the companion scale's prediction (worth its extra rows only then). */
+export const usesScaleDistance = (constants: CalibratorConstants | undefined) => !!constants?.weights.scaleDistance;
+
+/** Entropy of softmax(scale · row[offset … offset+cells)) over log(cells), in [0, 1] (NaN for a NaN row). */
+export function rowEntropy(row: ArrayLike<number>, cells: number, offset = 0, scale = 1): number {
+  let max = -Infinity;
+  for (let k = 0; k < cells; k++) max = Math.max(max, row[offset + k] * scale);
+  let sum = 0;
+  let weighted = 0;
+  for (let k = 0; k < cells; k++) {
+    const z = row[offset + k] * scale - max;
+    const e = Math.exp(z);
+    sum += e;
+    if (e > 0) weighted += e * z;
+  }
+  // H = log Σe − Σ e·z / Σe, with z the logits less their max.
+  return (Math.log(sum) - weighted / sum) / Math.log(cells);
+}
+
+/**
+ * The logit gap (in heat-map logits, `scale` · row) between the peak cell and the best cell farther than
+ * `SECOND_MODE_RADIUS` from it; 0 for a flat row. `grid` is the row's grid, its first value at `offset`.
+ */
+export function secondModeMargin(row: ArrayLike<number>, grid: Grid, offset: number, peakCell: number, scale = 1): number {
+  const reach = Math.floor(SECOND_MODE_RADIUS / grid.stride);
+  const pi = Math.floor(peakCell / grid.width);
+  const pj = peakCell % grid.width;
+  let second = -Infinity;
+  for (let i = 0; i < grid.height; i++) {
+    const near = Math.abs(i - pi) <= reach;
+    for (let j = 0; j < grid.width; j++) {
+      if (near && Math.abs(j - pj) <= reach) continue;
+      second = Math.max(second, row[offset + i * grid.width + j]);
+    }
+  }
+  const gap = scale * (row[offset + peakCell] - second);
+  // No cell outside the mode (a tiny grid) or an infinite peak: the largest margin; NaN: none.
+  return Number.isNaN(gap) ? 0 : second === -Infinity ? Infinity : gap;
+}
