@@ -17,7 +17,15 @@ import { cellProbability, gridOf } from './matching';
 import { CONFIDENCE_FILE } from './testing/paths';
 
 const shipped = JSON.parse(readFileSync(CONFIDENCE_FILE, 'utf8')) as ConfidenceCalibration;
-const typical: MatchSignals = { probability: 0.3, margin: 2, entropy: 0.4, backDistance: 0.03, scaleDistance: 0.02, support: 0.5 };
+const typical: MatchSignals = {
+  probability: 0.3,
+  margin: 2,
+  entropy: 0.4,
+  backDistance: 0.03,
+  scaleDistance: 0.02,
+  support: 0.5,
+  agreement: 0.1,
+};
 const grid = gridOf(16); // 14 × 20
 
 /** Signals of one row as `readMatches` takes them, for rows the network never makes. */
@@ -31,6 +39,7 @@ function rowSignals(row: Float32Array): MatchSignals {
     backDistance: 0,
     scaleDistance: 0,
     support: 0,
+    agreement: 0,
   };
 }
 
@@ -41,6 +50,7 @@ describe('confidenceOf', () => {
       margin: [0, 0.5, 1, 2, 4, 8, 40],
       entropy: [0, 0.1, 0.3, 0.5, 0.8, 1],
       support: [0, 0.1, 0.4, 0.8, 1],
+      agreement: [0, 0.001, 0.01, 0.05, 0.2, 0.5, 1],
       backDistance: [0, 0.005, 0.02, 0.05, 0.1, 0.3, 1, 5],
       scaleDistance: [0, 0.005, 0.02, 0.05, 0.1, 0.3, 1, 5],
     };

@@ -26,6 +26,11 @@ export interface MatchSignals {
   scaleDistance: number;
   /** The pair's geometric consensus support of the peak cell, in [0, 1] (`Match.support`). */
   support: number;
+  /**
+   * How strongly the pair agrees as a whole, the same for all its points: the peak of its consensus histogram
+   * (Σ clamp(cos, 0)³ at the dominant offset) per source cell. Unrelated images score low however sharp a row is.
+   */
+  agreement: number;
 }
 
 export type SignalName = keyof MatchSignals;
@@ -55,6 +60,7 @@ export const SIGNALS: Record<SignalName, Signal> = {
   backDistance: signal(-1, 0, 2, logDistance),
   scaleDistance: signal(-1, 0, 2, logDistance),
   support: signal(1, 0, 1),
+  agreement: signal(1, 1e-4, 1, Math.log),
 };
 
 /** Cells within this many input pixels of the peak belong to its mode (the 3×3 window at stride 16). */

@@ -135,7 +135,7 @@ export class Matcher {
     const calibrator = this.metadata.confidence?.models[calibrationKey({ mode, scale, flip: useFlip, consensus })];
     const grid = rowGrid(mode, scale);
     const companion = allSignals || usesScaleDistance(calibrator) ? companionScale(mode, scale) : undefined;
-    const [{ values, supports, mirrored }, companionRows] = await Promise.all([
+    const [{ values, plain, supports, mirrored, agreements }, companionRows] = await Promise.all([
       this.readRows(asked, { ...settings, scale }),
       companion && this.readRows(asked, { ...settings, scale: companion }),
     ]);
@@ -160,8 +160,10 @@ export class Matcher {
         targets: targets[k],
         backs: backs[k],
         companions: companions?.[k],
+        plain,
         supports,
         mirrored: mirrored[k],
+        agreement: agreements[k],
       };
       answers.set(q, readMatches(values, q, grid, first, { mode, heatmap, calibrator }, checks));
       first += q.points.length;
@@ -178,7 +180,7 @@ export class Matcher {
   private async readRows(
     queries: readonly MatchQuery[],
     { scale, mode, flip, consensus, mirror }: { scale: ScaleIndex; mode: MatchMode; flip: boolean; consensus: boolean; mirror: boolean },
-  ): Promise<{ values: Float32Array; supports: Float32Array; mirrored: boolean[] }> {
+  ): Promise<{ values: Float32Array; plain: Float32Array; supports: Float32Array; mirrored: boolean[]; agreements: number[] }> {
     const constants = this.metadata.matching;
     const useMirror = consensus && mirror;
     if (useMirror) for (const q of queries) this.ensureFlipped(q.target);
@@ -201,6 +203,9 @@ export class Matcher {
     const grid = rowGrid(mode, scale);
     const cells = grid.height * grid.width;
     const supports = new Float32Array(values.length);
+    // The rows before the consensus weighs them: how sharp a row is on its own is a confidence signal that
+    // the heavily weighted rows no longer show.
+    const plain = consensus ? values.slice() : values;
     let offset = 0;
     for (const [k, { source, points }] of queries.entries()) {
       for (const p of points) {
@@ -210,7 +215,8 @@ export class Matcher {
         offset += cells;
       }
     }
-    return { values, supports, mirrored };
+    const agreements = pairs.map((pair, k) => (mirrored[k] ? pair.mirrored : pair.plain).peak / (pair.grid.height * pair.grid.width));
+    return { values, plain, supports, mirrored, agreements };
   }
 
   /**
@@ -329,8 +335,12 @@ interface Checks {
   targets: Point[];
   backs: Point[];
   companions?: Point[];
+  /** The rows before the consensus weighed them (the same array without consensus). */
+  plain: Float32Array;
   supports: Float32Array;
   mirrored: boolean;
+  /** The pair's `MatchSignals.agreement`. */
+  agreement: number;
 }
 
 /** The matches of one query from the stacked rows, its first row at `first`. */
@@ -340,7 +350,7 @@ function readMatches(
   grid: Grid,
   first: number,
   { mode, heatmap, calibrator }: { mode: MatchMode; heatmap: boolean; calibrator?: CalibratorConstants },
-  { peaks, targets, backs, companions, supports, mirrored }: Checks,
+  { peaks, targets, backs, companions, plain, supports, mirrored, agreement }: Checks,
 ): Match[] {
   const cells = grid.height * grid.width;
   const logitScale = heatLogitScale(mode);
@@ -350,19 +360,20 @@ function readMatches(
     const cell = peak.i * grid.width + peak.j;
     const backError = distance(backs[n], p);
     const signals: MatchSignals = {
-      probability: cellProbability(values, cells, offset, cell, logitScale),
-      margin: secondModeMargin(values, grid, offset, cell, logitScale),
-      entropy: rowEntropy(values, cells, offset, logitScale),
+      probability: cellProbability(plain, cells, offset, cell, logitScale),
+      margin: secondModeMargin(plain, grid, offset, cell, logitScale),
+      entropy: rowEntropy(plain, cells, offset, logitScale),
       backDistance: backError / longerSide(source),
       scaleDistance: companions ? distance(companions[n], targets[n]) / longerSide(target) : NaN,
       support: supports[offset + cell],
+      agreement,
     };
     return {
       source: { x: p.x, y: p.y },
       target: targets[n],
       cell: [peak.i, peak.j],
       score: peak.value,
-      probability: signals.probability,
+      probability: cellProbability(values, cells, offset, cell, logitScale),
       confidence: confidenceOf(signals, calibrator),
       backError,
       mirrored,
