@@ -22,7 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from '@playwright/test';
 import type { LoadTimings } from '../../src/model/types';
-import { measureGallery } from './bench-gallery';
+import { EXAMPLES, measureGallery } from './bench-gallery';
 
 const { values } = parseArgs({
   options: {
@@ -34,16 +34,6 @@ const { values } = parseArgs({
   },
 });
 const BASE = `http://127.0.0.1:${values.port}/bench/`;
-const EXAMPLES = [
-  'car_side-000.jpg',
-  'car_side-001.jpg',
-  'Motorbikes-000.jpg',
-  'Motorbikes-002.jpg',
-  'dalmatian-000.jpg',
-  'dalmatian-001.jpg',
-  'Faces_easy-000.jpg',
-  'Faces_easy-001.jpg',
-];
 /**
  * Software GPUs need minutes per encode: there the same photo goes into both panes (the app encodes it
  * once) and two clicks are timed (the first compiles shaders); the full series runs on wasm and cpu.

@@ -17,7 +17,8 @@ export interface GalleryBench {
   rematchPageMs: number;
 }
 
-const EXAMPLES = [
+/** The example photos the benchmarks load (copied into public/examples/ by `npm run examples`). */
+export const EXAMPLES = [
   'car_side-000.jpg',
   'car_side-001.jpg',
   'Motorbikes-000.jpg',
