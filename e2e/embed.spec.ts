@@ -10,7 +10,10 @@ test('embed mode shows the panes, the controls, a title and a link to the full a
   await page.keyboard.press('Escape');
   const link = page.getByRole('link', { name: 'Open the full app' });
   await expect(link).toHaveAttribute('target', '_blank');
-  expect(new URL((await link.getAttribute('href'))!).search).toBe('?backend=wasm');
+  // The full app keeps the page's own options, less embedding.
+  const params = new URL((await link.getAttribute('href'))!).searchParams;
+  expect(params.has('embed')).toBe(false);
+  expect(params.get('backend')).toBe('wasm');
   await expect(page.locator('.app-header')).toHaveCount(0);
   await expect(page.getByTestId('status')).toHaveCount(0);
   await screenshot(page, 'embed');

@@ -174,6 +174,8 @@ function load(backends?: readonly BackendName[]): Promise<MMNet> {
     metadata = m;
     return new Matcher(m);
   });
+  // A model.json that cannot be read is reported by the load itself.
+  earlyMatcher.catch(() => undefined);
   backendStarted.then(
     (backend) => post({ type: 'backend', backend }),
     () => undefined,
@@ -292,22 +294,21 @@ async function scaleRows({ id, side, point, flip }: Extract<Request, { type: 'sc
 }
 
 /**
- * The app matches objects facing opposite ways (the library's consensus with its mirror rule), though the
- * library leaves the rule off: it costs an encode of each image's mirror, on its first match.
+ * The panes match objects facing opposite ways (the library's consensus with its mirror rule), though the
+ * library leaves the rule off: it costs an encode of each image's mirror, on its first match, and needs the
+ * weights for it. The gallery keeps to plain matching: the rule would double its encodes.
  */
-const MIRROR_RULE = true;
+const mirrorRule = () => model !== undefined;
 
 const correspond = async (side: Side, points: Point[], settings: MatchSettings, heatmap: boolean) =>
-  (await correspondMany(slots[side]!, [slots[otherSide(side)]!], points, settings, heatmap))[0];
+  (await correspondMany(slots[side]!, [slots[otherSide(side)]!], points, { ...settings, mirror: mirrorRule() }, heatmap))[0];
 
 /**
  * Matches points of one image on each of the others in one batched model call, which also matches the
  * answers back (the forward–backward check) and rates them (`confidence`).
  */
-async function correspondMany(from: Slot, targets: Slot[], points: Point[], matchSettings: MatchSettings, heatmap: boolean) {
+async function correspondMany(from: Slot, targets: Slot[], points: Point[], settings: MatchOptions, heatmap: boolean) {
   if (points.length === 0) return targets.map(() => []);
-  // The mirror rule encodes mirror images: it waits for the weights.
-  const settings = { ...matchSettings, mirror: MIRROR_RULE && model !== undefined };
   const asked = points.map((p) => toEncoded(p, from));
   const found = await matchMany(
     targets.map((to) => ({ source: from.features, target: to.features, points: asked })),

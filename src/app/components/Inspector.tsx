@@ -58,7 +58,7 @@ function Confidence({ result }: { result: QueryResult }) {
         className="metric"
         title={`Forward–backward check: matched back, the match lands ${result.backError.toFixed(1)} px from the query`}
       >
-        {result.consistent ? '✓ matches back onto the point' : '⚠ matched back, it lands elsewhere'}
+        {result.consistent ? '✓ consistent: matches back onto the point' : '⚠ doubtful: matched back, it lands elsewhere'}
       </span>
       {result.mirrored && (
         <span
