@@ -158,9 +158,11 @@ function receive(message: Response) {
       }
       return set({ model: { ...state.model, backend: message.backend } });
     case 'ready': {
-      const { backend, loadMs, fromCache, timings, bands } = message;
-      return set({ model: { ...state.model, phase: 'ready', backend, loadMs, fromCache, timings, bands } });
+      const { backend, loadMs, fromCache, timings } = message;
+      return set({ model: { ...state.model, phase: 'ready', backend, loadMs, fromCache, timings } });
     }
+    case 'calibration':
+      return set({ model: { ...state.model, bands: message.bands } });
     case 'encoded': {
       post({ type: 'stats' });
       const side = sideOfVersion(state, message.version);

@@ -107,7 +107,9 @@ export type Response =
   /** The backend has started (the weights may still be on their way). */
   | { type: 'backend'; backend: BackendReport }
   /** `fromCache`: every weight file came from the browser's Cache Storage. */
-  | { type: 'ready'; backend: BackendReport; loadMs: number; fromCache: boolean; timings: LoadTimings; bands: Bands }
+  | { type: 'ready'; backend: BackendReport; loadMs: number; fromCache: boolean; timings: LoadTimings }
+  /** The calibration's bands, as soon as model.json is in (long before the weights). */
+  | { type: 'calibration'; bands: Bands }
   /** `shipped`: the features are the site's own (matchable before the model has loaded). */
   | { type: 'encoded'; side: Side; version: number; ms: number; shipped: boolean }
   /** How far an encode has come (0–1), now and then while it runs. */

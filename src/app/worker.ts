@@ -172,6 +172,7 @@ function load(backends?: readonly BackendName[]): Promise<MMNet> {
   // model.json alone (a few kB) is enough to match shipped features: its constants arrive long before the weights.
   earlyMatcher = loadMetadata(loadRequest!.modelUrl).then((m) => {
     metadata = m;
+    post({ type: 'calibration', bands: bands() });
     return new Matcher(m);
   });
   // A model.json that cannot be read is reported by the load itself.
@@ -201,7 +202,6 @@ function load(backends?: readonly BackendName[]): Promise<MMNet> {
       loadMs: performance.now() - start,
       fromCache: loaded.fromCache,
       timings: loaded.loadTimings,
-      bands: bands(),
     });
     return loaded;
   });
