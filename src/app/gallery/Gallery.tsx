@@ -85,11 +85,13 @@ function GalleryHeader() {
   return (
     <header className="pane-header gallery-header" data-testid="gallery-header" data-encodes={encodes}>
       <strong>Targets</strong>
-      <span className="pane-name">
+      <span className="gallery-count">
         {count} {count === 1 ? 'image' : 'images'}
+      </span>
+      {/* Gives way first where the line is short: the count stays whole. */}
+      <span className="pane-name">
         {lastMatch && (
           <span data-testid="gallery-match" data-ms={lastMatch.ms}>
-            {' '}
             · matched {lastMatch.targets} × {lastMatch.points} in {Math.round(lastMatch.ms)} ms
           </span>
         )}
