@@ -37,6 +37,9 @@ test('Example in gallery mode: the source with its pins, four photos of the same
   await expect(page.getByTestId('pin')).toHaveCount(4);
   await waitGallerySet(['Faces_easy-003.jpg', 'Faces_easy-001.jpg', 'Faces_easy-005.jpg', 'Faces_easy-008.jpg'], 4);
   await expect(page.getByTestId('gallery')).toContainText('Photos: Caltech-101');
+  // At 1280 px the header's count and actions keep to one line.
+  await expect(page.getByTestId('gallery-match')).toBeAttached();
+  expect((await page.getByTestId('gallery-header').boundingBox())!.height, 'gallery header on one line').toBeLessThanOrEqual(30);
   await expect(page.getByRole('button', { name: 'Example: Faces' })).toHaveAttribute('aria-pressed', 'true');
   await screenshot(page, 'gallery-example');
 });
