@@ -13,10 +13,13 @@ export const LINE_SPACING = 2;
 /** At most this many lines: enough to show the mapping's shape, few enough to follow each one. */
 export const MAX_LINES = 30;
 
+/** What the choice reads of a match (an exported one will do). */
+export type LineCandidate = Pick<Correspondence, 'band' | 'confidence' | 'consistent'>;
+
 const onLattice = (k: number) => (k % GRID_COLUMNS) % LINE_SPACING === 1 && Math.floor(k / GRID_COLUMNS) % LINE_SPACING === 1;
 
 /** The grid indices (row-major, as `denseGrid` orders them) of the matches to draw as lines, most confident first. */
-export function lineCells(matches: readonly Correspondence[]): number[] {
+export function lineCells(matches: readonly LineCandidate[]): number[] {
   const cells: number[] = [];
   matches.forEach((m, k) => {
     if (onLattice(k) && isConfident(m) && m.consistent) cells.push(k);
