@@ -3,6 +3,7 @@
  * pins, the reverse direction, hover, the dense views, export, matching modes, scale, keyboard and swap.
  */
 import type { Page } from '@playwright/test';
+import { lineCells, type LineCandidate } from '../src/app/dense/lines';
 import {
   clickImage,
   dropFile,
@@ -94,15 +95,19 @@ test('the dense views (lines, colours, warp) draw the likely-right matches of th
   await openMenu();
   const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON' }).click()]);
   await page.keyboard.press('Escape');
-  const dense: { band: string }[] = JSON.parse(await streamText(await json.createReadStream())).dense;
+  const dense: LineCandidate[] = JSON.parse(await streamText(await json.createReadStream())).dense;
   expect(dense).toHaveLength(280);
   const confident = dense.filter((m) => m.band === 'likely').length;
   // On a shifted copy the consensus carries even the grey border along, so most cells are likely right;
   // which matches a view keeps is `isConfident`'s unit test (src/app/dense/field.test.ts).
   expect(confident).toBeGreaterThan(100);
+  // Lines: a spaced few of them (src/app/dense/lines.ts), fewer than the confident cells here.
+  const lines = lineCells(dense).length;
+  expect(lines).toBeGreaterThan(0);
+  expect(lines).toBeLessThan(confident);
   for (const view of ['Lines', 'Colours', 'Warp']) {
     await page.getByRole('radio', { name: view, exact: true }).check();
-    await expect(overlay).toHaveAttribute('data-dense-shown', String(confident));
+    await expect(overlay).toHaveAttribute('data-dense-shown', String(view === 'Lines' ? lines : confident));
     await screenshot(page, `dense-${view.toLowerCase()}`);
   }
   await page.getByRole('radio', { name: 'Lines', exact: true }).check();

@@ -1,11 +1,13 @@
 /**
- * Everyday use at four screen sizes (1366×768, 1920×1080, a 390×844 phone, embedded at 960×560): with an
- * example pair loaded, both photos lie whole in the viewport, every control and every menu panel (About
- * included) lies inside it and off the photos, nothing scrolls sideways, 12 pins are all reachable in the
- * chip list, and the dense view leaves the pane headers alone. On the desktop size a renamed pin is
- * followed into the JSON, CSV and COCO exports. Screenshots go to test-results/screenshots/layout-*.png.
+ * Everyday use at five screen sizes (1280×800, 1366×768, 1920×1080, a 390×844 phone, embedded at 960×560):
+ * with an example pair loaded, both photos lie whole in the viewport, every control and every menu panel
+ * (About included) lies inside it and off the photos, the two legends lie whole in it on one line each,
+ * nothing scrolls sideways, 12 pins are all reachable in the chip list, and the dense view leaves the pane
+ * headers alone and draws few enough lines to follow. On the desktop size a renamed pin is followed into
+ * the JSON, CSV and COCO exports. Screenshots go to test-results/screenshots/layout-*.png.
  */
 import type { Locator, Page } from '@playwright/test';
+import { MAX_LINES } from '../src/app/dense/lines';
 import { exampleFile, expect, openApp, test, waitEncoded, watchPage } from './fixtures';
 
 interface Box {
@@ -16,6 +18,7 @@ interface Box {
 }
 
 const SIZES = [
+  { name: '1280x800', viewport: { width: 1280, height: 800 }, desktop: true },
   { name: '1366x768', viewport: { width: 1366, height: 768 }, desktop: true, views: true, exports: true },
   { name: '1920x1080', viewport: { width: 1920, height: 1080 }, desktop: true },
   { name: '390x844', viewport: { width: 390, height: 844 }, touch: true, views: true },
@@ -68,6 +71,30 @@ async function menuInside(page: Page, name: string, viewport: Box) {
   }
   await page.keyboard.press('Escape');
   await expect(panel).toHaveCount(0);
+}
+
+/** An element lies inside the viewport, nothing in it is clipped, and its text runs on one line. */
+async function wholeOnOneLine(page: Page, testId: string, viewport: Box) {
+  const element = page.getByTestId(testId);
+  await expect(element).toBeVisible();
+  expect(inside((await element.boundingBox())!, viewport), `${testId} inside the viewport`).toBe(true);
+  const { clipped, wrapped, spread } = await element.evaluate((e) => {
+    const centres: number[] = [];
+    let wrapped = false;
+    const walker = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+      // A text broken over two lines has a box per line.
+      if (rects.length > 1) wrapped = true;
+      for (const r of rects) centres.push(r.top + r.height / 2);
+    }
+    return { clipped: e.scrollWidth > e.clientWidth + 1, wrapped, spread: Math.max(...centres) - Math.min(...centres) };
+  });
+  expect(clipped, `${testId} clipped inside its box`).toBe(false);
+  expect(wrapped, `${testId}: a text wraps`).toBe(false);
+  expect(spread, `${testId}: its texts on one line`).toBeLessThanOrEqual(4);
 }
 
 /** Each chip can be scrolled to, lies inside the viewport there, and selects its pin when pressed. */
@@ -151,6 +178,8 @@ for (const { name, viewport, desktop, touch, query, views, exports } of SIZES) {
     }
 
     if (desktop) {
+      // One row of controls, labels and all: a second row would take the photos' height.
+      expect((await page.locator('.toolbar').boundingBox())!.height, 'toolbar on one row').toBeLessThanOrEqual(40);
       for (const part of [page.getByTestId('readout'), page.getByTestId('status')]) {
         await expect(part).toBeVisible();
         expect(inside((await part.boundingBox())!, viewport), `${await part.getAttribute('data-testid')} on screen`).toBe(true);
@@ -168,6 +197,9 @@ for (const { name, viewport, desktop, touch, query, views, exports } of SIZES) {
       await expect(page.getByTestId('readout')).toContainText(/(likely right|unsure|probably wrong) · \d+ %/);
     }
 
+    await wholeOnOneLine(page, 'confidence-legend', screen);
+    await wholeOnOneLine(page, 'heat-legend', screen);
+
     await chipsReachable(page, screen);
     await shot(page, name);
 
@@ -177,6 +209,7 @@ for (const { name, viewport, desktop, touch, query, views, exports } of SIZES) {
         await page.getByRole('radio', { name: view, exact: true }).check();
         await expect(overlay).not.toHaveAttribute('data-dense-shown', '0');
         expect(await paintOverHeaders(page), `${view} paints over a pane header`).toBe(0);
+        if (view === 'Lines') expect(Number(await overlay.getAttribute('data-dense-shown'))).toBeLessThanOrEqual(MAX_LINES);
         await shot(page, `${name}-${view.toLowerCase()}`);
       }
       await page.getByRole('radio', { name: 'Arrows', exact: true }).check();

@@ -1,5 +1,5 @@
 /**
- * Copies the example pairs (scripts/build/example-pairs.ts) and the photos the tests drop into
+ * Copies the example pairs (scripts/build/example-pairs.ts), their gallery sets and the photos the tests drop into
  * public/examples/ (ignored by git, never committed) with an attribution manifest, for the app's first
  * screen and example strip. Caltech-101 is CC BY 4.0: the app shows the attribution next to every example.
  */
@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExamplePair, Manifest } from '../../src/app/examples/files';
 import { REPO_ROOT } from '../../src/model/testing/paths';
-import { CALTECH_DIR, EXAMPLES, examplePhotos, photoName, TEST_PHOTOS } from './example-pairs';
+import { CALTECH_DIR, EXAMPLES, examplePhotos, galleryPhotos, photoName, TEST_PHOTOS } from './example-pairs';
 
 const target = join(REPO_ROOT, 'public/examples');
 
@@ -19,16 +19,17 @@ if (!existsSync(CALTECH_DIR)) {
   writeManifest([]);
 } else {
   mkdirSync(target, { recursive: true });
-  for (const [category, file] of [...examplePhotos(), ...TEST_PHOTOS]) {
+  for (const [category, file] of [...examplePhotos(), ...galleryPhotos(), ...TEST_PHOTOS]) {
     copyFileSync(join(CALTECH_DIR, category, file), join(target, photoName(category, file)));
   }
   writeManifest(
-    EXAMPLES.map(({ category, label, source, target, pins }) => ({
+    EXAMPLES.map(({ category, label, source, target, pins, gallery }) => ({
       category,
       label,
       source: photoName(category, source),
       target: photoName(category, target),
       pins,
+      gallery: gallery.map((file) => photoName(category, file)),
     })),
   );
   console.log(`copy-examples: ${EXAMPLES.length} pairs → public/examples/`);

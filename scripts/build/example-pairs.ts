@@ -17,6 +17,8 @@ export interface ExampleSpec {
   source: string;
   target: string;
   pins: Point[];
+  /** Further photos of the category, the same way round: with the target, the gallery's targets in gallery mode. */
+  gallery: string[];
 }
 
 export const EXAMPLES: ExampleSpec[] = [
@@ -31,6 +33,7 @@ export const EXAMPLES: ExampleSpec[] = [
       { x: 140, y: 196 },
       { x: 140, y: 229 },
     ],
+    gallery: ['001.jpg', '005.jpg', '008.jpg'],
   },
   {
     category: 'dalmatian',
@@ -43,6 +46,7 @@ export const EXAMPLES: ExampleSpec[] = [
       { x: 140, y: 146 },
       { x: 145, y: 230 },
     ],
+    gallery: ['000.jpg', '014.jpg', '018.jpg'],
   },
   {
     category: 'cougar_face',
@@ -54,6 +58,7 @@ export const EXAMPLES: ExampleSpec[] = [
       { x: 182, y: 143 },
       { x: 140, y: 212 },
     ],
+    gallery: ['008.jpg', '013.jpg', '022.jpg'],
   },
   {
     category: 'rooster',
@@ -66,6 +71,7 @@ export const EXAMPLES: ExampleSpec[] = [
       { x: 190, y: 150 },
       { x: 160, y: 240 },
     ],
+    gallery: ['005.jpg', '020.jpg', '023.jpg'],
   },
 ];
 
@@ -84,9 +90,13 @@ export const TEST_PHOTOS: [category: string, file: string][] = [
 /** The name of a copied photo in the site's `examples/`. */
 export const photoName = (category: string, file: string) => `${category}-${file}`;
 
-/** Every photo of the example pairs, as [category, file]. */
+/** Every photo of the example pairs, as [category, file] (these have shipped features). */
 export const examplePhotos = (): [category: string, file: string][] =>
   EXAMPLES.flatMap((e) => [
     [e.category, e.source],
     [e.category, e.target],
   ]);
+
+/** The further photos of the examples' gallery sets, as [category, file] (encoded in the browser, like a visitor's). */
+export const galleryPhotos = (): [category: string, file: string][] =>
+  EXAMPLES.flatMap((e) => e.gallery.map((file): [string, string] => [e.category, file]));

@@ -29,9 +29,9 @@ export interface Box {
   height: number;
 }
 
-/** Pin discs: large enough for a two-digit number, larger when selected. */
-const PIN_RADIUS = 9;
-const SELECTED_RADIUS = 11;
+/** Pin discs: large enough for a two-digit number, larger when selected (the gallery's markers too). */
+export const PIN_RADIUS = 9;
+export const SELECTED_RADIUS = 11;
 const ARROW_HEAD = 10;
 
 /**
@@ -135,8 +135,8 @@ function drawPin(
   ctx.fillText(pinNumber(id), x, y + 0.5);
 }
 
-const DASHED_RING = [3, 3];
-const PIN_FONT = 'bold 11px system-ui, sans-serif';
+export const DASHED_RING = [3, 3];
+export const PIN_FONT = 'bold 11px system-ui, sans-serif';
 
 const numbers: string[] = [];
 /** The pin's number as text, made once per id. */

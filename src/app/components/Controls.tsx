@@ -121,7 +121,7 @@ function FileActions() {
           icon="example"
           label="Example"
           aria-label="Try an example"
-          title={`Try an example: a pair of Caltech-101 photos (${examples} pairs, one after another)`}
+          title={`Try an example: a pair of Caltech-101 photos (${examples} pairs, one after another); in the gallery, a photo with pins and a set of the same kind`}
           onClick={() => {
             openExample(nextExample);
             setNextExample(nextExample + 1);

@@ -2,6 +2,7 @@ import type { Point } from '../../model/index';
 import { confidenceText, percent } from '../confidence/bands';
 import { ConfidenceBadge, ConfidenceLegend } from '../confidence/Confidence';
 import { inkOn } from '../draw';
+import { gridShown, useGallery } from '../gallery/gallery';
 import type { QueryResult, Side } from '../protocol';
 import { deletePin, pinLabel, renamePin, selectedPin, selectPin, shownQuery, useStore, type Pin } from '../store';
 import { waitingHint } from './loading';
@@ -23,12 +24,16 @@ export function Inspector() {
 function Readout() {
   const query = useStore(shownQuery);
   const waiting = useStore((s) => (s.selectedPin !== null && !selectedPin(s)?.result ? waitingHint(s) : undefined));
+  const grid = useGallery(gridShown);
   const pin = useStore((s) => (s.hoverMode && s.hover?.result ? undefined : s.pins.find((p) => p.id === s.selectedPin)));
   const result = query?.result;
   if (!query || !result) {
     return (
       <p className="readout muted" data-testid="hint">
-        {waiting ?? 'Click a point of the source to find it in the target (or click the target for the reverse).'}
+        {waiting ??
+          (grid
+            ? 'Click a point of the source: the pin is carried onto every target.'
+            : 'Click a point of the source to find it in the target (or click the target for the reverse).')}
       </p>
     );
   }

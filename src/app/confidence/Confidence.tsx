@@ -32,7 +32,7 @@ export function ConfidenceLegend() {
         Confidence:
       </span>
       {bandRanges(bands).map(({ band, range }) => (
-        <span key={band} className={`legend-band band-${band}`}>
+        <span key={band} className={`legend-band band-${band}`} title={`${BAND_WORDS[band]} ${range}`}>
           <span className="legend-mark" aria-hidden />
           {BAND_WORDS[band]} <span className="muted">{range}</span>
         </span>

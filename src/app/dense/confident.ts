@@ -4,4 +4,4 @@
  */
 import type { Correspondence } from '../protocol';
 
-export const isConfident = (c: Correspondence): boolean => c.band === 'likely';
+export const isConfident = (c: Pick<Correspondence, 'band'>): boolean => c.band === 'likely';

@@ -1,13 +1,17 @@
-/** Draws the dense matches as a warp, a colour field or lines, only the confident ones. Allocation-free per draw. */
+/** Draws the dense matches as a warp, a colour field or lines (a spaced few), only the confident ones. Allocation-free per draw. */
 import type { AppState, PaneImage } from '../store';
 import type { Frame } from '../draw';
 import { isConfident } from './confident';
 import { CELL_COLOURS, landingCell, sourceCell, type Rect } from './field';
+import { cachedLineCells } from './lines';
 
 /** How dark the target is under the warp: the places no confident match reaches read as empty. */
 const WARP_BACKDROP = 0.8;
 const FIELD_ALPHA = 0.6;
-const LINE_ALPHA = 0.8;
+const LINE_ALPHA = 0.9;
+const LINE_WIDTH = 2;
+/** Radius of the dots at a line's ends. */
+const LINE_END = 3.5;
 
 const from: Rect = { x: 0, y: 0, width: 0, height: 0 };
 const to: Rect = { x: 0, y: 0, width: 0, height: 0 };
@@ -57,15 +61,25 @@ export function drawDense(ctx: CanvasRenderingContext2D, state: AppState, source
     }
   } else {
     ctx.globalAlpha = LINE_ALPHA;
-    ctx.lineWidth = 1.5;
-    for (let k = 0; k < matches.length; k++) {
+    ctx.lineWidth = LINE_WIDTH;
+    for (const k of cachedLineCells(matches)) {
       const m = matches[k];
-      if (!isConfident(m)) continue;
+      const x0 = source.left + m.query.x * source.scale;
+      const y0 = source.top + m.query.y * source.scale;
+      const x1 = target.left + m.match.x * target.scale;
+      const y1 = target.top + m.match.y * target.scale;
       ctx.strokeStyle = CELL_COLOURS[k];
+      ctx.fillStyle = CELL_COLOURS[k];
       ctx.beginPath();
-      ctx.moveTo(source.left + m.query.x * source.scale, source.top + m.query.y * source.scale);
-      ctx.lineTo(target.left + m.match.x * target.scale, target.top + m.match.y * target.scale);
+      ctx.moveTo(x0, y0);
+      ctx.lineTo(x1, y1);
       ctx.stroke();
+      // A dot on each end: which point went where reads even where lines cross.
+      ctx.beginPath();
+      ctx.arc(x0, y0, LINE_END, 0, 2 * Math.PI);
+      ctx.moveTo(x1 + LINE_END, y1);
+      ctx.arc(x1, y1, LINE_END, 0, 2 * Math.PI);
+      ctx.fill();
       drawn++;
     }
   }

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { useGallery } from '../gallery/gallery';
 import { useStore } from '../store';
 import { loadManifest, openExample } from './examples';
 import { photoPath, type Manifest } from './files';
@@ -7,7 +8,10 @@ import './examples.css';
 /** The example pairs as small thumbnails, the one shown marked, with the photos' credit. */
 export function ExampleStrip() {
   const [manifest, setManifest] = useState<Manifest | null>(null);
-  const shown = useStore((s) => `${s.images.source?.name}|${s.images.target?.name}`);
+  const source = useStore((s) => s.images.source?.name);
+  const target = useStore((s) => s.images.target?.name);
+  // In gallery mode an example shows only its source beside the grid.
+  const inGallery = useGallery((g) => g.on);
   useEffect(() => {
     void loadManifest().then(setManifest);
   }, []);
@@ -21,9 +25,13 @@ export function ExampleStrip() {
           key={pair.source}
           type="button"
           className="example"
-          aria-pressed={shown === `${pair.source}|${pair.target}`}
+          aria-pressed={pair.source === source && (inGallery || pair.target === target)}
           aria-label={`Example: ${pair.label}`}
-          title={`${pair.label}: two Caltech-101 photos, matched before the model has even loaded`}
+          title={
+            inGallery
+              ? `${pair.label}: a Caltech-101 photo with pins, carried onto ${pair.gallery.length + 1} more`
+              : `${pair.label}: two Caltech-101 photos, matched before the model has even loaded`
+          }
           onClick={() => void openExample(k, true)}
         >
           <img src={photoPath(pair.source)} alt="" />

@@ -4,6 +4,8 @@
  * first one, which answers before the model has loaded.
  */
 import { openImage } from '../engine';
+import { addToGallery, removeFromGallery, setGallery } from '../gallery/engine';
+import { useGallery } from '../gallery/gallery';
 import { exampleParam } from '../params';
 import { addPin, clearPins, selectPin } from '../store';
 import { featuresPath, MANIFEST_PATH, photoPath, type Manifest } from './files';
@@ -27,27 +29,40 @@ const bytesOf = (path: string): Promise<ArrayBuffer | undefined> =>
     () => undefined,
   );
 
+const photoBlob = (photo: string): Promise<Blob> => fetch(siteUrl(photoPath(photo))).then((r) => r.blob());
+
 /**
  * Opens pair `index` (wrapping around), with its pins if `withPins`; the photos and their features download
- * together.
+ * together. In gallery mode the example fills the grid instead of the target pane (its target and the
+ * further photos of its category), with its pins, so every thumbnail shows their matches.
  */
 export async function openExample(index: number, withPins = false) {
   const m = await loadManifest();
   if (!m || m.pairs.length === 0) return;
   const pair = m.pairs[index % m.pairs.length];
-  const attribution = `Photo: ${m.attribution}.`;
+  const inGallery = useGallery.getState().on;
   // The last example's pins meant points of its photos: they go without an "Undo" offer.
   clearPins();
-  await Promise.all(
-    (['source', 'target'] as const).map(async (side) => {
+  const sides = inGallery ? (['source'] as const) : (['source', 'target'] as const);
+  await Promise.all([
+    ...sides.map(async (side) => {
       const photo = pair[side];
-      const [blob, shipped] = await Promise.all([fetch(siteUrl(photoPath(photo))).then((r) => r.blob()), bytesOf(featuresPath(photo))]);
-      await openImage(side, blob, photo, attribution, shipped);
+      const [blob, shipped] = await Promise.all([photoBlob(photo), bytesOf(featuresPath(photo))]);
+      await openImage(side, blob, photo, `Photo: ${m.attribution}.`, shipped);
     }),
-  );
-  if (!withPins) return;
+    inGallery && fillGallery([pair.target, ...pair.gallery], `Photos: ${m.attribution}.`),
+  ]);
+  if (!withPins && !inGallery) return;
   for (const point of pair.pins) addPin('source', point);
   selectPin(null);
+}
+
+/** The gallery's targets replaced by example photos, its grid shown. */
+async function fillGallery(photos: string[], attribution: string) {
+  const files = await Promise.all(photos.map(async (photo) => new File([await photoBlob(photo)], photo, { type: 'image/jpeg' })));
+  setGallery(true);
+  removeFromGallery(useGallery.getState().items.map((item) => item.id));
+  await addToGallery(files, attribution);
 }
 
 /** The page opens on an example (`?example=none`: on empty panes; `?example=2`: the third pair). */

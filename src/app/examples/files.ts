@@ -17,6 +17,8 @@ export interface ExamplePair {
   target: string;
   /** Where the first screen places pins, in source-image pixels. */
   pins: Point[];
+  /** Further photos under `examples/`: with `target`, the gallery's targets when the example opens in gallery mode. */
+  gallery: string[];
 }
 
 export interface Manifest {

@@ -7,6 +7,7 @@ import { exportKeypoints } from './download';
 import { filesFromDrop } from './files';
 import type { Correspondence } from '../protocol';
 import { pinLabel, useStore, type Pin } from '../store';
+import { DASHED_RING, inkOn, isDoubtful, PIN_FONT, PIN_RADIUS, SELECTED_RADIUS } from '../draw';
 import { FilePicker } from '../components/FileButton';
 import { Icon } from '../components/Icons';
 import './gallery.css';
@@ -71,6 +72,7 @@ export function GalleryGrid() {
       ) : (
         <div className="drop-hint">Drop images or a folder here, or use Add images…: the source's pins are carried onto each.</div>
       )}
+      <Credits />
     </section>
   );
 }
@@ -83,11 +85,13 @@ function GalleryHeader() {
   return (
     <header className="pane-header gallery-header" data-testid="gallery-header" data-encodes={encodes}>
       <strong>Targets</strong>
-      <span className="pane-name">
+      <span className="gallery-count">
         {count} {count === 1 ? 'image' : 'images'}
+      </span>
+      {/* Gives way first where the line is short: the count stays whole. */}
+      <span className="pane-name">
         {lastMatch && (
           <span data-testid="gallery-match" data-ms={lastMatch.ms}>
-            {' '}
             · matched {lastMatch.targets} × {lastMatch.points} in {Math.round(lastMatch.ms)} ms
           </span>
         )}
@@ -114,6 +118,16 @@ function GalleryHeader() {
       </button>
     </header>
   );
+}
+
+/** The credits the targets' photos must be shown with (the examples'), each once. */
+function Credits() {
+  const credits = useGallery(useShallow((s) => [...new Set(s.items.flatMap((item) => (item.attribution ? [item.attribution] : [])))]));
+  return credits.map((credit) => (
+    <p key={credit} className="attribution" title={credit}>
+      {credit}
+    </p>
+  ));
 }
 
 function EncodeProgress() {
@@ -157,7 +171,7 @@ function Thumbnail({ item }: { item: GalleryItem }) {
       })
     : [];
   const consistent = markers.filter((m) => m.match.consistent).length;
-  const radius = 0.03 * Math.max(item.width, item.height);
+  const selected = useStore((s) => s.selectedPin);
   return (
     <li className="thumb" data-testid="thumb" data-name={item.name} data-encoded={encoded}>
       <button
@@ -167,11 +181,14 @@ function Thumbnail({ item }: { item: GalleryItem }) {
         onClick={() => openInPanes(item)}
         aria-label={`Open ${item.name} beside the source`}
       >
-        <span className="thumb-frame" style={{ aspectRatio: `${item.width} / ${item.height}` }}>
+        <span
+          className="thumb-frame"
+          style={{ aspectRatio: `${item.width} / ${item.height}`, ['--ratio' as string]: item.width / item.height }}
+        >
           <ThumbCanvas bitmap={item.thumb} />
-          <svg viewBox={`0 0 ${item.width} ${item.height}`} preserveAspectRatio="none" aria-hidden>
+          <svg aria-hidden>
             {markers.map(({ pin, match }) => (
-              <Marker key={pin.id} pin={pin} match={match} radius={radius} />
+              <Marker key={pin.id} pin={pin} match={match} item={item} selected={pin.id === selected} />
             ))}
           </svg>
         </span>
@@ -207,12 +224,21 @@ function ThumbName({ name }: { name: string }) {
   );
 }
 
-/** A carried pin: its colour, shaded by the match's confidence; a probably wrong one is hollow and dashed, a failed check marked. */
-function Marker({ pin, match, radius }: { pin: Pin; match: Correspondence; radius: number }) {
+/**
+ * A carried pin, drawn as on the panes: a disc in the pin's colour with its number (a fixed size on
+ * screen, whatever the thumbnail's scale); a probably wrong match hollow with a dashed ring, a failed
+ * check flagged "!".
+ */
+function Marker({ pin, match, item, selected }: { pin: Pin; match: Correspondence; item: GalleryItem; selected: boolean }) {
   const { x, y } = match.match;
+  // Percentages of the frame: the markers keep their size in screen pixels.
+  const cx = `${(100 * x) / item.width}%`;
+  const cy = `${(100 * y) / item.height}%`;
+  const hollow = isDoubtful(match);
+  const r = selected ? SELECTED_RADIUS : PIN_RADIUS;
   return (
     <g
-      className={`marker band-${match.band}${match.consistent ? '' : ' inconsistent'}`}
+      className={`marker band-${match.band}${match.consistent ? '' : ' inconsistent'}${selected ? ' selected' : ''}`}
       data-testid="marker"
       data-pin={pin.id}
       data-x={x}
@@ -221,23 +247,18 @@ function Marker({ pin, match, radius }: { pin: Pin; match: Correspondence; radiu
       data-confidence={match.confidence}
       data-band={match.band}
       data-consistent={match.consistent}
+      style={{ ['--pin' as string]: pin.color, ['--ink' as string]: hollow ? pin.color : inkOn(pin.color) }}
     >
       <title>
         {pinLabel(pin)}: {confidenceText(match)}, back {match.backError.toFixed(1)} px
         {match.consistent ? ', consistent' : ', lands far from the pin when matched back'}
       </title>
-      <circle
-        cx={x}
-        cy={y}
-        r={radius}
-        fill={match.band === 'wrong' ? 'none' : pin.color}
-        fillOpacity={0.25 + 0.75 * match.confidence}
-        // Hollow: the ring in the pin's colour (CSS gives the others their white ring).
-        style={match.band === 'wrong' ? { stroke: pin.color } : undefined}
-        strokeWidth={radius / 4}
-      />
+      <circle cx={cx} cy={cy} r={r} strokeDasharray={hollow ? DASHED_RING.join(' ') : undefined} />
+      <text x={cx} y={cy} dy="0.5" textAnchor="middle" dominantBaseline="central" style={{ font: PIN_FONT }}>
+        {pin.id}
+      </text>
       {!match.consistent && (
-        <text x={x + radius} y={y - radius} fontSize={radius * 2}>
+        <text className="marker-flag" x={cx} y={cy} dx={r} dy={-r} dominantBaseline="central" style={{ font: PIN_FONT }}>
           !
         </text>
       )}

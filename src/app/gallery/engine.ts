@@ -19,8 +19,11 @@ let nextItemId = 1;
 
 export const setGallery = (on: boolean) => set({ on, open: null });
 
-/** Adds files as targets: non-images are skipped with one notice naming them, the limit with another. */
-export async function addToGallery(files: File[]) {
+/**
+ * Adds files as targets: non-images are skipped with one notice naming them, the limit with another.
+ * `attribution`: the credit the photos must be shown with (the examples').
+ */
+export async function addToGallery(files: File[], attribution?: string) {
   const { taken, refused } = admit(files, get().items.length);
   if (refused.length > 0) {
     notify('error', `The gallery holds at most ${MAX_GALLERY_IMAGES} images: ${listNames(refused)} not added.`);
@@ -29,7 +32,7 @@ export async function addToGallery(files: File[]) {
   // One file at a time keeps memory bounded; encoding starts with the first.
   for (const file of taken) {
     try {
-      await addFile(file);
+      await addFile(file, attribution);
     } catch (e) {
       if (!(e instanceof ImageError)) throw e;
       // A huge image is refused with its size; only the unreadable ones are listed together.
@@ -46,14 +49,14 @@ const listNames = (names: readonly (string | File)[]) => {
   return quoted.length > 5 ? `${quoted.slice(0, 5).join(', ')} and ${quoted.length - 5} more` : quoted.join(', ');
 };
 
-async function addFile(file: File) {
+async function addFile(file: File, attribution?: string) {
   const [digest, image] = await Promise.all([file.arrayBuffer().then(sha256Hex), decodeImage(file, file.name)]);
   const { width, height } = image;
   const [thumb, bitmap] = await Promise.all([resized(image.bitmap, THUMB_SIDE), resized(image.bitmap, ENCODE_SIDE)]);
   image.bitmap.close();
   // Checked after the awaits: another drop may have brought the same file meanwhile.
   const duplicate = get().items.some((item) => item.digest === digest);
-  const item: GalleryItem = { id: nextItemId++, name: file.name, file, digest, width, height, thumb };
+  const item: GalleryItem = { id: nextItemId++, name: file.name, file, digest, width, height, thumb, attribution };
   set((s) => ({
     items: [...s.items, item],
     progress: duplicate ? s.progress : { total: (s.progress?.total ?? 0) + 1, done: s.progress?.done ?? 0, ms: s.progress?.ms ?? 0 },

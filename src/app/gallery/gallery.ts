@@ -20,6 +20,8 @@ export interface GalleryItem {
   width: number;
   height: number;
   thumb: ImageBitmap;
+  /** The credit its photo must be shown with (an example's). */
+  attribution?: string;
 }
 
 /** The source pins (`pins`, by id) matched on one target, with the key of what they depend on. */
