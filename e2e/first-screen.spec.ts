@@ -90,6 +90,16 @@ test('the example answers before the weights arrive, and says what is still load
   await screenshot(page, 'first-screen-waiting');
 });
 
+test('the example answers on the backend that is ready at once, while the fast one has not started', async ({ page }) => {
+  // The wasm binaries never arrive: only the cpu backend the worker starts first can read the features.
+  await page.route('**/tfjs-wasm/*.wasm', () => undefined);
+  await page.goto('./?backend=wasm');
+  await expect(page.getByTestId('pin')).toHaveCount(EXAMPLE_PINS);
+  for (const pin of await page.getByTestId('pin').all()) await expect(pin).not.toHaveAttribute('data-match', '');
+  await expect(page.getByTestId('status')).not.toHaveAttribute('data-backend', /./);
+  await expect.poll(() => arrowInkOnTarget(page)).toBeGreaterThan(0);
+});
+
 /** A plain 64×48 PNG, as a photo of one's own. */
 function greenPng(): Buffer {
   const png = new PNG({ width: 64, height: 48 });

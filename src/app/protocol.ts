@@ -123,6 +123,8 @@ export type Response =
       dense?: Correspondence[];
     }
   | { type: 'stats'; tensors: number; bytes: number }
+  /** Both panes' mirror images are encoded: asked again, the panes' answers follow the mirror rule. */
+  | { type: 'mirrors-ready' }
   /** The backend failed mid-way; the worker reloaded on the next one and re-encoded the images. */
   | { type: 'fallback'; backend: BackendReport; reason: string }
   /** `side`/`version`: an encode failed; `id`: a query failed; neither: the model could not load. */
