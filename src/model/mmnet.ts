@@ -422,9 +422,10 @@ function checkMatchOptions(scale: ScaleIndex, mode: MatchMode): void {
 export async function loadMMNet(baseUrl: string, options: LoadOptions = {}): Promise<MMNet> {
   const start = performance.now();
   // The backend starts while the weights download: only the tensors need it.
+  const backendStarted = options.backendStarted ?? selectBackend(options);
   const [{ backend, backendMs }, fetched] = await Promise.all([
-    (options.backendStarted ?? selectBackend(options)).then((backend) => ({ backend, backendMs: performance.now() - start })),
-    fetchWeights(baseUrl, options),
+    backendStarted.then((backend) => ({ backend, backendMs: performance.now() - start })),
+    fetchWeights(baseUrl, { ...options, backendReady: backendStarted }),
   ]);
   const { weights, metadata, fromCache, timings } = await decodeFetched(fetched);
   try {
