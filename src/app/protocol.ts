@@ -1,4 +1,5 @@
 /** The typed messages between the app (main thread) and the model worker. */
+import { DEFAULT_SCALE } from '../model/constants';
 import type { Band, Bands } from './confidence/bands';
 import type { BackendName, BackendReport, HeatMap, LoadProgress, LoadTimings, MatchMode, Point, ScaleIndex } from '../model/index';
 
@@ -11,6 +12,9 @@ export interface MatchSettings {
   scale: ScaleIndex;
   flip: boolean;
 }
+
+/** What the panes match with until the visitor changes it (and what the example's first answers used). */
+export const DEFAULT_SETTINGS: MatchSettings = { mode: 'fused', scale: DEFAULT_SCALE, flip: false };
 
 /** One query point; `key` identifies it so the app can tell a fresh answer from a stale one. */
 export interface Query {

@@ -22,8 +22,9 @@ import {
   type ModelMetadata,
   type Point,
 } from '../model/index';
-import { bandOf, UNCALIBRATED } from './confidence/bands';
-import { denseGrid, isConsistent } from './geometry';
+import { bandsOf } from './confidence/bands';
+import { toCorrespondence, toEncoded, toOriginal } from './correspondence';
+import { denseGrid } from './geometry';
 import {
   otherSide,
   type GalleryImage,
@@ -360,23 +361,8 @@ async function correspondMany(from: Slot, targets: Slot[], points: Point[], sett
     targets.map((to) => ({ source: from.features, target: to.features, points: asked })),
     { ...settings, heatmap },
   );
-  return targets.map((to, t) =>
-    found[t].map((f, n) => {
-      // The encoded bitmap may be a downscaled copy: back to original pixels.
-      const backError = (f.backError * from.width) / from.features.width;
-      return {
-        query: points[n],
-        match: toOriginal(f.target, to),
-        probability: f.probability,
-        confidence: f.confidence,
-        band: bandOf(f.confidence, bands()),
-        backError,
-        consistent: isConsistent(backError, from.width, from.height),
-        mirrored: f.mirrored,
-        heatmap: f.heatmap,
-      };
-    }),
-  );
+  // The encoded bitmap may be a downscaled copy: back to original pixels.
+  return targets.map((to, t) => found[t].map((f, n) => ({ ...toCorrespondence(f, points[n], from, to, bands()), heatmap: f.heatmap })));
 }
 
 // ---- gallery --------------------------------------------------------------------------------------------
@@ -429,16 +415,6 @@ function dispose(slot: Slot) {
   if (!held.some((s) => s?.bitmap === slot.bitmap)) slot.bitmap.close();
 }
 
-const toEncoded = (p: Point, slot: Slot): Point => ({
-  x: (p.x * slot.features.width) / slot.width,
-  y: (p.y * slot.features.height) / slot.height,
-});
-
-const toOriginal = (p: Point, slot: Slot): Point => ({
-  x: (p.x * slot.width) / slot.features.width,
-  y: (p.y * slot.height) / slot.features.height,
-});
-
 /** The model, once loaded (work that needs the weights waits for the load under way). */
 async function loadedModel(): Promise<MMNet> {
   if (model) return model;
@@ -454,7 +430,7 @@ async function matchMany(queries: readonly MatchQuery[], options: MatchOptions) 
 }
 
 /** The calibration's bands, once model.json is in. */
-const bands = () => (model?.metadata ?? metadata)?.confidence?.bands ?? UNCALIBRATED;
+const bands = () => bandsOf(model?.metadata ?? metadata);
 
 /**
  * A backend can die mid-way (a lost GPU context, an out-of-memory device): reload on the next backend,

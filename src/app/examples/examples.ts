@@ -5,8 +5,9 @@
  */
 import { openImage } from '../engine';
 import { exampleParam } from '../params';
-import { addPin, clearPins, selectPin } from '../store';
-import { featuresPath, MANIFEST_PATH, photoPath, type Manifest } from './files';
+import type { MatchSettings } from '../protocol';
+import { addPin, clearPins, selectPin, useStore } from '../store';
+import { featuresPath, firstMatchesPath, MANIFEST_PATH, photoPath, type ExamplePair, type FirstMatches, type Manifest } from './files';
 
 let manifest: Promise<Manifest | null> | undefined;
 
@@ -38,17 +39,41 @@ export async function openExample(index: number, withPins = false) {
   const attribution = `Photo: ${m.attribution}.`;
   // The last example's pins meant points of its photos: they go without an "Undo" offer.
   clearPins();
-  await Promise.all(
-    (['source', 'target'] as const).map(async (side) => {
+  const [first] = await Promise.all([
+    withPins ? firstMatchesOf(pair) : undefined,
+    ...(['source', 'target'] as const).map(async (side) => {
       const photo = pair[side];
       const [blob, shipped] = await Promise.all([fetch(siteUrl(photoPath(photo))).then((r) => r.blob()), bytesOf(featuresPath(photo))]);
       await openImage(side, blob, photo, attribution, shipped);
     }),
-  );
+  ]);
   if (!withPins) return;
   for (const point of pair.pins) addPin('source', point);
+  if (first) showFirstMatches(first);
   selectPin(null);
 }
+
+/** Stands for "matched at build time": no query has this key, so the engine asks the worker all the same. */
+const FIRST_MATCH_KEY = 'first-matches';
+
+/** The pair's build-time answers, or undefined where the site has none. */
+const firstMatchesOf = (pair: ExamplePair): Promise<FirstMatches | undefined> =>
+  fetch(siteUrl(firstMatchesPath(pair))).then(
+    (r) => (r.ok ? (r.json() as Promise<FirstMatches>) : undefined),
+    () => undefined,
+  );
+
+/**
+ * The example's pins answered with what `npm run models` matched (the same features and library), drawn
+ * before the worker has started; the worker's own answers replace them as soon as it has read the features.
+ */
+function showFirstMatches({ settings, matches }: FirstMatches) {
+  const { pins, settings: current } = useStore.getState();
+  if (!sameSettings(settings, current) || matches.length !== pins.length) return;
+  useStore.setState({ pins: pins.map((pin, n) => ({ ...pin, result: { ...matches[n], key: FIRST_MATCH_KEY } })) });
+}
+
+const sameSettings = (a: MatchSettings, b: MatchSettings) => a.mode === b.mode && a.scale === b.scale && a.flip === b.flip;
 
 /** The page opens on an example (`?example=none`: on empty panes; `?example=2`: the third pair). */
 export function openFirstExample() {
