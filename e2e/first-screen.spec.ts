@@ -102,9 +102,10 @@ test('the example answers clicks on the backend that is ready at once, while the
   await expect(page.getByTestId('status')).not.toHaveAttribute('data-backend', /./);
 });
 
-test("the example's first arrows are drawn before the model's worker has started", async ({ page }) => {
-  // The worker never starts: the arrows come from the matches built with the site.
+test("the example's first arrows are drawn before the model's worker has started or the features arrived", async ({ page }) => {
+  // Neither the worker nor the features ever arrive: the arrows come from the matches built with the site.
   await page.route('**/assets/worker-*.js', () => undefined);
+  await page.route('**/*.features', () => undefined);
   await page.goto('./?backend=wasm');
   for (const pin of await page.getByTestId('pin').all()) await expect(pin).not.toHaveAttribute('data-match', '');
   await expect.poll(() => arrowInkOnTarget(page)).toBeGreaterThan(0);

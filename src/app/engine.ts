@@ -35,13 +35,20 @@ export function startModel() {
 
 /**
  * Decodes a file into a pane and has the worker encode it (once; later matches reuse the features).
- * `shipped`: the photo's features as the site ships them (an example), read instead of encoding.
+ * `shipped`: the photo's features as the site ships them (an example), read instead of encoding; the photo
+ * shows (with the example's first arrows) while they download, beside the model's weights.
  */
-export async function openImage(side: Side, file: Blob, name: string, attribution?: string, shipped?: ArrayBuffer) {
+export async function openImage(side: Side, file: Blob, name: string, attribution?: string, shipped?: Promise<ArrayBuffer | undefined>) {
   try {
     const [image, digest] = await Promise.all([decodeImage(file, name), file.arrayBuffer().then(sha256Hex)]);
     setImage(side, { ...image, attribution, digest });
-    encode(side, shipped);
+    if (!shipped) return encode(side);
+    const { version } = get().images[side]!;
+    void shipped.then((bytes) => {
+      // The photo may have been swapped to the other pane meanwhile, or replaced (its own encode is sent).
+      const now = sideOfVersion(get(), version);
+      if (now) encode(now, bytes);
+    });
   } catch (e) {
     notify('error', e instanceof ImageError ? e.message : `Could not open “${name}”: ${(e as Error).message}`);
   }

@@ -43,7 +43,8 @@ export async function openExample(index: number, withPins = false) {
     withPins ? firstMatchesOf(pair) : undefined,
     ...(['source', 'target'] as const).map(async (side) => {
       const photo = pair[side];
-      const [blob, shipped] = await Promise.all([fetch(siteUrl(photoPath(photo))).then((r) => r.blob()), bytesOf(featuresPath(photo))]);
+      const shipped = bytesOf(featuresPath(photo));
+      const blob = await fetch(siteUrl(photoPath(photo))).then((r) => r.blob());
       await openImage(side, blob, photo, attribution, shipped);
     }),
   ]);
