@@ -90,6 +90,27 @@ test('the example answers before the weights arrive, and says what is still load
   await screenshot(page, 'first-screen-waiting');
 });
 
+test('the example answers clicks on the backend that is ready at once, while the fast one has not started', async ({ page }) => {
+  // The wasm binaries never arrive: only the cpu backend the worker starts first can read the features.
+  await page.route('**/tfjs-wasm/*.wasm', () => undefined);
+  await page.goto('./?backend=wasm');
+  await expect(page.getByTestId('pin')).toHaveCount(EXAMPLE_PINS);
+  const box = (await page.locator('[data-frame=source]').boundingBox())!;
+  await page.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.4);
+  await expect(page.getByTestId('pin')).toHaveCount(EXAMPLE_PINS + 1);
+  await expect(page.getByTestId('pin').last()).not.toHaveAttribute('data-match', '');
+  await expect(page.getByTestId('status')).not.toHaveAttribute('data-backend', /./);
+});
+
+test("the example's first arrows are drawn before the model's worker has started or the features arrived", async ({ page }) => {
+  // Neither the worker nor the features ever arrive: the arrows come from the matches built with the site.
+  await page.route('**/assets/worker-*.js', () => undefined);
+  await page.route('**/*.features', () => undefined);
+  await page.goto('./?backend=wasm');
+  for (const pin of await page.getByTestId('pin').all()) await expect(pin).not.toHaveAttribute('data-match', '');
+  await expect.poll(() => arrowInkOnTarget(page)).toBeGreaterThan(0);
+});
+
 /** A plain 64×48 PNG, as a photo of one's own. */
 function greenPng(): Buffer {
   const png = new PNG({ width: 64, height: 48 });

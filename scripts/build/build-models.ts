@@ -22,7 +22,7 @@ import { headTensors, trunkTensors, type TensorSpec } from './model-layout';
 import { fromHalfBits, parseNpy, toHalfBits, transpose } from './npy';
 import { CONFIDENCE_FILE, REPO_ROOT } from '../../src/model/testing/paths';
 import { SCHEMES, type Scheme } from '../../src/model/quantization';
-import { buildExampleFeatures } from './example-features';
+import { buildExampleFeatures, buildFirstMatches } from './example-features';
 import { defaultScheme, quantize, storageFor } from './quantize';
 import { resolveTrunk } from './trunk-source';
 
@@ -206,6 +206,10 @@ async function main(): Promise<void> {
 }
 
 /** The site's model (not one built elsewhere with --out) ships the examples' features. */
-const siteExamples = () => (args.out ? undefined : buildExampleFeatures(outDir));
+const siteExamples = async () => {
+  if (args.out) return;
+  await buildExampleFeatures(outDir);
+  await buildFirstMatches(outDir);
+};
 
 await main();

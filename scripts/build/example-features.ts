@@ -6,11 +6,17 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { featuresPath } from '../../src/app/examples/files';
-import { serializeFeatures } from '../../src/model/feature-file';
-import { loadNodeModel, readJpeg } from '../../src/model/node/io';
+import { bandsOf } from '../../src/app/confidence/bands';
+import { toCorrespondence, toEncoded } from '../../src/app/correspondence';
+import { featuresPath, firstMatchesPath, type FirstMatches } from '../../src/app/examples/files';
+import { DEFAULT_SETTINGS } from '../../src/app/protocol';
+import { selectBackend } from '../../src/model/backend';
+import { readFeatures, serializeFeatures } from '../../src/model/feature-file';
+import { Matcher } from '../../src/model/mmnet';
+import { fileFetch, loadNodeModel, modelUrl, readJpeg } from '../../src/model/node/io';
 import { REPO_ROOT } from '../../src/model/testing/paths';
-import { CALTECH_DIR, examplePhotos, photoName } from './example-pairs';
+import { loadMetadata } from '../../src/model/weights';
+import { CALTECH_DIR, EXAMPLES, examplePhotos, photoName, type ExampleSpec } from './example-pairs';
 
 /** The file of a photo's features under the site's root (`public/`). */
 export const featuresFile = (photo: string) => join(REPO_ROOT, 'public', featuresPath(photo));
@@ -45,4 +51,52 @@ export async function buildExampleFeatures(modelDir: string): Promise<void> {
   }
   writeFileSync(keyFile, key);
   console.log(`npm run models: features of ${photos.length} example photos (≤ ${(largest / 1024).toFixed(0)} KiB each)`);
+}
+
+/**
+ * Each example pair's pins matched on the shipped features, as the page's worker first matches them: the
+ * model's metadata (no weights), the panes' default settings, no mirror rule. Cheap, so always redone.
+ */
+export async function buildFirstMatches(modelDir: string): Promise<void> {
+  if (!existsSync(CALTECH_DIR)) return;
+  const matcher = await exampleMatcher(modelDir);
+  for (const example of EXAMPLES) {
+    writeFileSync(join(REPO_ROOT, 'public', firstMatchesPath(pairOf(example))), JSON.stringify(await firstMatches(example, matcher)));
+  }
+  console.log(`npm run models: first matches of ${EXAMPLES.length} example pairs`);
+}
+
+/** Matching with the built model's constants, on the backend the page's worker reads features with first. */
+export async function exampleMatcher(modelDir: string): Promise<Matcher> {
+  await selectBackend({ backend: 'wasm' });
+  return new Matcher(await loadMetadata(modelUrl(modelDir), { fetch: fileFetch }));
+}
+
+/** The pair's photo names in the site's `examples/`. */
+export const pairOf = (example: ExampleSpec) => ({
+  source: photoName(example.category, example.source),
+  target: photoName(example.category, example.target),
+});
+
+/** The example's pins matched on its shipped features (written by `buildExampleFeatures`). */
+export async function firstMatches(example: ExampleSpec, matcher: Matcher): Promise<FirstMatches> {
+  const images = await Promise.all(
+    [example.source, example.target].map((file) =>
+      readFeatures(readFileSync(featuresFile(photoName(example.category, file))), readJpeg(join(CALTECH_DIR, example.category, file))),
+    ),
+  );
+  try {
+    const [from, to] = images.map((features) => ({ width: features.width, height: features.height, features }));
+    const points = example.pins.map((p) => toEncoded(p, from));
+    const [found] = await matcher.matchMany([{ source: from.features, target: to.features, points }], {
+      ...DEFAULT_SETTINGS,
+      mirror: false,
+    });
+    return {
+      settings: DEFAULT_SETTINGS,
+      matches: found.map((match, n) => toCorrespondence(match, example.pins[n], from, to, bandsOf(matcher.metadata))),
+    };
+  } finally {
+    for (const features of images) features.dispose();
+  }
 }

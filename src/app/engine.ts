@@ -35,13 +35,20 @@ export function startModel() {
 
 /**
  * Decodes a file into a pane and has the worker encode it (once; later matches reuse the features).
- * `shipped`: the photo's features as the site ships them (an example), read instead of encoding.
+ * `shipped`: the photo's features as the site ships them (an example), read instead of encoding; the photo
+ * shows (with the example's first arrows) while they download, beside the model's weights.
  */
-export async function openImage(side: Side, file: Blob, name: string, attribution?: string, shipped?: ArrayBuffer) {
+export async function openImage(side: Side, file: Blob, name: string, attribution?: string, shipped?: Promise<ArrayBuffer | undefined>) {
   try {
     const [image, digest] = await Promise.all([decodeImage(file, name), file.arrayBuffer().then(sha256Hex)]);
     setImage(side, { ...image, attribution, digest });
-    encode(side, shipped);
+    if (!shipped) return encode(side);
+    const { version } = get().images[side]!;
+    void shipped.then((bytes) => {
+      // The photo may have been swapped to the other pane meanwhile, or replaced (its own encode is sent).
+      const now = sideOfVersion(get(), version);
+      if (now) encode(now, bytes);
+    });
   } catch (e) {
     notify('error', e instanceof ImageError ? e.message : `Could not open “${name}”: ${(e as Error).message}`);
   }
@@ -80,6 +87,11 @@ let frame = 0;
 let slowTimer = 0;
 let inFlight: { id: number; owners: Map<string, Owner>; settings: MatchSettings; denseKey?: string; signature: string } | null = null;
 let nextQueryId = 1;
+/**
+ * Bumped when the worker has the panes' mirror images: every answer is asked again, under the mirror rule
+ * (the first answers came without it, to keep the mirrors' encodes out of a click's way).
+ */
+let mirrorEpoch = 0;
 /** The last query that failed: not retried until something it depends on changes. */
 let failedSignature = '';
 
@@ -94,14 +106,14 @@ function flush() {
   const owners = new Map<string, Owner>();
   const queries: Query[] = [];
   const ask = (owner: Owner, side: Side, point: Query['point'], answered?: string) => {
-    const key = queryKey(state, side, point);
+    const key = `${queryKey(state, side, point)}|${mirrorEpoch}`;
     if (answered === key) return;
     owners.set(key, owner);
     queries.push({ key, side, point });
   };
   for (const pin of state.pins) ask(pin.id, pin.side, pin.point, pin.result?.key);
   if (state.hoverMode && state.hover) ask('hover', state.hover.side, state.hover.point, state.hover.result?.key);
-  const denseKey = settingsKey(state);
+  const denseKey = `${settingsKey(state)}|${mirrorEpoch}`;
   const dense = state.dense && state.denseResult?.key !== denseKey;
   const signature = `${queries.map((q) => q.key).join(';')}|${dense && denseKey}`;
   if ((queries.length === 0 && !dense) || signature === failedSignature) return;
@@ -179,6 +191,10 @@ function receive(message: Response) {
       return applyResult(message);
     case 'stats':
       return set({ memory: { tensors: message.tensors, bytes: message.bytes } });
+    case 'mirrors-ready':
+      mirrorEpoch++;
+      post({ type: 'stats' });
+      return schedule();
     case 'fallback':
       set({ model: { ...state.model, backend: message.backend, message: message.reason } });
       return notify('info', `${message.reason}. Switched to ${message.backend.name.toUpperCase()}.`);

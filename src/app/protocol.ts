@@ -1,4 +1,5 @@
 /** The typed messages between the app (main thread) and the model worker. */
+import { DEFAULT_SCALE } from '../model/constants';
 import type { Band, Bands } from './confidence/bands';
 import type { BackendName, BackendReport, HeatMap, LoadProgress, LoadTimings, MatchMode, Point, ScaleIndex } from '../model/index';
 
@@ -11,6 +12,9 @@ export interface MatchSettings {
   scale: ScaleIndex;
   flip: boolean;
 }
+
+/** What the panes match with until the visitor changes it (and what the example's first answers used). */
+export const DEFAULT_SETTINGS: MatchSettings = { mode: 'fused', scale: DEFAULT_SCALE, flip: false };
 
 /** One query point; `key` identifies it so the app can tell a fresh answer from a stale one. */
 export interface Query {
@@ -123,6 +127,8 @@ export type Response =
       dense?: Correspondence[];
     }
   | { type: 'stats'; tensors: number; bytes: number }
+  /** Both panes' mirror images are encoded: asked again, the panes' answers follow the mirror rule. */
+  | { type: 'mirrors-ready' }
   /** The backend failed mid-way; the worker reloaded on the next one and re-encoded the images. */
   | { type: 'fallback'; backend: BackendReport; reason: string }
   /** `side`/`version`: an encode failed; `id`: a query failed; neither: the model could not load. */

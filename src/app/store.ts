@@ -1,9 +1,8 @@
 /** The app's state (zustand) and the small actions that change it. The engine reacts to it. */
 import { create } from 'zustand';
-import { DEFAULT_SCALE } from '../model/constants';
 import type { BackendReport, LoadTimings, Point } from '../model/types';
 import type { Bands } from './confidence/bands';
-import { otherSide, type Correspondence, type MatchSettings, type QueryResult, type Side } from './protocol';
+import { DEFAULT_SETTINGS, otherSide, type Correspondence, type MatchSettings, type QueryResult, type Side } from './protocol';
 
 export interface PaneImage {
   name: string;
@@ -110,7 +109,7 @@ export interface AppState {
 export const useStore = create<AppState>()(() => ({
   model: { phase: 'loading', loaded: 0, total: 0 },
   images: { source: null, target: null },
-  settings: { mode: 'fused', scale: DEFAULT_SCALE, flip: false },
+  settings: DEFAULT_SETTINGS,
   pins: [],
   selectedPin: null,
   hoverMode: false,

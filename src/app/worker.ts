@@ -3,6 +3,7 @@
  * software GPU) and would otherwise freeze the page. Messages are handled one at a time, in order, so a
  * query sent after a new image always sees that image's features.
  */
+import { startMatchingBackend } from '../model/backend';
 import { SCALE_INDICES } from '../model/constants';
 import {
   BACKEND_ORDER,
@@ -21,8 +22,9 @@ import {
   type ModelMetadata,
   type Point,
 } from '../model/index';
-import { bandOf, UNCALIBRATED } from './confidence/bands';
-import { denseGrid, isConsistent } from './geometry';
+import { bandsOf } from './confidence/bands';
+import { toCorrespondence, toEncoded, toOriginal } from './correspondence';
+import { denseGrid } from './geometry';
 import {
   otherSide,
   type GalleryImage,
@@ -55,6 +57,8 @@ let model: MMNet | undefined;
 let modelLoading: Promise<MMNet> | undefined;
 /** Started first, so shipped features can be read while the weights download. */
 let backendStarted: ReturnType<typeof selectBackend> | undefined;
+/** Ready at once (cpu): shipped features are read and matched there while `backendStarted` is under way. */
+let matchingStarted: Promise<void> | undefined;
 let loadRequest: LoadRequest | undefined;
 /** Matching before the weights arrive, with the model's constants (read from model.json first). */
 let earlyMatcher: Promise<Matcher> | undefined;
@@ -168,6 +172,7 @@ function load(backends?: readonly BackendName[]): Promise<MMNet> {
   const start = performance.now();
   let lastProgress = -Infinity;
   const { wasmPaths, threads } = loadRequest!;
+  matchingStarted = startMatchingBackend();
   backendStarted = selectBackend({ backend: backends, wasmPaths, threads });
   // model.json alone (a few kB) is enough to match shipped features: its constants arrive long before the weights.
   earlyMatcher = loadMetadata(loadRequest!.modelUrl).then((m) => {
@@ -203,6 +208,8 @@ function load(backends?: readonly BackendName[]): Promise<MMNet> {
       fromCache: loaded.fromCache,
       timings: loaded.loadTimings,
     });
+    // The example's pins were answered before the weights: the mirror rule can look at them now.
+    encodeMirrors();
     return loaded;
   });
   return modelLoading;
@@ -227,7 +234,7 @@ const shippedFeatures = new WeakSet<Features>();
 async function readShipped(bytes: ArrayBuffer | undefined, bitmap: ImageBitmap): Promise<Features | undefined> {
   if (!bytes) return undefined;
   try {
-    await backendStarted;
+    await matchingStarted;
     const features = await readFeatures(bytes, bitmap);
     shippedFeatures.add(features);
     return features;
@@ -274,6 +281,7 @@ async function query({ id, settings, queries, dense }: Extract<Request, { type: 
   }
   const grid = dense ? await correspond('source', denseGrid(slots.source.width, slots.source.height), settings, false) : undefined;
   post({ type: 'result', id, ms: performance.now() - start, results, dense: grid });
+  encodeMirrors();
 }
 
 /** Coarse to fine: how MMNet's pyramid refines a match. */
@@ -295,10 +303,49 @@ async function scaleRows({ id, side, point, flip }: Extract<Request, { type: 'sc
 
 /**
  * The panes match objects facing opposite ways (the library's consensus with its mirror rule), though the
- * library leaves the rule off: it costs an encode of each image's mirror, on its first match, and needs the
- * weights for it. The gallery keeps to plain matching: the rule would double its encodes.
+ * library leaves the rule off: it costs an encode of each image's mirror and needs the weights for it. Those
+ * encodes stay out of a click's way: a pair is matched plainly until both mirrors are in (encoded after its
+ * first answer, `encodeMirrors`), then the page asks again and an arrow moves where the rule flips it. The
+ * gallery keeps to plain matching: the rule would double its encodes.
  */
-const mirrorRule = () => model !== undefined;
+const mirrorRule = () => model !== undefined && !!slots.source?.features.hasMirror && !!slots.target?.features.hasMirror;
+
+/** The pair whose mirrors are being encoded; undefined when none is. */
+let mirrorsFor: [Features, Features] | undefined;
+
+const panesPair = (): [Features, Features] | undefined =>
+  slots.source && slots.target ? [slots.source.features, slots.target.features] : undefined;
+
+/**
+ * After the panes' first answer, their mirror images are encoded in the background, one per task, so a
+ * click or an encode that arrives meanwhile waits for one mirror encode at most; then the page hears
+ * `mirrors-ready` and asks again. A new image in a pane ends it (its own first answer starts it again).
+ */
+function encodeMirrors() {
+  const pair = panesPair();
+  if (mirrorsFor || !model || !pair || mirrorRule()) return;
+  mirrorsFor = pair;
+  setTimeout(encodeNextMirror);
+}
+
+function encodeNextMirror() {
+  queue = queue
+    .then(async () => {
+      const pair = panesPair();
+      const missing = pair?.find((features) => !features.hasMirror);
+      if (pair && missing && pair.every((features, k) => features === mirrorsFor?.[k])) {
+        await withFallback(() => model!.encodeMirror(missing));
+        setTimeout(encodeNextMirror);
+        return;
+      }
+      mirrorsFor = undefined;
+      if (mirrorRule()) post({ type: 'mirrors-ready' });
+    })
+    // The panes stay matched plainly: still an answer, without the rule for objects facing opposite ways.
+    .catch(() => {
+      mirrorsFor = undefined;
+    });
+}
 
 const correspond = async (side: Side, points: Point[], settings: MatchSettings, heatmap: boolean) =>
   (await correspondMany(slots[side]!, [slots[otherSide(side)]!], points, { ...settings, mirror: mirrorRule() }, heatmap))[0];
@@ -314,23 +361,8 @@ async function correspondMany(from: Slot, targets: Slot[], points: Point[], sett
     targets.map((to) => ({ source: from.features, target: to.features, points: asked })),
     { ...settings, heatmap },
   );
-  return targets.map((to, t) =>
-    found[t].map((f, n) => {
-      // The encoded bitmap may be a downscaled copy: back to original pixels.
-      const backError = (f.backError * from.width) / from.features.width;
-      return {
-        query: points[n],
-        match: toOriginal(f.target, to),
-        probability: f.probability,
-        confidence: f.confidence,
-        band: bandOf(f.confidence, bands()),
-        backError,
-        consistent: isConsistent(backError, from.width, from.height),
-        mirrored: f.mirrored,
-        heatmap: f.heatmap,
-      };
-    }),
-  );
+  // The encoded bitmap may be a downscaled copy: back to original pixels.
+  return targets.map((to, t) => found[t].map((f, n) => ({ ...toCorrespondence(f, points[n], from, to, bands()), heatmap: f.heatmap })));
 }
 
 // ---- gallery --------------------------------------------------------------------------------------------
@@ -383,16 +415,6 @@ function dispose(slot: Slot) {
   if (!held.some((s) => s?.bitmap === slot.bitmap)) slot.bitmap.close();
 }
 
-const toEncoded = (p: Point, slot: Slot): Point => ({
-  x: (p.x * slot.features.width) / slot.width,
-  y: (p.y * slot.features.height) / slot.height,
-});
-
-const toOriginal = (p: Point, slot: Slot): Point => ({
-  x: (p.x * slot.width) / slot.features.width,
-  y: (p.y * slot.height) / slot.features.height,
-});
-
 /** The model, once loaded (work that needs the weights waits for the load under way). */
 async function loadedModel(): Promise<MMNet> {
   if (model) return model;
@@ -408,7 +430,7 @@ async function matchMany(queries: readonly MatchQuery[], options: MatchOptions) 
 }
 
 /** The calibration's bands, once model.json is in. */
-const bands = () => (model?.metadata ?? metadata)?.confidence?.bands ?? UNCALIBRATED;
+const bands = () => bandsOf(model?.metadata ?? metadata);
 
 /**
  * A backend can die mid-way (a lost GPU context, an out-of-memory device): reload on the next backend,

@@ -102,7 +102,7 @@ async function startBackend(
   // Its code arrived after the time limit: switching tfjs to it now would pull the backend chosen since away.
   if (attempt.abandoned) return;
   if (name === 'webgpu' && webgpuFlags) setFlags(webgpuFlags);
-  const start = () => tf.setBackend(name);
+  const start = () => startAside(name);
   const started = name === 'wasm' ? await startWasm(threads, start) : await start();
   if (!started) throw new Error(`${name} failed to initialise`);
 }
@@ -138,14 +138,55 @@ async function withLogicalCores<T>(cores: number, start: () => Promise<T>): Prom
   }
 }
 
+interface EngineInternals {
+  pendingBackendInit: unknown;
+  pendingBackendInitId: number;
+  registry: Record<string, tf.KernelBackend>;
+}
+
+const engineInternals = () => tf.engine() as unknown as EngineInternals;
+
+/** Counts `startAside` calls: a start overtaken by a later one (abandoned, timed out) is not switched to. */
+let asideStarts = 0;
+
+/**
+ * Starts a backend beside the current one, then switches to it. `tf.setBackend` would refuse every op
+ * until the start settles (seconds for threaded wasm), and the current backend (cpu, set by
+ * `startMatchingBackend`) is matching shipped features meanwhile. What tfjs's own start does on success,
+ * done here once the factory has answered.
+ */
+async function startAside(name: BackendName): Promise<boolean> {
+  const start = ++asideStarts;
+  const engine = engineInternals();
+  if (!engine.registry[name]) {
+    const factory = tf.findBackendFactory(name);
+    if (!factory) return false;
+    const backend = await factory();
+    if (start !== asideStarts) return false;
+    engine.registry[name] = backend;
+  }
+  return tf.setBackend(name);
+}
+
+/**
+ * A backend that is ready at once, for work that needs no weights (reading and matching shipped
+ * features) while the fast backend starts beside it (`selectBackend`, which switches to it).
+ */
+export async function startMatchingBackend(): Promise<void> {
+  await registerBackend('cpu');
+  // The fast backend may have won the race: stay on it.
+  if (tf.getBackend() === undefined) await tf.setBackend('cpu');
+}
+
 /**
  * tfjs keeps waiting for a backend whose asynchronous start never settles, and refuses every op
  * meanwhile, even on a backend set later; forget that start (tfjs has no public way to).
  */
 function abandonPendingInit(): void {
-  const engine = tf.engine() as unknown as { pendingBackendInit: unknown; pendingBackendInitId: number };
+  const engine = engineInternals();
   engine.pendingBackendInitId++;
   engine.pendingBackendInit = null;
+  asideStarts++;
 }
 
 async function registerBackend(name: BackendName, wasmPaths?: string, threads?: number): Promise<void> {

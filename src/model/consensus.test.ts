@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from './backend';
-import { gaussianTaps, houghHistograms, offsetBins, supportRow, type PairConsensus } from './consensus';
+import { gaussianTaps, houghHistograms, offsetBins, pairConsensus, supportRow, type PairConsensus } from './consensus';
+import { RAW_STRIDE } from './constants';
+import { gridOf } from './matching';
 import { describeOnBackends, expectClose, randomValues } from './testing/backends';
 import { encodedPair, fixtureRgb, pairPoints } from './testing/parity-fixtures';
 import { TEST_MODEL_DIR } from './testing/paths';
@@ -148,5 +150,30 @@ describe('the mirror rule', () => {
     const matches = await model.match(source, other, pairPoints, rule);
     expect(matches.some((m) => m.mirrored)).toBe(false);
     for (const m of matches) expect(m.support).toSatisfy((v: number) => v >= 0 && v <= 1);
+  });
+});
+
+describe('pairConsensus', () => {
+  beforeAll(() => selectBackend({ backend: 'cpu' }));
+  afterAll(() => selectBackend({ backend: 'wasm' }));
+
+  it('casts the votes once when the mirror is the target itself (no mirror rule), with the same answer', async () => {
+    const grid = gridOf(RAW_STRIDE);
+    const cells = grid.height * grid.width;
+    const flatMap = (seed: number) => {
+      const values = tf.tensor2d(randomValues(cells * 8, seed), [cells, 8]);
+      return { cells: values, channels: tf.transpose(values) as tf.Tensor2D };
+    };
+    const [source, target] = [flatMap(3), flatMap(4)];
+    const copy = { cells: tf.clone(target.cells), channels: tf.clone(target.channels) };
+    const matMuls = async (mirror: typeof target) => {
+      let consensus: PairConsensus | undefined;
+      const { kernels } = await tf.profile(async () => void (consensus = await pairConsensus(source, target, mirror, grid, 0.5)));
+      return { count: kernels.filter((k) => k.name === 'BatchMatMul').length, consensus: consensus! };
+    };
+    const [same, separate] = [await matMuls(target), await matMuls(copy)];
+    expect(same.count).toBe(separate.count - 1);
+    expect(same.consensus).toEqual(separate.consensus);
+    tf.dispose([source.cells, source.channels, target.cells, target.channels, copy.cells, copy.channels]);
   });
 });

@@ -131,7 +131,9 @@ export async function pairConsensus(
   sigma: number,
 ): Promise<PairConsensus> {
   const [hist, strengths] = tf.tidy(() => {
-    const votes = [houghVotes(source, target), houghVotes(source, targetMirror)];
+    const plain = houghVotes(source, target);
+    // Without the mirror rule the caller passes the target again: its votes are the plain ones.
+    const votes = [plain, targetMirror === target ? plain : houghVotes(source, targetMirror)];
     const both = houghHistograms(votes[0], votes[1], grid, sigma);
     const histograms = tf.unstack(both) as tf.Tensor2D[];
     return [both, tf.stack(votes.map((v, k) => explained(v, histograms[k], grid, k === 1)))];

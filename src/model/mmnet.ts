@@ -62,6 +62,11 @@ export class Features {
     return { width: this.width, height: this.height };
   }
 
+  /** Its mirror image's maps are here (`MMNet.encodeMirror`): `flip` and the mirror rule cost no encode. */
+  get hasMirror(): boolean {
+    return this.flipped !== undefined;
+  }
+
   /** G_s as an h×w×21 tensor (a new tensor: the caller disposes it). */
   featureMap(scale: ScaleIndex): tf.Tensor3D {
     this.assertAlive();
@@ -237,7 +242,7 @@ export class Matcher {
   }
 
   /** The mirror images' maps that `flip` and the mirror rule need: an encode each, so the weights must be here. */
-  private ensureFlipped(...features: Features[]): void {
+  /** @internal */ ensureFlipped(...features: Features[]): void {
     for (const f of features) {
       if (f.flipped) continue;
       if (!this.weights) throw new MMNetError('model-load', 'matching mirrored images needs the model, which is still loading');
@@ -279,6 +284,18 @@ export class MMNet {
       input.dispose();
       throw e;
     }
+  }
+
+  /**
+   * Encodes the image's mirror ahead of the first match that needs it (`flip`, the mirror rule), so that
+   * match costs no encode: an app can answer plainly first and decide mirrored in the background.
+   */
+  async encodeMirror(features: Features): Promise<void> {
+    this.assertAlive();
+    features.assertAlive();
+    this.matcher.ensureFlipped(features);
+    // GPU backends return before the work is done: wait for the last map, as for an encode's time.
+    await features.flipped!.head[features.flipped!.head.length - 1].cells.data();
   }
 
   /**
@@ -405,9 +422,10 @@ function checkMatchOptions(scale: ScaleIndex, mode: MatchMode): void {
 export async function loadMMNet(baseUrl: string, options: LoadOptions = {}): Promise<MMNet> {
   const start = performance.now();
   // The backend starts while the weights download: only the tensors need it.
+  const backendStarted = options.backendStarted ?? selectBackend(options);
   const [{ backend, backendMs }, fetched] = await Promise.all([
-    (options.backendStarted ?? selectBackend(options)).then((backend) => ({ backend, backendMs: performance.now() - start })),
-    fetchWeights(baseUrl, options),
+    backendStarted.then((backend) => ({ backend, backendMs: performance.now() - start })),
+    fetchWeights(baseUrl, { ...options, backendReady: backendStarted }),
   ]);
   const { weights, metadata, fromCache, timings } = await decodeFetched(fetched);
   try {

@@ -40,12 +40,15 @@ export interface ModelJson {
 
 export type WeightMap = Readonly<Record<string, tf.Tensor>>;
 
-/** The weights, verified and decoded to float32, before any tensor exists (no backend needed yet). */
+/** The weights, verified and decoded to float32 (made into tensors once `WeightLoadOptions.backendReady` settled). */
 export interface FetchedWeights {
   metadata: ModelMetadata;
   stored: StoredTensor[];
-  /** Each stored tensor's values, in `stored`'s order. */
-  values: Float32Array[];
+  /**
+   * Every stored tensor, in `stored`'s order, on the current backend: those made as their shards arrived
+   * (once `WeightLoadOptions.backendReady` had settled) and the rest made now. Called once.
+   */
+  tensors: () => tf.Tensor[];
   /** Every shard came from the browser's cache (no download). */
   fromCache: boolean;
   timings: Pick<LoadTimings, 'fetchMs' | 'hashMs'>;
@@ -74,6 +77,11 @@ export interface WeightLoadOptions {
   onProgress?: (p: LoadProgress) => void;
   /** Cache Storage name for the model files (browsers only); omitted: no caching. */
   cacheName?: string;
+  /**
+   * Settles once the backend the weights belong on is the current one: from then on each tensor is made
+   * as its shards arrive, so that work overlaps the download instead of following it.
+   */
+  backendReady?: Promise<unknown>;
 }
 
 /**
@@ -93,7 +101,7 @@ export async function loadMetadata(baseUrl: string, { fetch: fetchFn = (url) => 
 /** `loadWeights`' first half: the verified bytes (runs while a backend starts). */
 export async function fetchWeights(
   baseUrl: string,
-  { fetch: fetchFn = (url) => fetch(url), onProgress, cacheName }: WeightLoadOptions = {},
+  { fetch: fetchFn = (url) => fetch(url), onProgress, cacheName, backendReady }: WeightLoadOptions = {},
 ): Promise<FetchedWeights> {
   const start = performance.now();
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
@@ -101,6 +109,24 @@ export async function fetchWeights(
   const { metadata, weights: stored } = await fetchModelJson(fetchFn, base, cache);
   const total = metadata.shards.reduce((sum, s) => sum + s.bytes, 0);
   const decoder = progressiveDecoder(metadata.shards, stored, total);
+  // A failed start is the load's to report; the tensors are then made at the end, or never.
+  backendReady?.then(decoder.makeTensors, () => undefined);
+  try {
+    return await fetchShards(fetchFn, base, metadata, stored, decoder, { start, total, onProgress, cache });
+  } catch (e) {
+    decoder.fail();
+    throw e;
+  }
+}
+
+async function fetchShards(
+  fetchFn: Fetch,
+  base: string,
+  metadata: ModelMetadata,
+  stored: StoredTensor[],
+  decoder: ReturnType<typeof progressiveDecoder>,
+  { start, total, onProgress, cache }: { start: number; total: number; onProgress?: (p: LoadProgress) => void; cache?: ShardCache },
+): Promise<FetchedWeights> {
   let loaded = 0;
   const received = (bytes: number, file: string, fromCache: boolean) => {
     loaded += bytes;
@@ -138,7 +164,7 @@ export async function fetchWeights(
   return {
     metadata,
     stored,
-    values: decoder.values,
+    tensors: decoder.finish,
     fromCache: shards.every((s) => s.fromCache),
     timings: { fetchMs: performance.now() - start, ...timings },
     cached,
@@ -149,10 +175,11 @@ export async function fetchWeights(
  * `loadWeights`' second half: the tensors, on the current backend; then the wait for the downloaded shards
  * to be in Cache Storage, so that a reload right away finds them.
  */
-export async function decodeFetched({ metadata, stored, values, fromCache, timings, cached }: FetchedWeights): Promise<LoadedWeights> {
+export async function decodeFetched({ metadata, stored, tensors, fromCache, timings, cached }: FetchedWeights): Promise<LoadedWeights> {
   const start = performance.now();
+  const made = tensors();
   const weights: Record<string, tf.Tensor> = {};
-  stored.forEach(({ name, shape }, k) => (weights[name] = tf.tensor(values[k], shape, 'float32')));
+  stored.forEach(({ name }, k) => (weights[name] = made[k]));
   const decoded = performance.now();
   await cached;
   return { metadata, weights, fromCache, timings: { ...timings, decodeMs: decoded - start, cacheWriteMs: performance.now() - decoded } };
@@ -192,18 +219,43 @@ function progressiveDecoder(shards: ModelMetadata['shards'], stored: readonly St
   // The shards each tensor's bytes lie in (a zero-size tensor lies in the shard of its offset).
   const spans = sizes.map((size, k) => ({ first: shardOf(tensorStart[k]), last: shardOf(tensorStart[k] + Math.max(size, 1) - 1) }));
   const isIn = shards.map(() => false);
-  const values: Float32Array[] = [];
+  const values: (Float32Array | undefined)[] = [];
+  const tensors: (tf.Tensor | undefined)[] = [];
+  let backendReady = false;
+  /** Set once the tensors are handed over (or the load failed): nothing more is made here. */
+  let closed = false;
+  /** Values become tensors (and their float32 copy goes) once the backend is ready. */
+  const makeTensors = () => {
+    if (closed) return;
+    backendReady = true;
+    values.forEach((v, t) => {
+      if (!v) return;
+      tensors[t] = tf.tensor(v, stored[t].shape, 'float32');
+      values[t] = undefined;
+    });
+  };
   return {
-    values,
+    makeTensors,
+    finish(): tf.Tensor[] {
+      makeTensors();
+      closed = true;
+      return tensors as tf.Tensor[];
+    },
+    /** The load failed: what was made goes, and nothing more is. */
+    fail() {
+      closed = true;
+      tf.dispose(tensors.filter((t) => t !== undefined));
+    },
     arrived(shard: ModelMetadata['shards'][number], data: Uint8Array) {
       const k = shards.indexOf(shard);
       bytes.set(data, shardStart[k]);
       isIn[k] = true;
       spans.forEach(({ first, last }, t) => {
-        if (values[t] || first > k || last < k) return;
+        if (values[t] || tensors[t] || first > k || last < k) return;
         for (let s = first; s <= last; s++) if (!isIn[s]) return;
         values[t] = dequantize(bytes.subarray(tensorStart[t], tensorStart[t] + sizes[t]), stored[t].shape, stored[t].storage);
       });
+      if (backendReady) makeTensors();
     },
   };
 }

@@ -2,13 +2,16 @@
  * A match's confidence in words. The confidence is calibrated (a match shown at 80 % is right about 8 times
  * in 10), so the bands are plain thresholds on it, shipped with the calibration (`metadata.confidence.bands`).
  */
-import type { ConfidenceCalibration } from '../../model/index';
+import type { ConfidenceCalibration, ModelMetadata } from '../../model/index';
 
 export type Bands = ConfidenceCalibration['bands'];
 export type Band = 'likely' | 'unsure' | 'wrong';
 
 /** Without a calibration every match is "unsure": no threshold means anything then. */
 export const UNCALIBRATED: Bands = { likely: Infinity, unsure: -Infinity };
+
+/** A model's bands, once its model.json is in. */
+export const bandsOf = (metadata?: ModelMetadata): Bands => metadata?.confidence?.bands ?? UNCALIBRATED;
 
 export const BAND_WORDS: Record<Band, string> = { likely: 'likely right', unsure: 'unsure', wrong: 'probably wrong' };
 

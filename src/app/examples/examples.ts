@@ -7,8 +7,9 @@ import { openImage } from '../engine';
 import { addToGallery, removeFromGallery, setGallery } from '../gallery/engine';
 import { useGallery } from '../gallery/gallery';
 import { exampleParam } from '../params';
-import { addPin, clearPins, selectPin } from '../store';
-import { featuresPath, MANIFEST_PATH, photoPath, type Manifest } from './files';
+import type { MatchSettings } from '../protocol';
+import { addPin, clearPins, selectPin, useStore } from '../store';
+import { featuresPath, firstMatchesPath, MANIFEST_PATH, photoPath, type ExamplePair, type FirstMatches, type Manifest } from './files';
 
 let manifest: Promise<Manifest | null> | undefined;
 
@@ -44,16 +45,18 @@ export async function openExample(index: number, withPins = false) {
   // The last example's pins meant points of its photos: they go without an "Undo" offer.
   clearPins();
   const sides = inGallery ? (['source'] as const) : (['source', 'target'] as const);
-  await Promise.all([
+  const [first] = await Promise.all([
+    withPins && !inGallery ? firstMatchesOf(pair) : undefined,
     ...sides.map(async (side) => {
       const photo = pair[side];
-      const [blob, shipped] = await Promise.all([photoBlob(photo), bytesOf(featuresPath(photo))]);
-      await openImage(side, blob, photo, `Photo: ${m.attribution}.`, shipped);
+      const shipped = bytesOf(featuresPath(photo));
+      await openImage(side, await photoBlob(photo), photo, `Photo: ${m.attribution}.`, shipped);
     }),
     inGallery && fillGallery([pair.target, ...pair.gallery], `Photos: ${m.attribution}.`),
   ]);
   if (!withPins && !inGallery) return;
   for (const point of pair.pins) addPin('source', point);
+  if (first) showFirstMatches(first);
   selectPin(null);
 }
 
@@ -64,6 +67,28 @@ async function fillGallery(photos: string[], attribution: string) {
   removeFromGallery(useGallery.getState().items.map((item) => item.id));
   await addToGallery(files, attribution);
 }
+
+/** Stands for "matched at build time": no query has this key, so the engine asks the worker all the same. */
+const FIRST_MATCH_KEY = 'first-matches';
+
+/** The pair's build-time answers, or undefined where the site has none. */
+const firstMatchesOf = (pair: ExamplePair): Promise<FirstMatches | undefined> =>
+  fetch(siteUrl(firstMatchesPath(pair))).then(
+    (r) => (r.ok ? (r.json() as Promise<FirstMatches>) : undefined),
+    () => undefined,
+  );
+
+/**
+ * The example's pins answered with what `npm run models` matched (the same features and library), drawn
+ * before the worker has started; the worker's own answers replace them as soon as it has read the features.
+ */
+function showFirstMatches({ settings, matches }: FirstMatches) {
+  const { pins, settings: current } = useStore.getState();
+  if (!sameSettings(settings, current) || matches.length !== pins.length) return;
+  useStore.setState({ pins: pins.map((pin, n) => ({ ...pin, result: { ...matches[n], key: FIRST_MATCH_KEY } })) });
+}
+
+const sameSettings = (a: MatchSettings, b: MatchSettings) => a.mode === b.mode && a.scale === b.scale && a.flip === b.flip;
 
 /** The page opens on an example (`?example=none`: on empty panes; `?example=2`: the third pair). */
 export function openFirstExample() {

@@ -1,6 +1,7 @@
 /** Where the site keeps the examples: photos and manifest under `examples/`, their features beside the model. */
 import { MODEL_NAME } from '../../model/constants';
 import type { Point } from '../../model/types';
+import type { Correspondence, MatchSettings } from '../protocol';
 
 export const MANIFEST_PATH = 'examples/manifest.json';
 
@@ -8,6 +9,20 @@ export const photoPath = (photo: string) => `examples/${photo}`;
 
 /** Written by `npm run models` (scripts/build/example-features.ts) with the model it was computed by. */
 export const featuresPath = (photo: string) => `models/${MODEL_NAME}/examples/${photo}.features`;
+
+/**
+ * A pair's first answers: its pins matched by `npm run models` on the shipped features, with the library
+ * and the settings the panes use (no mirror rule: the page has no weights yet). The page shows them until
+ * its own matching of those features answers (a second or two later); every further click is matched live.
+ */
+export const firstMatchesPath = (pair: Pick<ExamplePair, 'source' | 'target'>) =>
+  `models/${MODEL_NAME}/examples/${pair.source}--${pair.target}.matches.json`;
+
+export interface FirstMatches {
+  settings: MatchSettings;
+  /** One per pin, in the pair's order. */
+  matches: Correspondence[];
+}
 
 export interface ExamplePair {
   category: string;

@@ -1,0 +1,44 @@
+/** The weight loader's overlap with a starting backend: tensors made as their shards arrive. */
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TEST_MODEL_DIR } from './testing/paths';
+import { fileFetch, modelUrl } from './node/io';
+import { selectBackend } from './backend';
+import { decodeFetched, fetchWeights } from './weights';
+
+beforeAll(() => selectBackend({ backend: 'wasm' }));
+
+/** fileFetch, holding the last shard back until `release` is called. */
+function lastShardHeld() {
+  let release = () => {};
+  const held = new Promise<void>((done) => (release = done));
+  const fetch = async (url: string) => {
+    if (/shard(\d+)of\1\.bin$/.test(url)) await held;
+    return fileFetch(url);
+  };
+  return { fetch, release: () => release() };
+}
+
+describe('fetchWeights with backendReady', () => {
+  it('makes each tensor as its shards arrive, not after the last one', async () => {
+    const before = tf.memory().numTensors;
+    const network = lastShardHeld();
+    const fetched = fetchWeights(modelUrl(TEST_MODEL_DIR), { fetch: network.fetch, backendReady: Promise.resolve() });
+    await expect.poll(() => tf.memory().numTensors).toBeGreaterThan(before);
+    const early = tf.memory().numTensors - before;
+    network.release();
+    const { stored, ...rest } = await fetched;
+    const { weights } = await decodeFetched({ stored, ...rest });
+    expect(early).toBeLessThan(stored.length);
+    expect(Object.keys(weights)).toHaveLength(stored.length);
+    expect(tf.memory().numTensors - before).toBe(stored.length);
+    tf.dispose(Object.values(weights));
+  });
+
+  it('frees the tensors it made when a shard fails', async () => {
+    const before = tf.memory().numTensors;
+    const fetch = async (url: string) => (/shard(\d+)of\1\.bin$/.test(url) ? new Response(null, { status: 404 }) : fileFetch(url));
+    await expect(fetchWeights(modelUrl(TEST_MODEL_DIR), { fetch, backendReady: Promise.resolve() })).rejects.toThrow(/HTTP 404/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
