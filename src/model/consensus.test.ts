@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from './backend';
-import { gaussianTaps, houghHistograms, offsetBins, supportRow, type PairConsensus } from './consensus';
+import { gaussianTaps, houghHistograms, houghVotes, offsetBins, pairVotes, supportRow, type PairConsensus } from './consensus';
+import { gridOf, scoredRows } from './matching';
 import { describeOnBackends, expectClose, randomValues } from './testing/backends';
 import { encodedPair, fixtureRgb, pairPoints } from './testing/parity-fixtures';
 import { TEST_MODEL_DIR } from './testing/paths';
@@ -115,6 +116,37 @@ describe('supportRow', () => {
     const row = supportRow(c, q, { height: 14, width: 20, stride: 16 }, true, new Float32Array(280));
     // mirror(t) = q + (1, −2) cells → t's column is 20 − 1 − 0 = 19 on the full-width grid
     expect(Array.from(row).findIndex((v) => v === 1)).toBe(1 * 20 + 19);
+  });
+});
+
+describe('pairVotes', () => {
+  let source: Features;
+  let target: Features;
+  encodedPair(TEST_MODEL_DIR, (_, a, b) => ([source, target] = [a, b]));
+
+  it('weighs each clamped cosine by the fused row’s probability of the target cell', async () => {
+    const grid = gridOf(16);
+    const centres = Array.from({ length: 280 }, (_, k) => ({
+      x: ((k % grid.width) + 0.5) * 16,
+      y: (Math.floor(k / grid.width) + 0.5) * 16,
+    }));
+    const before = tf.memory().numTensors;
+    const [got, expected, cosinesOnly] = tf.tidy(() => [
+      pairVotes(source.maps, target.maps, { cosineExponent: 3, fusedExponent: 0.5 }),
+      tf.mul(
+        houghVotes(source.maps.raw, target.maps.raw, 3),
+        tf.sqrt(tf.softmax(scoredRows(source.maps, target.maps, centres, 3, 'fused'))),
+      ),
+      pairVotes(source.maps, target.maps, { cosineExponent: 3, fusedExponent: 0 }),
+    ]);
+    const [g, e, c] = await Promise.all([got.data(), expected.data(), cosinesOnly.data()]);
+    tf.dispose([got, expected, cosinesOnly]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(got.shape).toEqual([280, 280]);
+    expectClose(g as Float32Array, e as Float32Array, 1e-5);
+    // The fused rows are sharp: most cells the cosines vote for get far less.
+    const voted = Array.from(c.keys()).filter((k) => c[k] > 0);
+    expect(voted.filter((k) => g[k] < 0.5 * c[k]).length).toBeGreaterThan(0.9 * voted.length);
   });
 });
 

@@ -1,12 +1,13 @@
 /**
- * Geometric consensus of a pair: regularized Hough matching (HPF, Min et al. 2019) on the trunk prior.
+ * Geometric consensus of a pair: regularized Hough matching (HPF, Min et al. 2019) on the trunk prior and
+ * the fused rows.
  *
  * Per pair, once: every source cell votes for every target cell with clamp(cos, 0)^3 of their normalised
- * `block3_unit22` features, each vote falls into the bin of its offset (target − source, in cells of the
- * stride-16 grid), and the histogram is smoothed with a small Gaussian. Matches that agree with the
- * pair's dominant translation then win. For objects facing opposite ways the features of the target's
- * mirror image (encoded, then laid back on the target's cells) vote instead, and their offsets are taken
- * to the mirrored cell (mirror(target) − source): how much of the pair each geometry explains decides
+ * `block3_unit22` features times the fused row's probability of that cell to a power (`pairVotes`), each
+ * vote falls into the bin of its offset (target − source, in cells of the stride-16 grid), and the
+ * histogram is smoothed with a small Gaussian. Matches that agree with the pair's dominant translation
+ * then win. For objects facing opposite ways the features of the target's mirror image (encoded, then
+ * laid back on the target's cells) vote instead, and their offsets are taken to the mirrored cell (mirror(target) − source): how much of the pair each geometry explains decides
  * whether the target is matched as a mirror image. (Reversing the target's own maps instead costs nothing but
  * decides nothing: the trunk's features tell a left-facing part from a right-facing one.)
  *
@@ -14,14 +15,17 @@
  * exactly HPF's confidence (vote × histogram at the vote's offset) for one query.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { INPUT_WIDTH } from './constants';
-import type { FlatMap, Grid } from './matching';
+import { INPUT_WIDTH, RAW_STRIDE, type ScaleIndex } from './constants';
+import { gridOf, scoredRowsOf, type FeatureMaps, type FlatMap, type Grid } from './matching';
 import type { Point } from './types';
 
 /** The consensus constants (shipped in the model metadata, chosen on the selection split). */
 export interface ConsensusConstants {
   /** Gaussian smoothing of the histogram, in bins (one bin = one cell of the prior's grid). */
   sigma: number;
+  /** A vote is clamp(cos, 0)^cosineExponent × p^fusedExponent, p the fused row's softmax (see `pairVotes`). */
+  cosineExponent: number;
+  fusedExponent: number;
   /** Weight of log(histogram) added to a row's log-probabilities (1 = HPF's product). */
   weight: number;
   /** The target is matched mirrored when its mirrored geometry explains this many times what the plain one does. */
@@ -90,9 +94,37 @@ export function houghHistograms(
   });
 }
 
-/** HPF's votes: clamp(cos, 0)^3 of the (unit-length) cells of two maps, [S, T]. */
-export const houghVotes = (source: FlatMap, target: FlatMap): tf.Tensor2D =>
-  tf.tidy(() => tf.pow(tf.relu(tf.matMul(source.cells, target.channels)), 3));
+/** HPF's votes: clamp(cos, 0)^exponent of the (unit-length) cells of two maps, [S, T]. */
+export const houghVotes = (source: FlatMap, target: FlatMap, exponent = 3): tf.Tensor2D =>
+  tf.tidy(() => tf.pow(tf.relu(tf.matMul(source.cells, target.channels)), exponent));
+
+/** The scale whose fused rows live on the consensus grid (stride 16). */
+const VOTE_SCALE: ScaleIndex = 3;
+
+/**
+ * Every source cell's votes for every target cell, [S, T] on the stride-16 grid: HPF's clamped cosines of the
+ * trunk tap to `cosineExponent`, times the fused row's probabilities (softmax over the target's cells) to
+ * `fusedExponent`. The fused rows start about 10 points above the raw cosines, so they vote for fewer wrong
+ * offsets; the cosines keep the votes graded where the fused rows are too sharp to tell the runners-up apart.
+ */
+export function pairVotes(source: FeatureMaps, target: FeatureMaps, { cosineExponent, fusedExponent }: VoteExponents): tf.Tensor2D {
+  return tf.tidy(() => {
+    const cosines = houghVotes(source.raw, target.raw, cosineExponent);
+    if (fusedExponent === 0) return cosines;
+    const grid = gridOf(RAW_STRIDE);
+    const rows = scoredRowsOf([{ source, target, points: cellCentres(grid) }], VOTE_SCALE, 'fused');
+    return tf.mul(cosines, tf.pow(tf.softmax(rows), fusedExponent));
+  });
+}
+
+type VoteExponents = Pick<ConsensusConstants, 'cosineExponent' | 'fusedExponent'>;
+
+/** Centres of every cell of a grid, row-major (input-image coordinates). */
+const cellCentres = (grid: Grid) =>
+  Array.from({ length: grid.height * grid.width }, (_, k) => ({
+    x: ((k % grid.width) + 0.5) * grid.stride,
+    y: (Math.floor(k / grid.width) + 0.5) * grid.stride,
+  }));
 
 /** Bin of every (source, target) cell pair, [S·T] (row-major), target columns reversed when `mirrored`. */
 function offsetBinIds(grid: Pick<Grid, 'height' | 'width'>, mirrored: boolean): tf.Tensor1D {
@@ -120,18 +152,19 @@ function explained(votes: tf.Tensor2D, hist: tf.Tensor2D, grid: Pick<Grid, 'heig
 }
 
 /**
- * The pair's consensus from the normalised prior maps on `grid` of the source, the target and the target's
- * mirror image laid back on the target's cells; one readback.
+ * The pair's consensus from the maps of the source, the target and the target's mirror image laid back on
+ * the target's cells, on the stride-16 grid; one readback.
  */
 export async function pairConsensus(
-  source: FlatMap,
-  target: FlatMap,
-  targetMirror: FlatMap,
-  grid: Grid,
-  sigma: number,
+  source: FeatureMaps,
+  target: FeatureMaps,
+  targetMirror: FeatureMaps,
+  constants: Pick<ConsensusConstants, 'sigma'> & VoteExponents,
 ): Promise<PairConsensus> {
+  const grid = gridOf(RAW_STRIDE);
+  const { sigma } = constants;
   const [hist, strengths] = tf.tidy(() => {
-    const votes = [houghVotes(source, target), houghVotes(source, targetMirror)];
+    const votes = [pairVotes(source, target, constants), pairVotes(source, targetMirror, constants)];
     const both = houghHistograms(votes[0], votes[1], grid, sigma);
     const histograms = tf.unstack(both) as tf.Tensor2D[];
     return [both, tf.stack(votes.map((v, k) => explained(v, histograms[k], grid, k === 1)))];
