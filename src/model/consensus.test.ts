@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from './backend';
-import { gaussianTaps, houghHistograms, houghVotes, offsetBins, pairVotes, supportRow, type PairConsensus } from './consensus';
-import { gridOf, scoredRows } from './matching';
+import { cellCosines, gaussianTaps, houghHistograms, offsetBins, pairVotes, supportRow, type PairConsensus } from './consensus';
+import { cellCentres, gridOf, scoredRows } from './matching';
 import { describeOnBackends, expectClose, randomValues } from './testing/backends';
 import { encodedPair, fixtureRgb, pairPoints } from './testing/parity-fixtures';
 import { TEST_MODEL_DIR } from './testing/paths';
@@ -125,20 +125,18 @@ describe('pairVotes', () => {
   encodedPair(TEST_MODEL_DIR, (_, a, b) => ([source, target] = [a, b]));
 
   it('weighs each clamped cosine by the fused row’s probability of the target cell', async () => {
-    const grid = gridOf(16);
-    const centres = Array.from({ length: 280 }, (_, k) => ({
-      x: ((k % grid.width) + 0.5) * 16,
-      y: (Math.floor(k / grid.width) + 0.5) * 16,
-    }));
+    const centres = cellCentres(gridOf(16));
     const before = tf.memory().numTensors;
-    const [got, expected, cosinesOnly] = tf.tidy(() => [
-      pairVotes(source.maps, target.maps, { cosineExponent: 3, fusedExponent: 0.5 }),
-      tf.mul(
-        houghVotes(source.maps.raw, target.maps.raw, 3),
-        tf.sqrt(tf.softmax(scoredRows(source.maps, target.maps, centres, 3, 'fused'))),
-      ),
-      pairVotes(source.maps, target.maps, { cosineExponent: 3, fusedExponent: 0 }),
-    ]);
+    const [got, expected, cosinesOnly] = tf.tidy(() => {
+      const cosines = cellCosines(source.maps.raw, target.maps.raw);
+      const fused = tf.softmax(scoredRows(source.maps, target.maps, centres, 3, 'fused'));
+      const exponents = { cosineExponent: 3, fusedExponent: 0.5 };
+      return [
+        pairVotes(source.maps, target.maps, cosines, exponents),
+        tf.mul(tf.pow(tf.relu(cosines), 3), tf.sqrt(fused)),
+        pairVotes(source.maps, target.maps, cosines, { ...exponents, fusedExponent: 0 }),
+      ];
+    });
     const [g, e, c] = await Promise.all([got.data(), expected.data(), cosinesOnly.data()]);
     tf.dispose([got, expected, cosinesOnly]);
     expect(tf.memory().numTensors).toBe(before);

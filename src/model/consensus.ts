@@ -15,8 +15,8 @@
  * exactly HPF's confidence (vote × histogram at the vote's offset) for one query.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { INPUT_WIDTH, RAW_STRIDE, type ScaleIndex } from './constants';
-import { gridOf, scoredRowsOf, type FeatureMaps, type FlatMap, type Grid } from './matching';
+import { INPUT_WIDTH, RAW_STRIDE } from './constants';
+import { cellFusedRows, gridOf, type FeatureMaps, type FlatMap, type Grid } from './matching';
 import type { Point } from './types';
 
 /** The consensus constants (shipped in the model metadata, chosen on the selection split). */
@@ -94,37 +94,32 @@ export function houghHistograms(
   });
 }
 
-/** HPF's votes: clamp(cos, 0)^exponent of the (unit-length) cells of two maps, [S, T]. */
-export const houghVotes = (source: FlatMap, target: FlatMap, exponent = 3): tf.Tensor2D =>
-  tf.tidy(() => tf.pow(tf.relu(tf.matMul(source.cells, target.channels)), exponent));
+/** Cosines of the (unit-length) cells of two maps, [S, T]. */
+export const cellCosines = (source: FlatMap, target: FlatMap): tf.Tensor2D => tf.matMul(source.cells, target.channels);
 
-/** The scale whose fused rows live on the consensus grid (stride 16). */
-const VOTE_SCALE: ScaleIndex = 3;
-
-/**
- * Every source cell's votes for every target cell, [S, T] on the stride-16 grid: HPF's clamped cosines of the
- * trunk tap to `cosineExponent`, times the fused row's probabilities (softmax over the target's cells) to
- * `fusedExponent`. The fused rows start about 10 points above the raw cosines, so they vote for fewer wrong
- * offsets; the cosines keep the votes graded where the fused rows are too sharp to tell the runners-up apart.
- */
-export function pairVotes(source: FeatureMaps, target: FeatureMaps, { cosineExponent, fusedExponent }: VoteExponents): tf.Tensor2D {
-  return tf.tidy(() => {
-    const cosines = houghVotes(source.raw, target.raw, cosineExponent);
-    if (fusedExponent === 0) return cosines;
-    const grid = gridOf(RAW_STRIDE);
-    const rows = scoredRowsOf([{ source, target, points: cellCentres(grid) }], VOTE_SCALE, 'fused');
-    return tf.mul(cosines, tf.pow(tf.softmax(rows), fusedExponent));
-  });
-}
+/** HPF's votes from cosines [S, T]: clamp(cos, 0)^exponent. */
+export const houghVotes = (cosines: tf.Tensor2D, exponent: number): tf.Tensor2D => tf.tidy(() => tf.pow(tf.relu(cosines), exponent));
 
 type VoteExponents = Pick<ConsensusConstants, 'cosineExponent' | 'fusedExponent'>;
 
-/** Centres of every cell of a grid, row-major (input-image coordinates). */
-const cellCentres = (grid: Grid) =>
-  Array.from({ length: grid.height * grid.width }, (_, k) => ({
-    x: ((k % grid.width) + 0.5) * grid.stride,
-    y: (Math.floor(k / grid.width) + 0.5) * grid.stride,
-  }));
+/**
+ * Every source cell's votes for every target cell, [S, T] on the stride-16 grid, from their cosines: HPF's
+ * votes times the fused row's probabilities (softmax over the target's cells) to `fusedExponent`. The fused
+ * rows start about 10 points above the raw cosines, so they vote for fewer wrong offsets; the cosines keep
+ * the votes graded where the fused rows are too sharp to tell the runners-up apart.
+ */
+export function pairVotes(
+  source: FeatureMaps,
+  target: FeatureMaps,
+  cosines: tf.Tensor2D,
+  { cosineExponent, fusedExponent }: VoteExponents,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const votes = houghVotes(cosines, cosineExponent);
+    if (fusedExponent === 0) return votes;
+    return tf.mul(votes, tf.pow(tf.softmax(cellFusedRows(source, target, cosines)), fusedExponent));
+  });
+}
 
 /** Bin of every (source, target) cell pair, [S·T] (row-major), target columns reversed when `mirrored`. */
 function offsetBinIds(grid: Pick<Grid, 'height' | 'width'>, mirrored: boolean): tf.Tensor1D {
@@ -164,10 +159,14 @@ export async function pairConsensus(
   const grid = gridOf(RAW_STRIDE);
   const { sigma } = constants;
   const [hist, strengths] = tf.tidy(() => {
-    const votes = [pairVotes(source, target, constants), pairVotes(source, targetMirror, constants)];
-    const both = houghHistograms(votes[0], votes[1], grid, sigma);
-    const histograms = tf.unstack(both) as tf.Tensor2D[];
-    return [both, tf.stack(votes.map((v, k) => explained(v, histograms[k], grid, k === 1)))];
+    const targets = [target, targetMirror];
+    const cosines = targets.map((t) => cellCosines(source.raw, t.raw));
+    const votes = targets.map((t, k) => pairVotes(source, t, cosines[k], constants));
+    // The mirror rule reads the geometry of HPF's votes alone: with the fused rows' sharp votes the plain and
+    // the mirrored geometry explain a pair more alike (val figures in docs/geometry.md).
+    const hpfVotes = cosines.map((c) => houghVotes(c, constants.cosineExponent));
+    const byHpf = tf.unstack(houghHistograms(hpfVotes[0], hpfVotes[1], grid, sigma)) as tf.Tensor2D[];
+    return [houghHistograms(votes[0], votes[1], grid, sigma), tf.stack(hpfVotes.map((v, k) => explained(v, byHpf[k], grid, k === 1)))];
   });
   const [values, explains] = await Promise.all([hist.data(), strengths.data()]);
   tf.dispose([hist, strengths]);
