@@ -15,8 +15,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName, Features, MatchOptions, MMNet, Point } from '../../src/model';
 import { encodeMaps } from '../../src/model/encoder';
 import { preprocess } from '../../src/model/image';
-import { DEFAULT_SCALE, RAW_STRIDE } from '../../src/model/constants';
-import { gridOf, mapTensors, scoredRows } from '../../src/model/matching';
+import { DEFAULT_SCALE } from '../../src/model/constants';
+import { mapTensors, scoredRows } from '../../src/model/matching';
 import { pairConsensus } from '../../src/model/consensus';
 import { loadNodeModel, readRgb } from '../../src/model/node/io';
 import { installNodeWebGPU } from '../../src/model/node/webgpu';
@@ -123,9 +123,7 @@ async function benchBackend(backend: BackendName) {
   const matchMs = await timeQueries(model, a, b, slow ? 5 : 50, slow ? 2 : 10);
   const heatmapMs = await timeMs(slow ? 5 : 50, () => model.match(a, b, [{ x: 160, y: 112 }], { heatmap: true }));
   // A pair's consensus, as `match` computes it on the pair's first click (both ways, then cached).
-  const consensusMs = await timeMs(slow ? 3 : 20, () =>
-    pairConsensus(a.maps.raw, b.maps.raw, b.flipped!.raw, gridOf(RAW_STRIDE), model.metadata.matching.sigma),
-  );
+  const consensusMs = await timeMs(slow ? 3 : 20, () => pairConsensus(a.maps, b.maps, b.flipped!, model.metadata.matching));
   const cycles = slow ? 2 : 20;
   const leaked = await leakedTensors(model, a, imageB, cycles);
 

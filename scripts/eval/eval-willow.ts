@@ -13,7 +13,9 @@
  * selection; test: held out; all: the 900 standard pairs, the default). With `all`, the val and test parts
  * are also tallied on their own (`parts` in the JSON, a line each), so one run gives all three.
  * `--mirror-target`: every target image and its keypoints mirrored (pixel column x → W − 1 − x).
- * `--matching`: JSON overriding fields of the model's `metadata.matching` (for selection on `--split val`).
+ * `--matching`: JSON overriding fields of the model's `metadata.matching` (for selection on `--split val`), or
+ * an array of such overrides: each is run in turn on the same encodes (each prints `matching {…}` first, and
+ * its JSON files overwrite the previous override's, so pass `--out`).
  * Two PCK thresholds are printed: ours (the larger side of the box of the target's true keypoints, as in
  * HPF and SCOT), and "padded", the DHPF/CHM/CATs code's, whose keypoint list is padded with −2 before its
  * extent is taken (so the box always reaches (−2, −2)). The JSON and the last line hold ours.
@@ -248,7 +250,7 @@ async function main(): Promise<void> {
   const willow = readWillow();
   const pairs = splitPairs(willow, split).slice(0, args.limit ? Number(args.limit) : undefined);
   const model = await loadNodeModel(args.model ?? BUILT_MODEL_DIR);
-  if (args.matching) Object.assign(model.metadata.matching, JSON.parse(args.matching));
+  const overrides = [JSON.parse(args.matching ?? '{}') as object].flat();
   const started = performance.now();
   const progress = (line: string) => process.stderr.write(`${line} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
 
@@ -265,7 +267,11 @@ async function main(): Promise<void> {
   const targets = mirrorTarget ? await encodeAll([...new Set(pairs.map((p) => p.target))], (name) => mirrorImage(readImage(name))) : sources;
   // A mirrored target's mirror image is the plain image: the mirror rule needs no encode for it.
   if (mirrorTarget) for (const [name, f] of targets) if (sources.has(name)) f.flipped = laidBack(sources.get(name)!.maps);
-  for (const run of runs) await evaluate(run, willow, pairs, model, { source: sources, target: targets }, progress);
+  for (const override of overrides) {
+    Object.assign(model.metadata.matching, override);
+    if (overrides.length > 1) console.log(`matching ${JSON.stringify(override)}`);
+    for (const run of runs) await evaluate(run, willow, pairs, model, { source: sources, target: targets }, progress);
+  }
   new Set([...sources.values(), ...targets.values()]).forEach((f) => f.dispose());
   model.dispose();
 }

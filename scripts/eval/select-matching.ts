@@ -13,8 +13,6 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_SCALE, type Features, type Point } from '../../src/model';
 import { pairConsensus } from '../../src/model/consensus';
-import { gridOf } from '../../src/model/matching';
-import { RAW_STRIDE } from '../../src/model/constants';
 import { loadNodeModel } from '../../src/model/node/io';
 import { BUILT_MODEL_DIR } from '../../src/model/testing/paths';
 import { boxSize, laidBack, mirrorImage, mirrorKeypoints, readWillow, readWillowImage, splitPairs } from './willow';
@@ -76,7 +74,7 @@ for (const sigma of list(args.sigma)) {
   for (const pair of pairs) {
     const ratio = async (targets: Map<string, Features>) => {
       const target = targets.get(pair.target)!;
-      const c = await pairConsensus(plain.get(pair.source)!.maps.raw, target.maps.raw, target.flipped!.raw, gridOf(RAW_STRIDE), sigma);
+      const c = await pairConsensus(plain.get(pair.source)!.maps, target.maps, target.flipped!, { ...matching, sigma });
       return c.mirrored.explained / c.plain.explained;
     };
     ratios.set(pair, { plain: await ratio(plain), flipped: await ratio(mirrored) });

@@ -1,9 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from './backend';
-import { gaussianTaps, houghHistograms, offsetBins, pairConsensus, supportRow, type PairConsensus } from './consensus';
-import { RAW_STRIDE } from './constants';
-import { gridOf } from './matching';
+import {
+  cellCosines,
+  gaussianTaps,
+  houghHistograms,
+  offsetBins,
+  pairConsensus,
+  pairVotes,
+  supportRow,
+  type PairConsensus,
+} from './consensus';
+import { cellCentres, gridOf, mapTensors, scoredRows, type FeatureMaps } from './matching';
 import { describeOnBackends, expectClose, randomValues } from './testing/backends';
 import { encodedPair, fixtureRgb, pairPoints } from './testing/parity-fixtures';
 import { TEST_MODEL_DIR } from './testing/paths';
@@ -120,6 +128,51 @@ describe('supportRow', () => {
   });
 });
 
+describe('pairVotes', () => {
+  let source: Features;
+  let target: Features;
+  encodedPair(TEST_MODEL_DIR, (_, a, b) => ([source, target] = [a, b]));
+
+  it('weighs each clamped cosine by the fused row’s probability of the target cell', async () => {
+    const centres = cellCentres(gridOf(16));
+    const before = tf.memory().numTensors;
+    const [got, expected, cosinesOnly] = tf.tidy(() => {
+      const cosines = cellCosines(source.maps.raw, target.maps.raw);
+      const fused = tf.softmax(scoredRows(source.maps, target.maps, centres, 3, 'fused'));
+      const exponents = { cosineExponent: 3, fusedExponent: 0.5 };
+      return [
+        pairVotes(source.maps, target.maps, cosines, exponents),
+        tf.mul(tf.pow(tf.relu(cosines), 3), tf.sqrt(fused)),
+        pairVotes(source.maps, target.maps, cosines, { ...exponents, fusedExponent: 0 }),
+      ];
+    });
+    const [g, e, c] = await Promise.all([got.data(), expected.data(), cosinesOnly.data()]);
+    tf.dispose([got, expected, cosinesOnly]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(got.shape).toEqual([280, 280]);
+    expectClose(g as Float32Array, e as Float32Array, 1e-5);
+    // The fused rows are sharp: most cells the cosines vote for get far less.
+    const voted = Array.from(c.keys()).filter((k) => c[k] > 0);
+    expect(voted.filter((k) => g[k] < 0.5 * c[k]).length).toBeGreaterThan(0.9 * voted.length);
+  });
+  it('casts the votes once when the mirror is the target itself (no mirror rule), with the same answer', async () => {
+    const constants = { sigma: 0.5, cosineExponent: 3, fusedExponent: 0.5 };
+    const copy: FeatureMaps = {
+      head: target.maps.head.map((m) => ({ cells: tf.clone(m.cells), channels: tf.clone(m.channels) })),
+      raw: { cells: tf.clone(target.maps.raw.cells), channels: tf.clone(target.maps.raw.channels) },
+    };
+    const matMuls = async (mirror: FeatureMaps) => {
+      let consensus: PairConsensus | undefined;
+      const { kernels } = await tf.profile(async () => void (consensus = await pairConsensus(source.maps, target.maps, mirror, constants)));
+      return { count: kernels.filter((k) => k.name === 'BatchMatMul').length, consensus: consensus! };
+    };
+    const [same, separate] = [await matMuls(target.maps), await matMuls(copy)];
+    expect(same.count).toBeLessThan(separate.count);
+    expect(same.consensus).toEqual(separate.consensus);
+    tf.dispose(mapTensors(copy));
+  });
+});
+
 describe('the mirror rule', () => {
   let model: MMNet;
   let source: Features;
@@ -150,30 +203,5 @@ describe('the mirror rule', () => {
     const matches = await model.match(source, other, pairPoints, rule);
     expect(matches.some((m) => m.mirrored)).toBe(false);
     for (const m of matches) expect(m.support).toSatisfy((v: number) => v >= 0 && v <= 1);
-  });
-});
-
-describe('pairConsensus', () => {
-  beforeAll(() => selectBackend({ backend: 'cpu' }));
-  afterAll(() => selectBackend({ backend: 'wasm' }));
-
-  it('casts the votes once when the mirror is the target itself (no mirror rule), with the same answer', async () => {
-    const grid = gridOf(RAW_STRIDE);
-    const cells = grid.height * grid.width;
-    const flatMap = (seed: number) => {
-      const values = tf.tensor2d(randomValues(cells * 8, seed), [cells, 8]);
-      return { cells: values, channels: tf.transpose(values) as tf.Tensor2D };
-    };
-    const [source, target] = [flatMap(3), flatMap(4)];
-    const copy = { cells: tf.clone(target.cells), channels: tf.clone(target.channels) };
-    const matMuls = async (mirror: typeof target) => {
-      let consensus: PairConsensus | undefined;
-      const { kernels } = await tf.profile(async () => void (consensus = await pairConsensus(source, target, mirror, grid, 0.5)));
-      return { count: kernels.filter((k) => k.name === 'BatchMatMul').length, consensus: consensus! };
-    };
-    const [same, separate] = [await matMuls(target), await matMuls(copy)];
-    expect(same.count).toBe(separate.count - 1);
-    expect(same.consensus).toEqual(separate.consensus);
-    tf.dispose([source.cells, source.channels, target.cells, target.channels, copy.cells, copy.channels]);
   });
 });

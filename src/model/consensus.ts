@@ -1,12 +1,13 @@
 /**
- * Geometric consensus of a pair: regularized Hough matching (HPF, Min et al. 2019) on the trunk prior.
+ * Geometric consensus of a pair: regularized Hough matching (HPF, Min et al. 2019) on the trunk prior and
+ * the fused rows.
  *
  * Per pair, once: every source cell votes for every target cell with clamp(cos, 0)^3 of their normalised
- * `block3_unit22` features, each vote falls into the bin of its offset (target − source, in cells of the
- * stride-16 grid), and the histogram is smoothed with a small Gaussian. Matches that agree with the
- * pair's dominant translation then win. For objects facing opposite ways the features of the target's
- * mirror image (encoded, then laid back on the target's cells) vote instead, and their offsets are taken
- * to the mirrored cell (mirror(target) − source): how much of the pair each geometry explains decides
+ * `block3_unit22` features times the fused row's probability of that cell to a power (`pairVotes`), each
+ * vote falls into the bin of its offset (target − source, in cells of the stride-16 grid), and the
+ * histogram is smoothed with a small Gaussian. Matches that agree with the pair's dominant translation
+ * then win. For objects facing opposite ways the features of the target's mirror image (encoded, then
+ * laid back on the target's cells) vote instead, and their offsets are taken to the mirrored cell (mirror(target) − source): how much of the pair each geometry explains decides
  * whether the target is matched as a mirror image. (Reversing the target's own maps instead costs nothing but
  * decides nothing: the trunk's features tell a left-facing part from a right-facing one.)
  *
@@ -14,14 +15,17 @@
  * exactly HPF's confidence (vote × histogram at the vote's offset) for one query.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { INPUT_WIDTH } from './constants';
-import type { FlatMap, Grid } from './matching';
+import { INPUT_WIDTH, RAW_STRIDE } from './constants';
+import { cellFusedRows, gridOf, type FeatureMaps, type FlatMap, type Grid } from './matching';
 import type { Point } from './types';
 
 /** The consensus constants (shipped in the model metadata, chosen on the selection split). */
 export interface ConsensusConstants {
   /** Gaussian smoothing of the histogram, in bins (one bin = one cell of the prior's grid). */
   sigma: number;
+  /** A vote is clamp(cos, 0)^cosineExponent × p^fusedExponent, p the fused row's softmax (see `pairVotes`). */
+  cosineExponent: number;
+  fusedExponent: number;
   /** Weight of log(histogram) added to a row's log-probabilities (1 = HPF's product). */
   weight: number;
   /** The target is matched mirrored when its mirrored geometry explains this many times what the plain one does. */
@@ -90,9 +94,32 @@ export function houghHistograms(
   });
 }
 
-/** HPF's votes: clamp(cos, 0)^3 of the (unit-length) cells of two maps, [S, T]. */
-export const houghVotes = (source: FlatMap, target: FlatMap): tf.Tensor2D =>
-  tf.tidy(() => tf.pow(tf.relu(tf.matMul(source.cells, target.channels)), 3));
+/** Cosines of the (unit-length) cells of two maps, [S, T]. */
+export const cellCosines = (source: FlatMap, target: FlatMap): tf.Tensor2D => tf.matMul(source.cells, target.channels);
+
+/** HPF's votes from cosines [S, T]: clamp(cos, 0)^exponent. */
+export const houghVotes = (cosines: tf.Tensor2D, exponent: number): tf.Tensor2D => tf.tidy(() => tf.pow(tf.relu(cosines), exponent));
+
+type VoteExponents = Pick<ConsensusConstants, 'cosineExponent' | 'fusedExponent'>;
+
+/**
+ * Every source cell's votes for every target cell, [S, T] on the stride-16 grid, from their cosines: HPF's
+ * votes times the fused row's probabilities (softmax over the target's cells) to `fusedExponent`. The fused
+ * rows start about 10 points above the raw cosines, so they vote for fewer wrong offsets; the cosines keep
+ * the votes graded where the fused rows are too sharp to tell the runners-up apart.
+ */
+export function pairVotes(
+  source: FeatureMaps,
+  target: FeatureMaps,
+  cosines: tf.Tensor2D,
+  { cosineExponent, fusedExponent }: VoteExponents,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const votes = houghVotes(cosines, cosineExponent);
+    if (fusedExponent === 0) return votes;
+    return tf.mul(votes, tf.pow(tf.softmax(cellFusedRows(source, target, cosines)), fusedExponent));
+  });
+}
 
 /** Bin of every (source, target) cell pair, [S·T] (row-major), target columns reversed when `mirrored`. */
 function offsetBinIds(grid: Pick<Grid, 'height' | 'width'>, mirrored: boolean): tf.Tensor1D {
@@ -120,23 +147,30 @@ function explained(votes: tf.Tensor2D, hist: tf.Tensor2D, grid: Pick<Grid, 'heig
 }
 
 /**
- * The pair's consensus from the normalised prior maps on `grid` of the source, the target and the target's
- * mirror image laid back on the target's cells; one readback.
+ * The pair's consensus from the maps of the source, the target and the target's mirror image laid back on
+ * the target's cells, on the stride-16 grid; one readback.
  */
 export async function pairConsensus(
-  source: FlatMap,
-  target: FlatMap,
-  targetMirror: FlatMap,
-  grid: Grid,
-  sigma: number,
+  source: FeatureMaps,
+  target: FeatureMaps,
+  targetMirror: FeatureMaps,
+  constants: Pick<ConsensusConstants, 'sigma'> & VoteExponents,
 ): Promise<PairConsensus> {
+  const grid = gridOf(RAW_STRIDE);
+  const { sigma } = constants;
   const [hist, strengths] = tf.tidy(() => {
-    const plain = houghVotes(source, target);
-    // Without the mirror rule the caller passes the target again: its votes are the plain ones.
-    const votes = [plain, targetMirror === target ? plain : houghVotes(source, targetMirror)];
-    const both = houghHistograms(votes[0], votes[1], grid, sigma);
-    const histograms = tf.unstack(both) as tf.Tensor2D[];
-    return [both, tf.stack(votes.map((v, k) => explained(v, histograms[k], grid, k === 1)))];
+    // Without the mirror rule the caller passes the target again: its votes are the plain ones, cast once.
+    const targets = targetMirror === target ? [target] : [target, targetMirror];
+    const cosines = targets.map((t) => cellCosines(source.raw, t.raw));
+    const [votes, mirrorVotes = votes] = targets.map((t, k) => pairVotes(source, t, cosines[k], constants));
+    // The mirror rule reads the geometry of HPF's votes alone: with the fused rows' sharp votes the plain and
+    // the mirrored geometry explain a pair more alike (val figures in docs/geometry.md).
+    const [hpf, hpfMirror = hpf] = cosines.map((c) => houghVotes(c, constants.cosineExponent));
+    const byHpf = tf.unstack(houghHistograms(hpf, hpfMirror, grid, sigma)) as tf.Tensor2D[];
+    return [
+      houghHistograms(votes, mirrorVotes, grid, sigma),
+      tf.stack([hpf, hpfMirror].map((v, k) => explained(v, byHpf[k], grid, k === 1))),
+    ];
   });
   const [values, explains] = await Promise.all([hist.data(), strengths.data()]);
   tf.dispose([hist, strengths]);

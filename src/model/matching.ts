@@ -132,13 +132,34 @@ export function scoredRowsOf(queries: readonly RowQuery[], scale: ScaleIndex, mo
     if (mode === 'raw') return rawRows(queries);
     const head = headRows(queries, scale);
     if (mode === 'mmnet' && !flipped) return head;
-    const { height, width, stride } = gridOf(scaleSpec(scale).stride);
-    return fusedScores(
-      { head, flipped: flipped && headRows(flipped, scale), raw: mode === 'fused' ? rawRows(queries) : undefined },
-      { height, width, factor: RAW_STRIDE / stride, lambda: FUSED_LAMBDA, tau: FUSED_TAU },
-    );
+    return fused({ head, flipped: flipped && headRows(flipped, scale), raw: mode === 'fused' ? rawRows(queries) : undefined }, scale);
   });
 }
+
+/** SPEC §4b's fusion of head rows (and their flipped copies) with the raw cosine rows at `scale`. */
+const fused = (rows: Parameters<typeof fusedScores>[0], scale: ScaleIndex): tf.Tensor2D => {
+  const { height, width, stride } = gridOf(scaleSpec(scale).stride);
+  return fusedScores(rows, { height, width, factor: RAW_STRIDE / stride, lambda: FUSED_LAMBDA, tau: FUSED_TAU });
+};
+
+/** The scale whose grid is the trunk tap's (stride 16). */
+const RAW_SCALE: ScaleIndex = 3;
+
+/** Centres of every cell of a grid, row-major (input-image coordinates). */
+export const cellCentres = (grid: Grid): Point[] =>
+  Array.from({ length: grid.height * grid.width }, (_, k) => ({
+    x: ((k % grid.width) + 0.5) * grid.stride,
+    y: (Math.floor(k / grid.width) + 0.5) * grid.stride,
+  }));
+
+/**
+ * The fused rows (scale 3) of every cell of the source's stride-16 grid against the target, [S, T], from the
+ * cells' raw cosine rows [S, T] (the raw rows of cell centres), already computed by the caller.
+ */
+export const cellFusedRows = (source: FeatureMaps, target: FeatureMaps, cosines: tf.Tensor2D): tf.Tensor2D =>
+  tf.tidy(() =>
+    fused({ head: headRows([{ source, target, points: cellCentres(gridOf(RAW_STRIDE)) }], RAW_SCALE), raw: cosines }, RAW_SCALE),
+  );
 
 /** The heat-map logits of a scored row: raw cosines are sharpened by 1/τ as in the fused prior. */
 export const heatLogitScale = (mode: MatchMode) => (mode === 'raw' ? 1 / FUSED_TAU : 1);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendOptions } from './backend';
 import { pairConsensus, applySupport, fitsMirrored, supportRow, type PairConsensus } from './consensus';
-import { DEFAULT_SCALE, FUSED_SCALES, RAW_STRIDE, SCALE_INDICES, scaleSpec, type ScaleIndex } from './constants';
+import { DEFAULT_SCALE, FUSED_SCALES, SCALE_INDICES, scaleSpec, type ScaleIndex } from './constants';
 import {
   calibrationKey,
   companionScale,
@@ -87,7 +87,8 @@ export class Features {
 }
 
 interface CachedConsensus {
-  sigma: number;
+  /** The constants it was computed with. */
+  key: string;
   withMirror: boolean;
   pair: Promise<PairConsensus>;
 }
@@ -189,7 +190,7 @@ export class Matcher {
     const constants = this.metadata.matching;
     const useMirror = consensus && mirror;
     if (useMirror) for (const q of queries) this.ensureFlipped(q.target);
-    const pairs = await Promise.all(queries.map(({ source, target }) => this.pairConsensus(source, target, constants.sigma, useMirror)));
+    const pairs = await Promise.all(queries.map(({ source, target }) => this.pairConsensus(source, target, useMirror)));
     const mirrored = pairs.map((pair) => useMirror && fitsMirrored(pair, constants));
     // A target matched mirrored is scored on its mirror image's maps (its flip average on its own).
     const rowQueries = (flipped: boolean) =>
@@ -228,14 +229,16 @@ export class Matcher {
    * The pair's consensus, cached; its mirrored histogram comes from the target's mirror image only when
    * the mirror rule needs it (an encode), else from the target's own maps (and goes unused).
    */
-  private pairConsensus(source: Features, target: Features, sigma: number, withMirror: boolean): Promise<PairConsensus> {
+  private pairConsensus(source: Features, target: Features, withMirror: boolean): Promise<PairConsensus> {
     const bySource = this.consensusOf.get(source) ?? new WeakMap<Features, CachedConsensus>();
     this.consensusOf.set(source, bySource);
     let cached = bySource.get(target);
-    // σ only changes when a selection run edits the metadata's constants.
-    if (!cached || cached.sigma !== sigma || (withMirror && !cached.withMirror)) {
-      const mirror = withMirror ? target.flipped!.raw : target.maps.raw;
-      cached = { sigma, withMirror, pair: pairConsensus(source.maps.raw, target.maps.raw, mirror, gridOf(RAW_STRIDE), sigma) };
+    const constants = this.metadata.matching;
+    // The constants only change when a selection run edits the metadata.
+    const key = JSON.stringify([constants.sigma, constants.cosineExponent, constants.fusedExponent]);
+    if (!cached || cached.key !== key || (withMirror && !cached.withMirror)) {
+      const mirror = withMirror ? target.flipped! : target.maps;
+      cached = { key, withMirror, pair: pairConsensus(source.maps, target.maps, mirror, constants) };
       bySource.set(target, cached);
     }
     return cached.pair;
