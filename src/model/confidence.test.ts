@@ -4,6 +4,8 @@ import {
   calibrationKey,
   companionScale,
   confidenceOf,
+  neighboursOf,
+  neighbourSpread,
   PREDICTION_SETTINGS,
   rowEntropy,
   secondModeMargin,
@@ -25,6 +27,9 @@ const typical: MatchSignals = {
   scaleDistance: 0.02,
   support: 0.5,
   agreement: 0.1,
+  weightedEntropy: 0.3,
+  rawCosine: 0.5,
+  spread: 0.03,
 };
 const grid = gridOf(16); // 14 × 20
 
@@ -40,6 +45,9 @@ function rowSignals(row: Float32Array): MatchSignals {
     scaleDistance: 0,
     support: 0,
     agreement: 0,
+    weightedEntropy: rowEntropy(row, row.length),
+    rawCosine: NaN,
+    spread: NaN,
   };
 }
 
@@ -53,6 +61,9 @@ describe('confidenceOf', () => {
       agreement: [0, 0.001, 0.01, 0.05, 0.2, 0.5, 1],
       backDistance: [0, 0.005, 0.02, 0.05, 0.1, 0.3, 1, 5],
       scaleDistance: [0, 0.005, 0.02, 0.05, 0.1, 0.3, 1, 5],
+      weightedEntropy: [0, 0.1, 0.3, 0.5, 0.8, 1],
+      rawCosine: [-2, -1, -0.2, 0, 0.2, 0.4, 0.6, 0.8, 1, 2],
+      spread: [0, 0.005, 0.02, 0.05, 0.1, 0.3, 1, 5],
     };
     for (const [name, values] of Object.entries(steps) as [SignalName, number[]][]) {
       const confidences = values.map((v) => confidenceOf({ ...typical, [name]: v }, constants));
@@ -113,6 +124,38 @@ describe('secondModeMargin', () => {
     row[5 * grid.width + 6] = 5; // its shoulder, same mode
     row[10 * grid.width + 15] = 2; // the second mode
     expect(secondModeMargin(row, grid, 0, 5 * grid.width + 5)).toBe(4);
+  });
+});
+
+describe('neighbourSpread', () => {
+  const query = { x: 100, y: 80 };
+  const neighbours = neighboursOf(query);
+
+  it('is 0 when the neighbourhood moves as one, whatever the translation', () => {
+    const shift = (p: { x: number; y: number }) => ({ x: p.x + 37, y: p.y - 12 });
+    expect(neighbourSpread(query, shift(query), neighbours, neighbours.map(shift))).toBeCloseTo(0, 9);
+  });
+
+  it('is the RMS distance of the neighbours’ transferred predictions from the prediction', () => {
+    // Every neighbour lands on the query's own prediction: each moved back lies its offset (two prior cells) away.
+    const landing = { x: 200, y: 50 };
+    expect(
+      neighbourSpread(
+        query,
+        landing,
+        neighbours,
+        neighbours.map(() => landing),
+      ),
+    ).toBeCloseTo(32, 9);
+  });
+
+  it('keeps the neighbours inside the image (one moved back by a shorter offset)', () => {
+    const corner = neighboursOf({ x: 4, y: 4 });
+    expect(corner.every((p) => p.x >= 0 && p.y >= 0)).toBe(true);
+    expect(corner[0]).toEqual({ x: 0, y: 4 });
+    // Moved back by its real offset (4 px), a neighbour that lands 4 px left of the prediction agrees.
+    const predictions = corner.map((n) => ({ x: 50 + n.x - 4, y: 60 + n.y - 4 }));
+    expect(neighbourSpread({ x: 4, y: 4 }, { x: 50, y: 60 }, corner, predictions)).toBeCloseTo(0, 9);
   });
 });
 

@@ -5,9 +5,9 @@
  * constants, one set per mode/scale/flip, are fitted on held-out pairs (`npm run fit:confidence`) and ship
  * in the model metadata (`metadata.confidence`).
  */
-import { DEFAULT_SCALE, FUSED_SCALES, RAW_STRIDE, SCALE_INDICES, type ScaleIndex } from './constants';
+import { DEFAULT_SCALE, FUSED_SCALES, INPUT_HEIGHT, INPUT_WIDTH, RAW_STRIDE, SCALE_INDICES, type ScaleIndex } from './constants';
 import type { Grid } from './matching';
-import type { MatchMode } from './types';
+import type { MatchMode, Point } from './types';
 
 /** What the calibrator reads of one match, raw (before `SIGNALS`' transforms). */
 export interface MatchSignals {
@@ -31,6 +31,18 @@ export interface MatchSignals {
    * (Σ clamp(cos, 0)³ at the dominant offset) per source cell. Unrelated images score low however sharp a row is.
    */
   agreement: number;
+  /** Entropy of the row the prediction comes from (after the consensus weighed it), over log(cells). */
+  weightedEntropy: number;
+  /**
+   * The trunk's cosine (`block3_unit22`, before the head, the prior's sharpening and the consensus) between the
+   * query and the prediction; NaN when not computed.
+   */
+  rawCosine: number;
+  /**
+   * Neighbour agreement: the RMS distance, over the target's longer side, from the prediction to where the
+   * query's neighbours (`NEIGHBOUR_OFFSETS`) land, each moved back by its offset; NaN when not computed.
+   */
+  spread: number;
 }
 
 export type SignalName = keyof MatchSignals;
@@ -61,6 +73,9 @@ export const SIGNALS: Record<SignalName, Signal> = {
   scaleDistance: signal(-1, 0, 2, logDistance),
   support: signal(1, 0, 1),
   agreement: signal(1, 1e-4, 1, Math.log),
+  weightedEntropy: signal(-1, 0, 1),
+  rawCosine: signal(1, -1, 1),
+  spread: signal(-1, 0, 2, logDistance),
 };
 
 /** Cells within this many input pixels of the peak belong to its mode (the 3×3 window at stride 16). */
@@ -135,8 +150,8 @@ export function confidenceOf(signals: MatchSignals, constants: CalibratorConstan
   return Number.isNaN(confidence) ? 0 : Math.min(Math.max(confidence, 0), 1);
 }
 
-/** The calibrator reads the companion scale's prediction (worth its extra rows only then). */
-export const usesScaleDistance = (constants: CalibratorConstants | undefined) => !!constants?.weights.scaleDistance;
+/** The calibrator reads a signal (those that cost extra rows are computed only then). */
+export const readsSignal = (constants: CalibratorConstants | undefined, name: SignalName) => !!constants?.weights[name];
 
 /** Entropy of softmax(scale · row[offset … offset+cells)) over log(cells), in [0, 1] (NaN for a NaN row). */
 export function rowEntropy(row: ArrayLike<number>, cells: number, offset = 0, scale = 1): number {
@@ -173,4 +188,32 @@ export function secondModeMargin(row: ArrayLike<number>, grid: Grid, offset: num
   const gap = scale * (row[offset + peakCell] - second);
   // No cell outside the mode (a tiny grid) or an infinite peak: the largest margin; NaN: none.
   return Number.isNaN(gap) ? 0 : second === -Infinity ? Infinity : gap;
+}
+
+/**
+ * The neighbours `spread` asks about, around a query (input pixels): two prior cells left, right, up and down
+ * (chosen on val over one cell and the eight cells around: docs/confidence.md).
+ */
+const NEIGHBOUR_REACH = 2 * RAW_STRIDE;
+export const NEIGHBOUR_OFFSETS: readonly Point[] = [
+  { x: -NEIGHBOUR_REACH, y: 0 },
+  { x: NEIGHBOUR_REACH, y: 0 },
+  { x: 0, y: -NEIGHBOUR_REACH },
+  { x: 0, y: NEIGHBOUR_REACH },
+];
+
+/** A query's neighbours in input coordinates, kept inside the image (a clamped one is nearer). */
+export const neighboursOf = (q: Point): Point[] =>
+  NEIGHBOUR_OFFSETS.map((o) => ({ x: Math.min(Math.max(q.x + o.x, 0), INPUT_WIDTH), y: Math.min(Math.max(q.y + o.y, 0), INPUT_HEIGHT) }));
+
+/**
+ * RMS distance from `prediction` to each neighbour's prediction moved back by the neighbour's offset from
+ * the query (all input coordinates): 0 when the neighbourhood moves as one.
+ */
+export function neighbourSpread(query: Point, prediction: Point, neighbours: readonly Point[], predictions: readonly Point[]): number {
+  let sum = 0;
+  neighbours.forEach((n, k) => {
+    sum += (predictions[k].x - (n.x - query.x) - prediction.x) ** 2 + (predictions[k].y - (n.y - query.y) - prediction.y) ** 2;
+  });
+  return Math.sqrt(sum / neighbours.length);
 }

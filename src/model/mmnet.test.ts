@@ -156,6 +156,32 @@ describe('match', () => {
     flat.dispose();
   });
 
+  it('reads the neighbours’ agreement and the trunk’s cosine: an image matched on itself, not on noise', async () => {
+    // Noise has no structure for the neighbours to agree on; the image itself has one answer per point.
+    const pixels = tf.tidy(() => tf.mul(tf.randomUniform([96, 128, 3], 0, 1, 'float32', 7), 255) as tf.Tensor3D);
+    const noise = await model.encode(pixels);
+    pixels.dispose();
+    const points = [40, 60, 80].flatMap((x) => [30, 60].map((y) => ({ x, y })));
+    const mean = (ms: Match[], f: (m: Match) => number) => ms.reduce((sum, m) => sum + f(m), 0) / ms.length;
+    for (const options of [{}, { mode: 'mmnet', scale: 2 }, { mode: 'raw', consensus: false }] as const) {
+      const itself = await model.match(a, a, points, { ...options, allSignals: true });
+      const unrelated = await model.match(a, noise, points, { ...options, allSignals: true });
+      const label = JSON.stringify(options);
+      for (const m of [...itself, ...unrelated]) {
+        for (const name of ['spread', 'rawCosine', 'weightedEntropy'] as const) expect(Number.isFinite(m.signals[name]), name).toBe(true);
+      }
+      expect(
+        mean(itself, (m) => m.signals.spread),
+        label,
+      ).toBeLessThan(mean(unrelated, (m) => m.signals.spread));
+      expect(
+        mean(itself, (m) => m.signals.rawCosine),
+        label,
+      ).toBeGreaterThan(mean(unrelated, (m) => m.signals.rawCosine));
+    }
+    noise.dispose();
+  });
+
   it('answers every mode and scale it supports, on that mode’s grid', async () => {
     for (const [mode, scale, cells] of [
       ['mmnet', 1, 56 * 80],

@@ -6,21 +6,27 @@ import {
   calibrationKey,
   companionScale,
   confidenceOf,
+  NEIGHBOUR_OFFSETS,
+  neighboursOf,
+  neighbourSpread,
+  readsSignal,
   rowEntropy,
   secondModeMargin,
-  usesScaleDistance,
   type CalibratorConstants,
   type MatchSignals,
+  type SignalName,
 } from './confidence';
 import { encodeMaps } from './encoder';
 import { MMNetError } from './errors';
 import { preprocess, readImage, toInput, toOriginal, type Size } from './image';
 import {
+  bilinearTaps,
   cellProbability,
   gridOf,
   heatLogitScale,
   mapTensors,
   peakPoint,
+  rawRows,
   refinedPeak,
   rowGrid,
   scoredRowsOf,
@@ -140,13 +146,21 @@ export class Matcher {
 
     const calibrator = this.metadata.confidence?.models[calibrationKey({ mode, scale, flip: useFlip, consensus })];
     const grid = rowGrid(mode, scale);
-    const companion = allSignals || usesScaleDistance(calibrator) ? companionScale(mode, scale) : undefined;
-    const [{ values, plain, supports, mirrored, agreements }, companionRows] = await Promise.all([
-      this.readRows(asked, { ...settings, scale }),
+    // The signals that cost extra rows, computed only when the calibrator reads them.
+    const wants = (name: SignalName) => allSignals || readsSignal(calibrator, name);
+    const companion = wants('scaleDistance') ? companionScale(mode, scale) : undefined;
+    const neighbourQueries = wants('spread')
+      ? asked.map((q) => ({ ...q, points: q.points.flatMap((p) => neighbourPoints(p, q.source)) }))
+      : undefined;
+    // The neighbours' rows are stacked after the queries' own: one readback for both.
+    const forward = [...asked, ...(neighbourQueries ?? [])];
+    const [{ values, plain, supports, mirrored, agreements, raw }, companionRows] = await Promise.all([
+      this.readRows(forward, { ...settings, scale, withRaw: wants('rawCosine') }),
       companion && this.readRows(asked, { ...settings, scale: companion }),
     ]);
     const companionValues = companionRows && companionRows.values;
-    const peaks = peaksOf(values, asked, grid);
+    const forwardPeaks = peaksOf(values, forward, grid);
+    const peaks = forwardPeaks.slice(0, asked.length);
     const targets = asked.map((q, k) => peaks[k].map((peak) => targetPoint(peak, grid, q.target)));
     // The forward–backward check: every prediction matched back onto its source.
     const backward = asked.map((q, k) => ({ source: q.target, target: q.source, points: targets[k] }));
@@ -157,6 +171,7 @@ export class Matcher {
       companionValues &&
       companionGrid &&
       peaksOf(companionValues, asked, companionGrid).map((row, k) => row.map((peak) => targetPoint(peak, companionGrid, asked[k].target)));
+    const neighbours = neighbourQueries && forwardPeaks.slice(asked.length).map((row) => row.map((peak) => peakPoint(peak, grid.stride)));
 
     const answers = new Map<MatchQuery, Match[]>();
     let first = 0;
@@ -170,6 +185,8 @@ export class Matcher {
         supports,
         mirrored: mirrored[k],
         agreement: agreements[k],
+        raw,
+        neighbours: neighbours?.[k],
       };
       answers.set(q, readMatches(values, q, grid, first, { mode, heatmap, calibrator }, checks));
       first += q.points.length;
@@ -181,12 +198,26 @@ export class Matcher {
    * The scored rows of the queries, stacked in order and read back (one readback), each weighed by its pair's
    * consensus when asked (in place, so the peak, probability and heat map are those of the row used);
    * `supports`: each row's consensus support, stacked the same way; `mirrored`: per query, the mirror rule chose
-   * the mirrored target.
+   * the mirrored target; `raw`, with `withRaw`: the trunk's cosine rows of the same points and targets.
    */
   private async readRows(
     queries: readonly MatchQuery[],
-    { scale, mode, flip, consensus, mirror }: { scale: ScaleIndex; mode: MatchMode; flip: boolean; consensus: boolean; mirror: boolean },
-  ): Promise<{ values: Float32Array; plain: Float32Array; supports: Float32Array; mirrored: boolean[]; agreements: number[] }> {
+    {
+      scale,
+      mode,
+      flip,
+      consensus,
+      mirror,
+      withRaw = false,
+    }: { scale: ScaleIndex; mode: MatchMode; flip: boolean; consensus: boolean; mirror: boolean; withRaw?: boolean },
+  ): Promise<{
+    values: Float32Array;
+    plain: Float32Array;
+    supports: Float32Array;
+    mirrored: boolean[];
+    agreements: number[];
+    raw?: Float32Array;
+  }> {
     const constants = this.metadata.matching;
     const useMirror = consensus && mirror;
     if (useMirror) for (const q of queries) this.ensureFlipped(q.target);
@@ -199,12 +230,16 @@ export class Matcher {
         target: flipped !== mirrored[k] ? target.flipped! : target.maps,
         points: points.map((p) => toInput(p, source.size)),
       }));
-    const rows = scoredRowsOf(rowQueries(false), scale, mode, flip ? rowQueries(true) : undefined);
+    const rows = [
+      scoredRowsOf(rowQueries(false), scale, mode, flip ? rowQueries(true) : undefined),
+      ...(withRaw ? [rawRows(rowQueries(false))] : []),
+    ];
     let values: Float32Array;
+    let raw: Float32Array | undefined;
     try {
-      values = (await rows.data()) as Float32Array;
+      [values, raw] = (await Promise.all(rows.map((r) => r.data()))) as Float32Array[];
     } finally {
-      rows.dispose();
+      tf.dispose(rows);
     }
     const grid = rowGrid(mode, scale);
     const cells = grid.height * grid.width;
@@ -222,7 +257,7 @@ export class Matcher {
       }
     }
     const agreements = pairs.map((pair, k) => (mirrored[k] ? pair.mirrored : pair.plain).peak / (pair.grid.height * pair.grid.width));
-    return { values, plain, supports, mirrored, agreements };
+    return { values, plain, supports, mirrored, agreements, raw };
   }
 
   /**
@@ -361,6 +396,10 @@ interface Checks {
   mirrored: boolean;
   /** The pair's `MatchSignals.agreement`. */
   agreement: number;
+  /** The trunk's cosine rows on the prior's grid, stacked like the rows (when computed). */
+  raw?: Float32Array;
+  /** Where each point's `NEIGHBOUR_OFFSETS` neighbours land, four per point in order (input coordinates; when computed). */
+  neighbours?: Point[];
 }
 
 /** The matches of one query from the stacked rows, its first row at `first`. */
@@ -370,15 +409,20 @@ function readMatches(
   grid: Grid,
   first: number,
   { mode, heatmap, calibrator }: { mode: MatchMode; heatmap: boolean; calibrator?: CalibratorConstants },
-  { peaks, targets, backs, companions, plain, supports, mirrored, agreement }: Checks,
+  { peaks, targets, backs, companions, plain, supports, mirrored, agreement, raw, neighbours }: Checks,
 ): Match[] {
   const cells = grid.height * grid.width;
   const logitScale = heatLogitScale(mode);
+  const rawGrid = gridOf(RAW_STRIDE);
+  const rawCells = rawGrid.height * rawGrid.width;
   return points.map((p, n) => {
     const offset = (first + n) * cells;
     const peak = peaks[n];
     const cell = peak.i * grid.width + peak.j;
     const backError = distance(backs[n], p);
+    const predicted = toInput(targets[n], target.size);
+    const query = toInput(p, source.size);
+    const around = NEIGHBOUR_OFFSETS.length;
     const signals: MatchSignals = {
       probability: cellProbability(plain, cells, offset, cell, logitScale),
       margin: secondModeMargin(plain, grid, offset, cell, logitScale),
@@ -387,6 +431,11 @@ function readMatches(
       scaleDistance: companions ? distance(companions[n], targets[n]) / longerSide(target) : NaN,
       support: supports[offset + cell],
       agreement,
+      weightedEntropy: rowEntropy(values, cells, offset, logitScale),
+      rawCosine: raw ? trunkCosine(raw, (first + n) * rawCells, predicted, rawGrid) : NaN,
+      spread: neighbours
+        ? neighbourSpread(query, predicted, neighboursOf(query), neighbours.slice(n * around, (n + 1) * around)) / longerSide(target)
+        : NaN,
     };
     return {
       source: { x: p.x, y: p.y },
@@ -407,6 +456,16 @@ function readMatches(
 }
 
 const distance = (a: Point, b: Point) => Math.hypot(a.x - b.x, a.y - b.y);
+
+/** A query's `NEIGHBOUR_OFFSETS` neighbours, in original source coordinates like the query. */
+const neighbourPoints = (p: Point, source: Features): Point[] =>
+  neighboursOf(toInput(p, source.size)).map((q) => toOriginal(q, source.size));
+
+/** A trunk cosine row's value at a point (bilinear, input coordinates), the row at `offset`. */
+function trunkCosine(raw: Float32Array, offset: number, at: Point, grid: Grid): number {
+  const { index, weight } = bilinearTaps(at, grid);
+  return index.reduce((sum, cell, k) => sum + weight[k] * raw[offset + cell], 0);
+}
 
 function checkMatchOptions(scale: ScaleIndex, mode: MatchMode): void {
   if (!SCALE_INDICES.includes(scale)) throw new MMNetError('bad-argument', `scale must be 1, 2, 3 or 4, not ${scale}`);
