@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendOptions } from './backend';
 import { pairConsensus, applySupport, fitsMirrored, supportRow, type PairConsensus } from './consensus';
-import { DEFAULT_SCALE, FUSED_SCALES, SCALE_INDICES, scaleSpec, type ScaleIndex } from './constants';
+import { DEFAULT_SCALE, FUSED_SCALES, RAW_STRIDE, SCALE_INDICES, scaleSpec, type ScaleIndex } from './constants';
 import {
   calibrationKey,
   companionScale,
