@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_MODEL_DIR } from './testing/paths';
 import { fileFetch, loadNodeModel, modelUrl } from './node/io';
 import { MMNetError, loadMMNet, type MMNet, type Features, type Match } from '.';
+import { INPUT_HEIGHT, INPUT_WIDTH } from './constants';
+import { neighbourPlan } from './mmnet';
 
 let model: MMNet;
 let a: Features;
@@ -180,6 +182,20 @@ describe('match', () => {
       ).toBeGreaterThan(mean(unrelated, (m) => m.signals.rawCosine));
     }
     noise.dispose();
+  });
+
+  it('matches the neighbours of a grid once: the grid reads its own rows, and its spread is that of each point alone', async () => {
+    // One neighbour step (32 input px) in the source's own pixels: a 3×2 grid whose neighbours are mostly its points.
+    const step = { x: (32 * a.size.width) / INPUT_WIDTH, y: (32 * a.size.height) / INPUT_HEIGHT };
+    const grid = [1, 2, 3].flatMap((i) => [1, 2].map((j) => ({ x: step.x * i, y: step.y * j })));
+    const { extra, index } = neighbourPlan({ source: a, target: b, points: grid });
+    expect(extra).toHaveLength(10); // 24 neighbours, 14 of them grid points
+    expect(index.filter((i) => i < grid.length)).toHaveLength(14);
+    const together = await model.match(a, b, grid, { allSignals: true });
+    for (const [n, p] of grid.entries()) {
+      const [alone] = await model.match(a, b, [p], { allSignals: true });
+      expect(together[n].signals.spread).toBeCloseTo(alone.signals.spread, 5);
+    }
   });
 
   it('answers every mode and scale it supports, on that mode’s grid', async () => {

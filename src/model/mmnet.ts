@@ -149,11 +149,10 @@ export class Matcher {
     // The signals that cost extra rows, computed only when the calibrator reads them.
     const wants = (name: SignalName) => allSignals || readsSignal(calibrator, name);
     const companion = wants('scaleDistance') ? companionScale(mode, scale) : undefined;
-    const neighbourQueries = wants('spread')
-      ? asked.map((q) => ({ ...q, points: q.points.flatMap((p) => neighbourPoints(p, q.source)) }))
-      : undefined;
-    // The neighbours' rows are stacked after the queries' own: one readback for both.
-    const forward = [...asked, ...(neighbourQueries ?? [])];
+    const plans = wants('spread') ? asked.map(neighbourPlan) : undefined;
+    // The neighbours' rows are stacked after the queries' own (one readback for both), each row once.
+    const extras = plans ? asked.flatMap((q, k) => (plans[k].extra.length > 0 ? [{ ...q, points: plans[k].extra }] : [])) : [];
+    const forward = [...asked, ...extras];
     const [{ values, plain, supports, mirrored, agreements, raw }, companionRows] = await Promise.all([
       this.readRows(forward, { ...settings, scale, withRaw: wants('rawCosine') }),
       companion && this.readRows(asked, { ...settings, scale: companion }),
@@ -171,7 +170,11 @@ export class Matcher {
       companionValues &&
       companionGrid &&
       peaksOf(companionValues, asked, companionGrid).map((row, k) => row.map((peak) => targetPoint(peak, companionGrid, asked[k].target)));
-    const neighbours = neighbourQueries && forwardPeaks.slice(asked.length).map((row) => row.map((peak) => peakPoint(peak, grid.stride)));
+    const extraPeaks = forwardPeaks.slice(asked.length);
+    const neighbours = plans?.map((plan, k) => {
+      const landed = [...peaks[k], ...(plan.extra.length > 0 ? extraPeaks.shift()! : [])].map((peak) => peakPoint(peak, grid.stride));
+      return plan.index.map((i) => landed[i]);
+    });
 
     const answers = new Map<MatchQuery, Match[]>();
     let first = 0;
@@ -460,6 +463,26 @@ const distance = (a: Point, b: Point) => Math.hypot(a.x - b.x, a.y - b.y);
 /** A query's `NEIGHBOUR_OFFSETS` neighbours, in original source coordinates like the query. */
 const neighbourPoints = (p: Point, source: Features): Point[] =>
   neighboursOf(toInput(p, source.size)).map((q) => toOriginal(q, source.size));
+
+/**
+ * The points a query's neighbours add (`extra`: those it does not ask for itself; a grid's neighbours are mostly
+ * its own points) and, for each of its points' `NEIGHBOUR_OFFSETS` neighbours in order, its index in
+ * [the query's points, …extra]. @internal
+ */
+export function neighbourPlan({ points, source }: MatchQuery): { extra: Point[]; index: number[] } {
+  // Keys at 0.001 px: a neighbour that is a query point up to rounding is that point.
+  const key = (p: Point) => `${Math.round(p.x * 1e3)},${Math.round(p.y * 1e3)}`;
+  const at = new Map(points.map((p, n) => [key(p), n]));
+  const extra: Point[] = [];
+  const index = points.flatMap((p) =>
+    neighbourPoints(p, source).map((q) => {
+      const k = key(q);
+      if (!at.has(k)) at.set(k, points.length + extra.push(q) - 1);
+      return at.get(k)!;
+    }),
+  );
+  return { extra, index };
+}
 
 /** A trunk cosine row's value at a point (bilinear, input coordinates), the row at `offset`. */
 function trunkCosine(raw: Float32Array, offset: number, at: Point, grid: Grid): number {
