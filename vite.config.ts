@@ -1,7 +1,8 @@
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 import type { Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { firstMatchesPath, MANIFEST_PATH, photoPath, type Manifest } from './src/app/examples/files';
 
 /** tfjs-backend-wasm fetches its binaries by name from one folder (`wasmPaths`): serve and emit them as `tfjs-wasm/`. */
 function tfjsWasm(): Plugin {
@@ -88,10 +89,36 @@ function isolationWorker(): Plugin {
   };
 }
 
+/**
+ * What the first screen's arrows wait for (the manifest, the first pair's photos and first matches) is
+ * fetched while the page's script loads, not after it has run and rendered. The first pair only: `?example=N`
+ * opens another (and `?example=none` none: the browser then notes the unused preloads in the console), and the
+ * page fetches the features (0.8 MiB) itself, beside the weights. After the CSP and before the classic
+ * isolation script, which holds up the parser (plugin order).
+ */
+function examplePreload(): Plugin {
+  const manifest = `public/${MANIFEST_PATH}`;
+  // `crossorigin`: the page's fetch() asks in cors mode, and only a preload asked the same way is reused.
+  const preload = (href: string) => ({
+    tag: 'link',
+    attrs: { rel: 'preload', as: 'fetch', crossorigin: 'anonymous', href },
+    injectTo: 'head' as const,
+  });
+  return {
+    name: 'example-preload',
+    transformIndexHtml() {
+      if (!existsSync(manifest)) return [];
+      const [first] = (JSON.parse(readFileSync(manifest, 'utf8')) as Manifest).pairs;
+      if (!first) return [];
+      return [MANIFEST_PATH, photoPath(first.source), photoPath(first.target), firstMatchesPath(first)].map(preload);
+    },
+  };
+}
+
 export default defineConfig({
   // Relative URLs: the built site works from any sub-path (e.g. /demos/mmnet/).
   base: './',
-  plugins: [react(), tfjsWasm(), csp(), isolationWorker()],
+  plugins: [react(), tfjsWasm(), csp(), examplePreload(), isolationWorker()],
   // The model (tfjs included) runs in the worker bundle, built with these plugins.
   worker: { format: 'es', plugins: () => [tfjsWasmThreads()] },
   server: { headers: ISOLATION_HEADERS },
