@@ -49,8 +49,10 @@ export async function openExample(index: number, withPins = false) {
     withPins && !inGallery ? firstMatchesOf(pair) : undefined,
     ...sides.map(async (side) => {
       const photo = pair[side];
+      // The photo first: the features (0.4 MiB) would hold up its connection behind theirs and the weights'.
+      const blob = photoBlob(photo);
       const shipped = bytesOf(featuresPath(photo));
-      await openImage(side, await photoBlob(photo), photo, `Photo: ${m.attribution}.`, shipped);
+      await openImage(side, await blob, photo, `Photo: ${m.attribution}.`, shipped);
     }),
     inGallery && fillGallery([pair.target, ...pair.gallery], `Photos: ${m.attribution}.`),
   ]);
