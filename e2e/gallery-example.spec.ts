@@ -15,8 +15,8 @@ const thumbs = () => page.getByTestId('thumb');
 
 /** Waits until the gallery holds `names`, all encoded, each with a marker per pin. */
 async function waitGallerySet(names: string[], pins: number) {
-  await expect(thumbs()).toHaveCount(names.length, { timeout: 60_000 });
-  expect(await thumbs().evaluateAll((all) => all.map((t) => t.dataset.name))).toEqual(names);
+  // Polled: a set in place of another passes through the old set's count and an empty grid.
+  await expect.poll(() => thumbs().evaluateAll((all) => all.map((t) => t.dataset.name)), { timeout: 60_000 }).toEqual(names);
   await expect(page.locator('[data-testid=thumb][data-encoded=false]')).toHaveCount(0, { timeout: 120_000 });
   for (const name of names) await expect(page.locator(`[data-testid=thumb][data-name="${name}"] [data-testid=marker]`)).toHaveCount(pins);
 }
