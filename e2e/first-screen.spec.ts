@@ -107,6 +107,8 @@ test("the example's first arrows are drawn before the model's worker has started
   await page.route('**/assets/worker-*.js', () => undefined);
   await page.route('**/*.features', () => undefined);
   await page.goto('./?backend=wasm');
+  await expect(page.getByTestId('pin')).toHaveCount(EXAMPLE_PINS);
+  await expect(page.getByTestId('photo')).toHaveCount(2);
   for (const pin of await page.getByTestId('pin').all()) await expect(pin).not.toHaveAttribute('data-match', '');
   await expect.poll(() => arrowInkOnTarget(page)).toBeGreaterThan(0);
 });
