@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED_LAMBDA, FUSED_TAU, INPUT_HEIGHT, INPUT_WIDTH, RAW_STRIDE, scaleSpec, type ScaleIndex } from './constants';
+import { FUSED_LAMBDA, FUSED_TAU, INPUT_HEIGHT, INPUT_WIDTH, RAW_STRIDE, SCALE_INDICES, scaleSpec, type ScaleIndex } from './constants';
 import { fusedScores, upsampleRows } from './kernels';
 import type { MatchMode, Point } from './types';
 
@@ -143,7 +143,7 @@ const fused = (rows: Parameters<typeof fusedScores>[0], scale: ScaleIndex): tf.T
 };
 
 /** The scale whose grid is the trunk tap's (stride 16). */
-const RAW_SCALE: ScaleIndex = 3;
+const RAW_SCALE = SCALE_INDICES.find((s) => scaleSpec(s).stride === RAW_STRIDE)!;
 
 /** Centres of every cell of a grid, row-major (input-image coordinates). */
 export const cellCentres = (grid: Grid): Point[] =>
