@@ -37,8 +37,6 @@ interface Judged {
   source: string;
   signals: MatchSignals;
   right: boolean;
-  /** Distance to the target keypoint in units of its box. */
-  error: number;
 }
 
 const setting = PREDICTION_SETTINGS.find((s) => calibrationKey(s) === args.setting);
@@ -54,7 +52,7 @@ async function collect(): Promise<Judged[]> {
   const judged: Judged[] = [];
   for (const pair of pairs) {
     const matches = await collectMatches(willow, [pair], model, features, setting!);
-    judged.push(...matches.map((m) => ({ source: pair.source, signals: m.signals, right: m.right, error: m.error })));
+    judged.push(...matches.map((m) => ({ source: pair.source, signals: m.signals, right: m.right })));
   }
   progress(`matched ${pairs.length} pairs`);
   features.forEach((f) => f.dispose());

@@ -43,31 +43,6 @@ export interface MatchSignals {
    * query's neighbours (`NEIGHBOUR_OFFSETS`) land, each moved back by its offset; NaN when not computed.
    */
   spread: number;
-  /**
-   * Flip agreement, a second opinion: the distance, over the target's longer side, from the prediction to that
-   * of the same query on both images' mirrors (their maps laid back on the images' cells, no flip average);
-   * NaN when not computed (the mirrors not encoded yet).
-   */
-  flipDistance: number;
-  /** The mirrors' (weighted) row's probability at the prediction's cell; NaN when not computed. */
-  flipProbability: number;
-  flipPlainProbability: number;
-  flipPlainDistance: number;
-  flipPlainToFinal: number;
-  meanEntropy: number;
-  peakOffset: number;
-  windowSpread: number;
-  neighbourEntropy: number;
-  backEntropy: number;
-  backProbability: number;
-  /** The pair's consensus histogram's entropy over log(bins): a pair that agrees on one offset is easier. */
-  houghEntropy: number;
-  /** How much of the pair the chosen geometry explains (`HoughHistogram.explained`) per source cell. */
-  explained: number;
-  /** The share of the pair's source cells (stride 16) that are mutual nearest neighbours by trunk cosine. */
-  mutualRate: number;
-  /** The mean over the pair's source cells of their best trunk cosine in the target. */
-  bestCosine: number;
 }
 
 export type SignalName = keyof MatchSignals;
@@ -77,14 +52,11 @@ export interface Signal {
   feature: (value: number) => number;
   /** The sign the signal's weight must have: more of a good signal never lowers the confidence. */
   direction: 1 | -1;
-  /** It compares with the images' mirrors: computed only once both are encoded (else NaN). */
-  mirrors: boolean;
 }
 
 /** A signal clamped to [lo, hi] (NaN: the bad end), then transformed. */
-const signal = (direction: 1 | -1, lo: number, hi: number, transform = (v: number) => v, mirrors = false): Signal => ({
+const signal = (direction: 1 | -1, lo: number, hi: number, transform = (v: number) => v): Signal => ({
   direction,
-  mirrors,
   feature: (v) => transform(Number.isNaN(v) ? (direction > 0 ? lo : hi) : Math.min(Math.max(v, lo), hi)),
 });
 
@@ -104,21 +76,6 @@ export const SIGNALS: Record<SignalName, Signal> = {
   weightedEntropy: signal(-1, 0, 1),
   rawCosine: signal(1, -1, 1),
   spread: signal(-1, 0, 2, logDistance),
-  flipDistance: signal(-1, 0, 2, logDistance, true),
-  flipProbability: signal(1, 1e-6, 1, Math.log, true),
-  flipPlainProbability: signal(1, 1e-6, 1, Math.log, true),
-  flipPlainDistance: signal(-1, 0, 2, logDistance, true),
-  flipPlainToFinal: signal(-1, 0, 2, logDistance, true),
-  meanEntropy: signal(-1, 0, 1),
-  peakOffset: signal(-1, 0, 2),
-  windowSpread: signal(-1, 0, 2),
-  neighbourEntropy: signal(-1, 0, 1),
-  backEntropy: signal(-1, 0, 1),
-  backProbability: signal(1, 1e-6, 1, Math.log),
-  houghEntropy: signal(-1, 0, 1),
-  explained: signal(1, 1e-4, 1, Math.log),
-  mutualRate: signal(1, 0, 1),
-  bestCosine: signal(1, -1, 1),
 };
 
 /** Cells within this many input pixels of the peak belong to its mode (the 3×3 window at stride 16). */
@@ -149,16 +106,14 @@ export interface PredictionSetting {
   flip: boolean;
   /** The pair's geometric consensus weighs the rows (`MatchOptions.consensus`). */
   consensus: boolean;
-  /** Both images' mirrors are encoded: the signals that compare with them are in (`Signal.mirrors`). */
-  mirrors?: boolean;
 }
 
 /**
  * Names a setting: `fused+hough@s3`, `mmnet+flip@s2`, `raw` (which has one grid and no flip). The mirror
  * rule is the model's default with the consensus, so it is not named.
  */
-export const calibrationKey = ({ mode, scale, flip, consensus, mirrors = false }: PredictionSetting): string =>
-  `${mode}${flip && mode !== 'raw' ? '+flip' : ''}${consensus ? '+hough' : ''}${mode === 'raw' ? '' : `@s${scale}`}${mirrors ? '+mirrors' : ''}`;
+export const calibrationKey = ({ mode, scale, flip, consensus }: PredictionSetting): string =>
+  `${mode}${flip && mode !== 'raw' ? '+flip' : ''}${consensus ? '+hough' : ''}${mode === 'raw' ? '' : `@s${scale}`}`;
 
 /** Every setting `match` accepts (raw has one grid and no flip), each with and without the consensus. */
 export const PREDICTION_SETTINGS: readonly PredictionSetting[] = [true, false].flatMap((consensus) => [
@@ -261,17 +216,4 @@ export function neighbourSpread(query: Point, prediction: Point, neighbours: rea
     sum += (predictions[k].x - (n.x - query.x) - prediction.x) ** 2 + (predictions[k].y - (n.y - query.y) - prediction.y) ** 2;
   });
   return Math.sqrt(sum / neighbours.length);
-}
-
-/** Entropy of a non-negative histogram (normalised to sum 1) over log(bins), in [0, 1]; 1 for an empty one. */
-export function histogramEntropy(data: ArrayLike<number>): number {
-  let sum = 0;
-  for (let k = 0; k < data.length; k++) sum += data[k];
-  if (!(sum > 0)) return 1;
-  let h = 0;
-  for (let k = 0; k < data.length; k++) {
-    const p = data[k] / sum;
-    if (p > 0) h -= p * Math.log(p);
-  }
-  return h / Math.log(data.length);
 }

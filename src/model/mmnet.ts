@@ -6,7 +6,6 @@ import {
   calibrationKey,
   companionScale,
   confidenceOf,
-  histogramEntropy,
   NEIGHBOUR_OFFSETS,
   neighboursOf,
   neighbourSpread,
@@ -18,7 +17,6 @@ import {
   type SignalName,
 } from './confidence';
 import { encodeMaps } from './encoder';
-import { pairDifficulty, type PairDifficulty } from './pair-difficulty';
 import { MMNetError } from './errors';
 import { preprocess, readImage, toInput, toOriginal, type Size } from './image';
 import {
@@ -109,8 +107,6 @@ interface CachedConsensus {
 export class Matcher {
   /** Each pair's consensus, computed on its first match and kept while both features live. */
   private readonly consensusOf = new WeakMap<Features, WeakMap<Features, CachedConsensus>>();
-  private readonly difficultyOf = new WeakMap<Features, WeakMap<Features, Promise<PairDifficulty>>>();
-  private readonly mirrorViews = new WeakMap<Features, Features>();
 
   constructor(
     readonly metadata: ModelMetadata,
@@ -148,26 +144,18 @@ export class Matcher {
     if (useFlip) for (const q of asked) this.ensureFlipped(q.source, q.target);
     const settings = { mode, flip: useFlip, consensus, mirror };
 
-    if (allSignals && this.weights) for (const q of asked) this.ensureFlipped(q.source, q.target);
-    const mirrorsIn = asked.every((q) => q.source.hasMirror && q.target.hasMirror);
-    const models = this.metadata.confidence?.models;
-    const setting = { mode, scale, flip: useFlip, consensus };
-    const calibrator = (mirrorsIn && models?.[calibrationKey({ ...setting, mirrors: true })]) || models?.[calibrationKey(setting)];
+    const calibrator = this.metadata.confidence?.models[calibrationKey({ mode, scale, flip: useFlip, consensus })];
     const grid = rowGrid(mode, scale);
     // The signals that cost extra rows, computed only when the calibrator reads them.
     const wants = (name: SignalName) => allSignals || readsSignal(calibrator, name);
-    const flips = mirrorsIn && (wants('flipDistance') || wants('flipProbability'));
     const companion = wants('scaleDistance') ? companionScale(mode, scale) : undefined;
     const plans = wants('spread') ? asked.map(neighbourPlan) : undefined;
     // The neighbours' rows are stacked after the queries' own (one readback for both), each row once.
     const extras = plans ? asked.flatMap((q, k) => (plans[k].extra.length > 0 ? [{ ...q, points: plans[k].extra }] : [])) : [];
     const forward = [...asked, ...extras];
-    // The second opinion: the same queries on both mirrors (no flip average, so it differs under `flip` too).
-    const onMirrors = flips ? asked.map((q) => ({ ...q, source: this.mirrorView(q.source), target: this.mirrorView(q.target) })) : [];
-    const [{ values, plain, supports, mirrored, pairSignals, raw }, companionRows, mirrorRows] = await Promise.all([
+    const [{ values, plain, supports, mirrored, agreements, raw }, companionRows] = await Promise.all([
       this.readRows(forward, { ...settings, scale, withRaw: wants('rawCosine') }),
       companion && this.readRows(asked, { ...settings, scale: companion }),
-      flips ? this.readRows(onMirrors, { ...settings, flip: false, scale }) : undefined,
     ]);
     const companionValues = companionRows && companionRows.values;
     const forwardPeaks = peaksOf(values, forward, grid);
@@ -182,17 +170,6 @@ export class Matcher {
       companionValues &&
       companionGrid &&
       peaksOf(companionValues, asked, companionGrid).map((row, k) => row.map((peak) => targetPoint(peak, companionGrid, asked[k].target)));
-    const mirrorValues = mirrorRows?.values;
-    const mirrorTargets =
-      mirrorValues && peaksOf(mirrorValues, asked, grid).map((row, k) => row.map((peak) => targetPoint(peak, grid, asked[k].target)));
-    const cellsN = grid.height * grid.width;
-    let rowAt = 0;
-    const forwardEntropies = forward.map((q) => q.points.map(() => rowEntropy(values, cellsN, cellsN * rowAt++)));
-    const extraEntropies = forwardEntropies.slice(asked.length);
-    const neighbourEntropies = plans?.map((plan, k) => {
-      const e = [...forwardEntropies[k], ...(plan.extra.length > 0 ? extraEntropies.shift()! : [])];
-      return plan.index.map((i) => e[i]);
-    });
     const extraPeaks = forwardPeaks.slice(asked.length);
     const neighbours = plans?.map((plan, k) => {
       const landed = [...peaks[k], ...(plan.extra.length > 0 ? extraPeaks.shift()! : [])].map((peak) => peakPoint(peak, grid.stride));
@@ -210,18 +187,9 @@ export class Matcher {
         plain,
         supports,
         mirrored: mirrored[k],
-        pair: pairSignals[k],
-        mirrorTargets: mirrorTargets?.[k],
-        mirrorValues,
-        mirrorPlain: mirrorRows?.plain,
-        mirrorPlainTargets:
-          mirrorRows && peaksOf(mirrorRows.plain, asked, grid).map((row) => row.map((peak) => peakPoint(peak, grid.stride)))[k],
-        plainTargets: peaksOf(plain, forward, grid).map((row) => row.map((peak) => peakPoint(peak, grid.stride)))[k],
+        agreement: agreements[k],
         raw,
         neighbours: neighbours?.[k],
-        neighbourEntropies: neighbourEntropies?.[k],
-        backValues,
-        backFirst: asked.slice(0, k).reduce((a, b) => a + b.points.length, 0),
       };
       answers.set(q, readMatches(values, q, grid, first, { mode, heatmap, calibrator }, checks));
       first += q.points.length;
@@ -250,7 +218,7 @@ export class Matcher {
     plain: Float32Array;
     supports: Float32Array;
     mirrored: boolean[];
-    pairSignals: PairSignals[];
+    agreements: number[];
     raw?: Float32Array;
   }> {
     const constants = this.metadata.matching;
@@ -291,18 +259,8 @@ export class Matcher {
         offset += cells;
       }
     }
-    const difficulties = await Promise.all(queries.map(({ source, target }) => this.pairDifficulty(source, target)));
-    const pairSignals = pairs.map((pair, k): PairSignals => {
-      const chosen = mirrored[k] ? pair.mirrored : pair.plain;
-      const sourceCells = pair.grid.height * pair.grid.width;
-      return {
-        agreement: chosen.peak / sourceCells,
-        houghEntropy: histogramEntropy(chosen.data),
-        explained: chosen.explained / sourceCells,
-        ...difficulties[k],
-      };
-    });
-    return { values, plain, supports, mirrored, pairSignals, raw };
+    const agreements = pairs.map((pair, k) => (mirrored[k] ? pair.mirrored : pair.plain).peak / (pair.grid.height * pair.grid.width));
+    return { values, plain, supports, mirrored, agreements, raw };
   }
 
   /**
@@ -322,29 +280,6 @@ export class Matcher {
       bySource.set(target, cached);
     }
     return cached.pair;
-  }
-
-  /** The pair's `PairDifficulty`, cached like its consensus. */
-  private pairDifficulty(source: Features, target: Features): Promise<PairDifficulty> {
-    const bySource = this.difficultyOf.get(source) ?? new WeakMap<Features, Promise<PairDifficulty>>();
-    this.difficultyOf.set(source, bySource);
-    const cached = bySource.get(target) ?? pairDifficulty(source.maps, target.maps);
-    bySource.set(target, cached);
-    return cached;
-  }
-
-  /**
-   * The image as its mirror's maps (laid back on its cells) with its own maps as their mirror, kept per
-   * image so the mirrored pair's consensus is cached like any pair's.
-   */
-  private mirrorView(f: Features): Features {
-    let view = this.mirrorViews.get(f);
-    if (!view) {
-      view = new Features(f.flipped!, f.input, f.width, f.height);
-      view.flipped = f.maps;
-      this.mirrorViews.set(f, view);
-    }
-    return view;
   }
 
   /** The mirror images' maps that `flip` and the mirror rule need: an encode each, so the weights must be here. */
@@ -462,17 +397,8 @@ interface Checks {
   plain: Float32Array;
   supports: Float32Array;
   mirrored: boolean;
-  /** The pair's signals, the same for all its points. */
-  pair: PairSignals;
-  /** The predictions on both mirrors (when computed), and their rows stacked like the rows. */
-  mirrorTargets?: Point[];
-  mirrorValues?: Float32Array;
-  mirrorPlain?: Float32Array;
-  mirrorPlainTargets?: Point[];
-  plainTargets?: Point[];
-  neighbourEntropies?: number[];
-  backValues: Float32Array;
-  backFirst: number;
+  /** The pair's `MatchSignals.agreement`. */
+  agreement: number;
   /** The trunk's cosine rows on the prior's grid, stacked like the rows (when computed). */
   raw?: Float32Array;
   /** Where each point's `NEIGHBOUR_OFFSETS` neighbours land, four per point in order (input coordinates; when computed). */
@@ -486,26 +412,7 @@ function readMatches(
   grid: Grid,
   first: number,
   { mode, heatmap, calibrator }: { mode: MatchMode; heatmap: boolean; calibrator?: CalibratorConstants },
-  {
-    peaks,
-    targets,
-    backs,
-    companions,
-    plain,
-    supports,
-    mirrored,
-    pair,
-    mirrorTargets,
-    mirrorValues,
-    raw,
-    neighbours,
-    mirrorPlain,
-    mirrorPlainTargets,
-    plainTargets,
-    neighbourEntropies,
-    backValues,
-    backFirst,
-  }: Checks,
+  { peaks, targets, backs, companions, plain, supports, mirrored, agreement, raw, neighbours }: Checks,
 ): Match[] {
   const cells = grid.height * grid.width;
   const logitScale = heatLogitScale(mode);
@@ -526,28 +433,12 @@ function readMatches(
       backDistance: backError / longerSide(source),
       scaleDistance: companions ? distance(companions[n], targets[n]) / longerSide(target) : NaN,
       support: supports[offset + cell],
-      ...pair,
+      agreement,
       weightedEntropy: rowEntropy(values, cells, offset, logitScale),
       rawCosine: raw ? trunkCosine(raw, (first + n) * rawCells, predicted, rawGrid) : NaN,
       spread: neighbours
         ? neighbourSpread(query, predicted, neighboursOf(query), neighbours.slice(n * around, (n + 1) * around)) / longerSide(target)
         : NaN,
-      flipDistance: mirrorTargets ? distance(mirrorTargets[n], targets[n]) / longerSide(target) : NaN,
-      flipProbability: mirrorValues ? cellProbability(mirrorValues, cells, offset, cell, logitScale) : NaN,
-      peakOffset: Math.hypot(peak.dy, peak.dx),
-      windowSpread: windowSpread(values, grid, offset, peak, logitScale),
-      neighbourEntropy: neighbourEntropies ? neighbourEntropies.slice(n * around, (n + 1) * around).reduce((a, b) => a + b) / around : NaN,
-      backEntropy: rowEntropy(backValues, cells, (backFirst + n) * cells, logitScale),
-      backProbability: cellProbability(
-        backValues,
-        cells,
-        (backFirst + n) * cells,
-        refinedPeak(backValues, grid, (backFirst + n) * cells).i * grid.width + refinedPeak(backValues, grid, (backFirst + n) * cells).j,
-        logitScale,
-      ),
-      flipPlainProbability: mirrorPlain ? cellProbability(mirrorPlain, cells, offset, cell, logitScale) : NaN,
-      flipPlainDistance: mirrorPlainTargets ? distance(mirrorPlainTargets[n], plainTargets![n]) / 320 : NaN,
-      flipPlainToFinal: mirrorPlainTargets ? distance(mirrorPlainTargets[n], predicted) / 320 : NaN,
     };
     return {
       source: { x: p.x, y: p.y },
@@ -565,24 +456,6 @@ function readMatches(
       }),
     };
   });
-}
-
-/** What a pair tells every one of its matches (`MatchSignals`), computed once per pair. */
-type PairSignals = Pick<MatchSignals, 'agreement' | 'houghEntropy' | 'explained' | 'mutualRate' | 'bestCosine' | 'meanEntropy'>;
-
-function windowSpread(row: ArrayLike<number>, grid: Grid, offset: number, peak: Peak, scale: number): number {
-  let t = 0,
-    v = 0;
-  for (let oy = -1; oy <= 1; oy++)
-    for (let ox = -1; ox <= 1; ox++) {
-      const y = peak.i + oy,
-        x = peak.j + ox;
-      if (y < 0 || y >= grid.height || x < 0 || x >= grid.width) continue;
-      const e = Math.exp(scale * (row[offset + y * grid.width + x] - peak.value));
-      t += e;
-      v += e * ((oy - peak.dy) ** 2 + (ox - peak.dx) ** 2);
-    }
-  return Math.sqrt(v / t);
 }
 
 const distance = (a: Point, b: Point) => Math.hypot(a.x - b.x, a.y - b.y);
