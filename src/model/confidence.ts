@@ -43,12 +43,6 @@ export interface MatchSignals {
    * query's neighbours (`NEIGHBOUR_OFFSETS`) land, each moved back by its offset; NaN when not computed.
    */
   spread: number;
-  headDistance: number;
-  rawDistance: number;
-  expertDistance: number;
-  headHoughDistance: number;
-  rawHoughDistance: number;
-  expertHoughDistance: number;
 }
 
 export type SignalName = keyof MatchSignals;
@@ -82,12 +76,6 @@ export const SIGNALS: Record<SignalName, Signal> = {
   weightedEntropy: signal(-1, 0, 1),
   rawCosine: signal(1, -1, 1),
   spread: signal(-1, 0, 2, logDistance),
-  headDistance: signal(-1, 0, 2, logDistance),
-  rawDistance: signal(-1, 0, 2, logDistance),
-  expertDistance: signal(-1, 0, 2, logDistance),
-  headHoughDistance: signal(-1, 0, 2, logDistance),
-  rawHoughDistance: signal(-1, 0, 2, logDistance),
-  expertHoughDistance: signal(-1, 0, 2, logDistance),
 };
 
 /** Cells within this many input pixels of the peak belong to its mode (the 3×3 window at stride 16). */

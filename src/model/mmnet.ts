@@ -158,20 +158,6 @@ export class Matcher {
       companion && this.readRows(asked, { ...settings, scale: companion }),
     ]);
     const companionValues = companionRows && companionRows.values;
-    const expertTargets = async (m: MatchMode, c: boolean) => {
-      const g = rowGrid(m, scale);
-      const { values: v } = await this.readRows(asked, { ...settings, mode: m, consensus: c, scale });
-      return peaksOf(v, asked, g).map((row, k) => row.map((peak) => targetPoint(peak, g, asked[k].target)));
-    };
-    const experts =
-      allSignals && mode === 'fused'
-        ? await Promise.all([
-            expertTargets('mmnet', false),
-            expertTargets('raw', false),
-            expertTargets('mmnet', true),
-            expertTargets('raw', true),
-          ])
-        : undefined;
     const forwardPeaks = peaksOf(values, forward, grid);
     const peaks = forwardPeaks.slice(0, asked.length);
     const targets = asked.map((q, k) => peaks[k].map((peak) => targetPoint(peak, grid, q.target)));
@@ -204,7 +190,6 @@ export class Matcher {
         agreement: agreements[k],
         raw,
         neighbours: neighbours?.[k],
-        experts: experts?.map((e) => e[k]),
       };
       answers.set(q, readMatches(values, q, grid, first, { mode, heatmap, calibrator }, checks));
       first += q.points.length;
@@ -418,7 +403,6 @@ interface Checks {
   raw?: Float32Array;
   /** Where each point's `NEIGHBOUR_OFFSETS` neighbours land, four per point in order (input coordinates; when computed). */
   neighbours?: Point[];
-  experts?: Point[][];
 }
 
 /** The matches of one query from the stacked rows, its first row at `first`. */
@@ -428,7 +412,7 @@ function readMatches(
   grid: Grid,
   first: number,
   { mode, heatmap, calibrator }: { mode: MatchMode; heatmap: boolean; calibrator?: CalibratorConstants },
-  { peaks, targets, backs, companions, plain, supports, mirrored, agreement, raw, neighbours, experts }: Checks,
+  { peaks, targets, backs, companions, plain, supports, mirrored, agreement, raw, neighbours }: Checks,
 ): Match[] {
   const cells = grid.height * grid.width;
   const logitScale = heatLogitScale(mode);
@@ -455,12 +439,6 @@ function readMatches(
       spread: neighbours
         ? neighbourSpread(query, predicted, neighboursOf(query), neighbours.slice(n * around, (n + 1) * around)) / longerSide(target)
         : NaN,
-      headDistance: experts ? distance(experts[0][n], targets[n]) / longerSide(target) : NaN,
-      rawDistance: experts ? distance(experts[1][n], targets[n]) / longerSide(target) : NaN,
-      expertDistance: experts ? distance(experts[0][n], experts[1][n]) / longerSide(target) : NaN,
-      headHoughDistance: experts ? distance(experts[2][n], targets[n]) / longerSide(target) : NaN,
-      rawHoughDistance: experts ? distance(experts[3][n], targets[n]) / longerSide(target) : NaN,
-      expertHoughDistance: experts ? distance(experts[2][n], experts[3][n]) / longerSide(target) : NaN,
     };
     return {
       source: { x: p.x, y: p.y },
