@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from './backend';
 import {
+  applyPrior,
+  applySupport,
   cellCosines,
   gaussianTaps,
   houghHistograms,
@@ -13,7 +15,7 @@ import {
   transportScaling,
   type PairConsensus,
 } from './consensus';
-import { cellCentres, gridOf, mapTensors, scoredRows, type FeatureMaps } from './matching';
+import { cellCentres, gridOf, mapTensors, scoredRows, softmaxRow, type FeatureMaps } from './matching';
 import { describeOnBackends, expectClose, randomValues } from './testing/backends';
 import { encodedPair, fixtureRgb, pairPoints } from './testing/parity-fixtures';
 import { TEST_MODEL_DIR } from './testing/paths';
@@ -292,5 +294,30 @@ describe('the mirror rule', () => {
     const matches = await model.match(source, other, pairPoints, rule);
     expect(matches.some((m) => m.mirrored)).toBe(false);
     for (const m of matches) expect(m.support).toSatisfy((v: number) => v >= 0 && v <= 1);
+  });
+});
+
+describe('a match with the consensus', () => {
+  let model: MMNet;
+  let source: Features;
+  let target: Features;
+  encodedPair(TEST_MODEL_DIR, (m, a, b) => ([model, source, target] = [m, a, b]));
+
+  it('shows the row it predicted from: the fused row plus weight · log histogram plus the transport prior', async () => {
+    const constants = model.metadata.matching;
+    expect(constants.transportIterations * constants.transportWeight).toBeGreaterThan(0);
+    const q = pairPoints[0];
+    const [m] = await model.match(source, target, [q], { scale: 2, mode: 'fused', heatmap: true, consensus: true, mirror: false });
+    const grid = gridOf(8);
+    const cells = grid.height * grid.width;
+    const rows = scoredRows(source.maps, target.maps, [q], 2, 'fused');
+    const row = (await rows.data()) as Float32Array;
+    rows.dispose();
+    const c = await pairConsensus(source.maps, target.maps, target.maps, constants);
+    applySupport(row, 0, supportRow(c, q, grid, false, new Float32Array(cells)), constants.weight, 1);
+    const withoutPrior = softmaxRow(row, cells);
+    applyPrior(row, 0, priorRow(c, grid, false, new Float32Array(cells)), 1);
+    expectClose(m.heatmap!.data, softmaxRow(row, cells), 1e-5);
+    expect(Math.max(...m.heatmap!.data.map((v, k) => Math.abs(v - withoutPrior[k])))).toBeGreaterThan(1e-3);
   });
 });

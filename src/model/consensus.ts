@@ -232,11 +232,34 @@ export async function pairConsensus(
 export const fitsMirrored = (c: PairConsensus, { mirrorMargin }: Pick<ConsensusConstants, 'mirrorMargin'>) =>
   c.mirrored.explained > mirrorMargin * c.plain.explained;
 
-/** Linear-interpolation taps at fractional bin `g` of an axis of `size` bins, clamped: [lower, upper, upper's weight]. */
-function axisTaps(g: number, size: number): [number, number, number] {
+/** [lower bin, upper bin, upper's weight]. */
+type AxisTaps = [number, number, number];
+
+/** Linear-interpolation taps at fractional bin `g` of an axis of `size` bins, clamped. */
+function axisTaps(g: number, size: number): AxisTaps {
   const c = Math.min(Math.max(g, 0), size - 1);
   const lower = Math.floor(c);
   return [lower, Math.min(lower + 1, size - 1), c - lower];
+}
+
+/** A row-major table `width` wide sampled at every (row taps, column taps) pair, row-major into `out`. */
+function sampleSeparable(
+  table: Float32Array,
+  width: number,
+  rows: readonly AxisTaps[],
+  columns: readonly AxisTaps[],
+  out: Float32Array,
+): Float32Array {
+  for (let i = 0; i < rows.length; i++) {
+    const [y0, y1, wy] = rows[i];
+    for (let j = 0; j < columns.length; j++) {
+      const [x0, x1, wx] = columns[j];
+      const top = (1 - wx) * table[y0 * width + x0] + wx * table[y0 * width + x1];
+      const bottom = (1 - wx) * table[y1 * width + x0] + wx * table[y1 * width + x1];
+      out[i * columns.length + j] = (1 - wy) * top + wy * bottom;
+    }
+  }
+  return out;
 }
 
 /** Keeps log(0) finite: a cell no vote reached is still a candidate, at a steep cost. */
@@ -257,16 +280,7 @@ export function supportRow(c: PairConsensus, q: Point, rowGrid: Grid, mirrored: 
   const columns = Array.from({ length: rowGrid.width }, (_, j) =>
     axisTaps(((mirrored ? INPUT_WIDTH - centre(j) : centre(j)) - q.x) / binPixels + c.grid.width - 1, bins.width),
   );
-  for (let i = 0; i < rowGrid.height; i++) {
-    const [y0, y1, wy] = rows[i];
-    for (let j = 0; j < rowGrid.width; j++) {
-      const [x0, x1, wx] = columns[j];
-      const top = (1 - wx) * data[y0 * bins.width + x0] + wx * data[y0 * bins.width + x1];
-      const bottom = (1 - wx) * data[y1 * bins.width + x0] + wx * data[y1 * bins.width + x1];
-      out[i * rowGrid.width + j] = (1 - wy) * top + wy * bottom;
-    }
-  }
-  return out;
+  return sampleSeparable(data, bins.width, rows, columns, out);
 }
 
 /**
@@ -280,16 +294,7 @@ export function priorRow(c: PairConsensus, rowGrid: Grid, mirrored: boolean, out
   const taps = (k: number, size: number) => axisTaps(((k + 0.5) * rowGrid.stride) / grid.stride - 0.5, size);
   const rows = Array.from({ length: rowGrid.height }, (_, i) => taps(i, grid.height));
   const columns = Array.from({ length: rowGrid.width }, (_, j) => taps(j, grid.width));
-  for (let i = 0; i < rowGrid.height; i++) {
-    const [y0, y1, wy] = rows[i];
-    for (let j = 0; j < rowGrid.width; j++) {
-      const [x0, x1, wx] = columns[j];
-      const top = (1 - wx) * prior[y0 * grid.width + x0] + wx * prior[y0 * grid.width + x1];
-      const bottom = (1 - wx) * prior[y1 * grid.width + x0] + wx * prior[y1 * grid.width + x1];
-      out[i * rowGrid.width + j] = (1 - wy) * top + wy * bottom;
-    }
-  }
-  return out;
+  return sampleSeparable(prior, grid.width, rows, columns, out);
 }
 
 /** Adds weight·log(support)/logitScale to a row in place (the row's logits are row·logitScale). */
