@@ -2,16 +2,20 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from './backend';
 import {
+  applyPrior,
+  applySupport,
   cellCosines,
   gaussianTaps,
   houghHistograms,
   offsetBins,
   pairConsensus,
   pairVotes,
+  priorRow,
   supportRow,
+  transportScaling,
   type PairConsensus,
 } from './consensus';
-import { cellCentres, gridOf, mapTensors, scoredRows, type FeatureMaps } from './matching';
+import { cellCentres, gridOf, mapTensors, scoredRows, softmaxRow, type FeatureMaps } from './matching';
 import { describeOnBackends, expectClose, randomValues } from './testing/backends';
 import { encodedPair, fixtureRgb, pairPoints } from './testing/parity-fixtures';
 import { TEST_MODEL_DIR } from './testing/paths';
@@ -108,7 +112,8 @@ describe('supportRow', () => {
     const bins = offsetBins(grid);
     const data = new Float32Array(bins.height * bins.width);
     data[(1 + 2) * bins.width + (-2 + 3)] = 1;
-    return { plain: { data, peak: 1, explained: 1 }, mirrored: { data, peak: 1, explained: 1 }, grid };
+    const targetPrior = new Float32Array(12);
+    return { plain: { data, peak: 1, explained: 1, targetPrior }, mirrored: { data, peak: 1, explained: 1, targetPrior }, grid };
   };
 
   it('is the histogram at the offset from the query to each cell', () => {
@@ -128,10 +133,75 @@ describe('supportRow', () => {
   });
 });
 
+/** Brute-force Sinkhorn on logits [S, T] (uniform marginals): rows normalised, then `iterations` column and row updates; log b. */
+function referenceScaling(logits: number[][], iterations: number): number[] {
+  const [S, T] = [logits.length, logits[0].length];
+  let a = logits.map((row) => 1 / row.reduce((sum, l) => sum + Math.exp(l), 0));
+  let b = new Array<number>(T).fill(1);
+  for (let k = 0; k < iterations; k++) {
+    b = Array.from({ length: T }, (_, t) => 1 / logits.reduce((sum, row, s) => sum + a[s] * Math.exp(row[t]), 0));
+    a = Array.from({ length: S }, (_, s) => 1 / logits[s].reduce((sum, l, t) => sum + Math.exp(l) * b[t], 0));
+  }
+  return b.map(Math.log);
+}
+
+describe('transportScaling (Sinkhorn)', () => {
+  // Every source cell likes target 0 best (a background cell, say); sources 1 and 2 also like targets 1, 2.
+  const logits = [
+    [2, 0, -1],
+    [2, 1.5, -1],
+    [2, -1, 1.5],
+  ];
+
+  it('discounts a target cell that takes more than its share, as the brute-force iterations do', async () => {
+    const before = tf.memory().numTensors;
+    for (const iterations of [1, 2, 5]) {
+      const scaling = tf.tidy(() => transportScaling(tf.tensor2d(logits), iterations));
+      const got = Array.from(await scaling.data());
+      scaling.dispose();
+      expectClose(Float32Array.from(got), Float32Array.from(referenceScaling(logits, iterations)), 1e-4);
+      expect(got[0]).toBeLessThan(Math.min(got[1], got[2]));
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('converges to a plan whose rows and columns all carry the same mass', async () => {
+    const plan = tf.tidy(() => {
+      const l = tf.tensor2d(logits);
+      const logB = transportScaling(l, 200);
+      return tf.softmax(tf.add(l, logB)); // rows normalised
+    });
+    const columns = Array.from(await tf.sum(plan, 0).data());
+    plan.dispose();
+    for (const c of columns) expect(c).toBeCloseTo(1, 3);
+    // Without the scaling the first column takes most of the mass.
+    const plain = tf.tidy(() => tf.sum(tf.softmax(tf.tensor2d(logits)), 0));
+    expect((await plain.data())[0]).toBeGreaterThan(1.8);
+    plain.dispose();
+  });
+});
+
+describe('priorRow', () => {
+  const grid = { height: 3, width: 4, stride: 16 };
+  const targetPrior = Float32Array.from({ length: 12 }, (_, k) => -k);
+  const histogram = { data: new Float32Array(35), peak: 1, explained: 1, targetPrior };
+  const c: PairConsensus = { plain: histogram, mirrored: histogram, grid };
+
+  it('is the prior itself on its own grid and bilinear, border-clamped, on a finer one', () => {
+    expect(Array.from(priorRow(c, grid, false, new Float32Array(12)))).toEqual(Array.from(targetPrior));
+    const fine = priorRow(c, { height: 6, width: 8, stride: 8 }, false, new Float32Array(48));
+    expect(fine[0]).toBeCloseTo(0, 6); // centre (4, 4) clamps to cell (0, 0)
+    expect(fine[1]).toBeCloseTo(-0.25, 6); // x 12 → 0.25 of the way to cell (0, 1)
+    expect(fine[8 + 1]).toBeCloseTo(-0.25 - 0.25 * 4, 6); // and y 12 → 0.25 of the way to row 1
+    expect(fine[47]).toBeCloseTo(-11, 6);
+  });
+});
+
 describe('pairVotes', () => {
   let source: Features;
   let target: Features;
   encodedPair(TEST_MODEL_DIR, (_, a, b) => ([source, target] = [a, b]));
+  const noTransport = { transportIterations: 0, transportWeight: 0 };
 
   it('weighs each clamped cosine by the fused row’s probability of the target cell', async () => {
     const centres = cellCentres(gridOf(16));
@@ -139,11 +209,11 @@ describe('pairVotes', () => {
     const [got, expected, cosinesOnly] = tf.tidy(() => {
       const cosines = cellCosines(source.maps.raw, target.maps.raw);
       const fused = tf.softmax(scoredRows(source.maps, target.maps, centres, 3, 'fused'));
-      const exponents = { cosineExponent: 3, fusedExponent: 0.5 };
+      const exponents = { cosineExponent: 3, fusedExponent: 0.5, ...noTransport };
       return [
-        pairVotes(source.maps, target.maps, cosines, exponents),
+        pairVotes(source.maps, target.maps, cosines, exponents).votes,
         tf.mul(tf.pow(tf.relu(cosines), 3), tf.sqrt(fused)),
-        pairVotes(source.maps, target.maps, cosines, { ...exponents, fusedExponent: 0 }),
+        pairVotes(source.maps, target.maps, cosines, { ...exponents, fusedExponent: 0 }).votes,
       ];
     });
     const [g, e, c] = await Promise.all([got.data(), expected.data(), cosinesOnly.data()]);
@@ -155,8 +225,28 @@ describe('pairVotes', () => {
     const voted = Array.from(c.keys()).filter((k) => c[k] > 0);
     expect(voted.filter((k) => g[k] < 0.5 * c[k]).length).toBeGreaterThan(0.9 * voted.length);
   });
+
+  it('reads the votes from the transport plan and returns its weighted target scaling', async () => {
+    const centres = cellCentres(gridOf(16));
+    const before = tf.memory().numTensors;
+    const constants = { cosineExponent: 3, fusedExponent: 0.5, transportIterations: 2, transportWeight: 0.75 };
+    const [votes, prior, expectedVotes, expectedPrior] = tf.tidy(() => {
+      const cosines = cellCosines(source.maps.raw, target.maps.raw);
+      const fused = scoredRows(source.maps, target.maps, centres, 3, 'fused');
+      const logB = tf.mul(transportScaling(fused, 2), 0.75);
+      const { votes, targetPrior } = pairVotes(source.maps, target.maps, cosines, constants);
+      return [votes, targetPrior, tf.mul(tf.pow(tf.relu(cosines), 3), tf.sqrt(tf.softmax(tf.add(fused, logB)))), logB];
+    });
+    const [v, p, ev, ep] = await Promise.all([votes, prior, expectedVotes, expectedPrior].map((t) => t.data() as Promise<Float32Array>));
+    tf.dispose([votes, prior, expectedVotes, expectedPrior]);
+    expect(tf.memory().numTensors).toBe(before);
+    expectClose(v, ev, 1e-5);
+    expectClose(p, ep, 1e-4);
+    expect(Math.max(...p) - Math.min(...p)).toBeGreaterThan(0.1); // some target cells are discounted
+  });
+
   it('casts the votes once when the mirror is the target itself (no mirror rule), with the same answer', async () => {
-    const constants = { sigma: 0.5, cosineExponent: 3, fusedExponent: 0.5 };
+    const constants = { sigma: 0.5, cosineExponent: 3, fusedExponent: 0.5, transportIterations: 2, transportWeight: 0.75 };
     const copy: FeatureMaps = {
       head: target.maps.head.map((m) => ({ cells: tf.clone(m.cells), channels: tf.clone(m.channels) })),
       raw: { cells: tf.clone(target.maps.raw.cells), channels: tf.clone(target.maps.raw.channels) },
@@ -169,6 +259,7 @@ describe('pairVotes', () => {
     const [same, separate] = [await matMuls(target.maps), await matMuls(copy)];
     expect(same.count).toBeLessThan(separate.count);
     expect(same.consensus).toEqual(separate.consensus);
+    expect(Math.max(...same.consensus.plain.targetPrior)).toBe(0);
     tf.dispose(mapTensors(copy));
   });
 });
@@ -203,5 +294,30 @@ describe('the mirror rule', () => {
     const matches = await model.match(source, other, pairPoints, rule);
     expect(matches.some((m) => m.mirrored)).toBe(false);
     for (const m of matches) expect(m.support).toSatisfy((v: number) => v >= 0 && v <= 1);
+  });
+});
+
+describe('a match with the consensus', () => {
+  let model: MMNet;
+  let source: Features;
+  let target: Features;
+  encodedPair(TEST_MODEL_DIR, (m, a, b) => ([model, source, target] = [m, a, b]));
+
+  it('shows the row it predicted from: the fused row plus weight · log histogram plus the transport prior', async () => {
+    const constants = model.metadata.matching;
+    expect(constants.transportIterations * constants.transportWeight).toBeGreaterThan(0);
+    const q = pairPoints[0];
+    const [m] = await model.match(source, target, [q], { scale: 2, mode: 'fused', heatmap: true, consensus: true, mirror: false });
+    const grid = gridOf(8);
+    const cells = grid.height * grid.width;
+    const rows = scoredRows(source.maps, target.maps, [q], 2, 'fused');
+    const row = (await rows.data()) as Float32Array;
+    rows.dispose();
+    const c = await pairConsensus(source.maps, target.maps, target.maps, constants);
+    applySupport(row, 0, supportRow(c, q, grid, false, new Float32Array(cells)), constants.weight, 1);
+    const withoutPrior = softmaxRow(row, cells);
+    applyPrior(row, 0, priorRow(c, grid, false, new Float32Array(cells)), 1);
+    expectClose(m.heatmap!.data, softmaxRow(row, cells), 1e-5);
+    expect(Math.max(...m.heatmap!.data.map((v, k) => Math.abs(v - withoutPrior[k])))).toBeGreaterThan(1e-3);
   });
 });

@@ -13,6 +13,12 @@
  *
  * Per click: the row's probabilities are multiplied by the histogram at (t − q), i.e. its log is added:
  * exactly HPF's confidence (vote × histogram at the vote's offset) for one query.
+ *
+ * Optimal transport (SCOT, Liu et al. 2020): a few Sinkhorn iterations on the pair's fused rows (source
+ * cells × target cells) give every target cell a scaling b_t that evens out how much of the source lands
+ * on it, so a background cell that every source cell likes is discounted. The votes are read from the
+ * transport plan (the fused rows plus log b, row-normalised), and every row gets `transportWeight · log b`
+ * too: the plan's row for the click.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { INPUT_WIDTH, RAW_STRIDE } from './constants';
@@ -28,6 +34,10 @@ export interface ConsensusConstants {
   fusedExponent: number;
   /** Weight of log(histogram) added to a row's log-probabilities (1 = HPF's product). */
   weight: number;
+  /** Sinkhorn iterations (column, then row updates) on the fused rows; 0: no transport. */
+  transportIterations: number;
+  /** Weight of the target cells' log Sinkhorn scaling, in the votes' plan and in every row (1 = the plan's row). */
+  transportWeight: number;
   /** The target is matched mirrored when its mirrored geometry explains this many times what the plain one does. */
   mirrorMargin: number;
 }
@@ -40,6 +50,11 @@ export interface HoughHistogram {
   peak: number;
   /** How much of the pair this geometry explains (see `explained`): the mirror rule compares these. */
   explained: number;
+  /**
+   * `transportWeight · log b` of every target cell of the prior's grid (row-major, maximum 0; zeros without
+   * transport), in logit units: what the transport adds to a row at that cell.
+   */
+  targetPrior: Float32Array;
 }
 
 /** A pair's consensus, read back once per pair. */
@@ -100,24 +115,51 @@ export const cellCosines = (source: FlatMap, target: FlatMap): tf.Tensor2D => tf
 /** HPF's votes from cosines [S, T]: clamp(cos, 0)^exponent. */
 export const houghVotes = (cosines: tf.Tensor2D, exponent: number): tf.Tensor2D => tf.tidy(() => tf.pow(tf.relu(cosines), exponent));
 
-type VoteExponents = Pick<ConsensusConstants, 'cosineExponent' | 'fusedExponent'>;
+type VoteConstants = Pick<ConsensusConstants, 'cosineExponent' | 'fusedExponent' | 'transportIterations' | 'transportWeight'>;
+
+/**
+ * Log of the target cells' Sinkhorn scaling b, [T], for a plan ∝ exp(logits [S, T]) with uniform marginals:
+ * rows normalised, then `iterations` column and row updates (the last row update, which leaves b as it is,
+ * skipped). A target cell that takes more than its share of the source's mass gets a lower b.
+ */
+export function transportScaling(logits: tf.Tensor2D, iterations: number): tf.Tensor1D {
+  return tf.tidy(() => {
+    let logA = tf.neg(tf.logSumExp(logits, 1, true)); // [S, 1]
+    let logB: tf.Tensor = tf.zeros([1, logits.shape[1]]);
+    for (let k = 0; k < iterations; k++) {
+      logB = tf.neg(tf.logSumExp(tf.add(logits, logA), 0, true));
+      if (k + 1 < iterations) logA = tf.neg(tf.logSumExp(tf.add(logits, logB), 1, true));
+    }
+    return tf.reshape(logB, [-1]);
+  });
+}
 
 /**
  * Every source cell's votes for every target cell, [S, T] on the stride-16 grid, from their cosines: HPF's
- * votes times the fused row's probabilities (softmax over the target's cells) to `fusedExponent`. The fused
+ * votes times the transport plan's row of the source cell to `fusedExponent`, the plan being the softmax
+ * over the target's cells of the fused rows plus `transportWeight · log b` (`transportScaling`). The fused
  * rows start about 10 points above the raw cosines, so they vote for fewer wrong offsets; the cosines keep
- * the votes graded where the fused rows are too sharp to tell the runners-up apart.
+ * the votes graded where the fused rows are too sharp to tell the runners-up apart. `targetPrior`:
+ * `transportWeight · log b`, [T].
  */
 export function pairVotes(
   source: FeatureMaps,
   target: FeatureMaps,
   cosines: tf.Tensor2D,
-  { cosineExponent, fusedExponent }: VoteExponents,
-): tf.Tensor2D {
+  { cosineExponent, fusedExponent, transportIterations, transportWeight }: VoteConstants,
+): { votes: tf.Tensor2D; targetPrior: tf.Tensor1D } {
   return tf.tidy(() => {
     const votes = houghVotes(cosines, cosineExponent);
-    if (fusedExponent === 0) return votes;
-    return tf.mul(votes, tf.pow(tf.softmax(cellFusedRows(source, target, cosines)), fusedExponent));
+    const cells = cosines.shape[1];
+    if (fusedExponent === 0 && transportIterations === 0) return { votes, targetPrior: tf.zeros([cells]) };
+    const fusedRows = cellFusedRows(source, target, cosines);
+    const targetPrior =
+      transportIterations > 0 && transportWeight !== 0
+        ? (tf.mul(transportScaling(fusedRows, transportIterations), transportWeight) as tf.Tensor1D)
+        : (tf.zeros([cells]) as tf.Tensor1D);
+    if (fusedExponent === 0) return { votes, targetPrior };
+    const plan = tf.softmax(tf.add(fusedRows, targetPrior));
+    return { votes: tf.mul(votes, tf.pow(plan, fusedExponent)), targetPrior };
   });
 }
 
@@ -154,31 +196,34 @@ export async function pairConsensus(
   source: FeatureMaps,
   target: FeatureMaps,
   targetMirror: FeatureMaps,
-  constants: Pick<ConsensusConstants, 'sigma'> & VoteExponents,
+  constants: Pick<ConsensusConstants, 'sigma'> & VoteConstants,
 ): Promise<PairConsensus> {
   const grid = gridOf(RAW_STRIDE);
   const { sigma } = constants;
-  const [hist, strengths] = tf.tidy(() => {
+  const [hist, strengths, priors] = tf.tidy(() => {
     // Without the mirror rule the caller passes the target again: its votes are the plain ones, cast once.
     const targets = targetMirror === target ? [target] : [target, targetMirror];
     const cosines = targets.map((t) => cellCosines(source.raw, t.raw));
-    const [votes, mirrorVotes = votes] = targets.map((t, k) => pairVotes(source, t, cosines[k], constants));
+    const [plain, mirror = plain] = targets.map((t, k) => pairVotes(source, t, cosines[k], constants));
     // The mirror rule reads the geometry of HPF's votes alone: with the fused rows' sharp votes the plain and
     // the mirrored geometry explain a pair more alike (val figures in docs/geometry.md).
     const [hpf, hpfMirror = hpf] = cosines.map((c) => houghVotes(c, constants.cosineExponent));
     const byHpf = tf.unstack(houghHistograms(hpf, hpfMirror, grid, sigma)) as tf.Tensor2D[];
     return [
-      houghHistograms(votes, mirrorVotes, grid, sigma),
+      houghHistograms(plain.votes, mirror.votes, grid, sigma),
       tf.stack([hpf, hpfMirror].map((v, k) => explained(v, byHpf[k], grid, k === 1))),
+      tf.stack([plain.targetPrior, mirror.targetPrior].map((p) => tf.sub(p, tf.max(p)))),
     ];
   });
-  const [values, explains] = await Promise.all([hist.data(), strengths.data()]);
-  tf.dispose([hist, strengths]);
+  const [values, explains, priorValues] = await Promise.all([hist.data(), strengths.data(), priors.data()]);
+  tf.dispose([hist, strengths, priors]);
   const size = values.length / 2;
+  const cells = priorValues.length / 2;
   const histogram = (k: number): HoughHistogram => {
     const data = values.slice(k * size, (k + 1) * size) as Float32Array;
     const peak = data.reduce((a, b) => Math.max(a, b), 0);
-    return { data: peak > 0 ? data.map((v) => v / peak) : data.fill(1), peak, explained: explains[k] };
+    const targetPrior = priorValues.slice(k * cells, (k + 1) * cells) as Float32Array;
+    return { data: peak > 0 ? data.map((v) => v / peak) : data.fill(1), peak, explained: explains[k], targetPrior };
   };
   return { plain: histogram(0), mirrored: histogram(1), grid };
 }
@@ -187,11 +232,34 @@ export async function pairConsensus(
 export const fitsMirrored = (c: PairConsensus, { mirrorMargin }: Pick<ConsensusConstants, 'mirrorMargin'>) =>
   c.mirrored.explained > mirrorMargin * c.plain.explained;
 
-/** Linear-interpolation taps at fractional bin `g` of an axis of `size` bins, clamped: [lower, upper, upper's weight]. */
-function axisTaps(g: number, size: number): [number, number, number] {
+/** [lower bin, upper bin, upper's weight]. */
+type AxisTaps = [number, number, number];
+
+/** Linear-interpolation taps at fractional bin `g` of an axis of `size` bins, clamped. */
+function axisTaps(g: number, size: number): AxisTaps {
   const c = Math.min(Math.max(g, 0), size - 1);
   const lower = Math.floor(c);
   return [lower, Math.min(lower + 1, size - 1), c - lower];
+}
+
+/** A row-major table `width` wide sampled at every (row taps, column taps) pair, row-major into `out`. */
+function sampleSeparable(
+  table: Float32Array,
+  width: number,
+  rows: readonly AxisTaps[],
+  columns: readonly AxisTaps[],
+  out: Float32Array,
+): Float32Array {
+  for (let i = 0; i < rows.length; i++) {
+    const [y0, y1, wy] = rows[i];
+    for (let j = 0; j < columns.length; j++) {
+      const [x0, x1, wx] = columns[j];
+      const top = (1 - wx) * table[y0 * width + x0] + wx * table[y0 * width + x1];
+      const bottom = (1 - wx) * table[y1 * width + x0] + wx * table[y1 * width + x1];
+      out[i * columns.length + j] = (1 - wy) * top + wy * bottom;
+    }
+  }
+  return out;
 }
 
 /** Keeps log(0) finite: a cell no vote reached is still a candidate, at a steep cost. */
@@ -212,16 +280,21 @@ export function supportRow(c: PairConsensus, q: Point, rowGrid: Grid, mirrored: 
   const columns = Array.from({ length: rowGrid.width }, (_, j) =>
     axisTaps(((mirrored ? INPUT_WIDTH - centre(j) : centre(j)) - q.x) / binPixels + c.grid.width - 1, bins.width),
   );
-  for (let i = 0; i < rowGrid.height; i++) {
-    const [y0, y1, wy] = rows[i];
-    for (let j = 0; j < rowGrid.width; j++) {
-      const [x0, x1, wx] = columns[j];
-      const top = (1 - wx) * data[y0 * bins.width + x0] + wx * data[y0 * bins.width + x1];
-      const bottom = (1 - wx) * data[y1 * bins.width + x0] + wx * data[y1 * bins.width + x1];
-      out[i * rowGrid.width + j] = (1 - wy) * top + wy * bottom;
-    }
-  }
-  return out;
+  return sampleSeparable(data, bins.width, rows, columns, out);
+}
+
+/**
+ * The transport's target prior (`HoughHistogram.targetPrior`, on the consensus grid) at every cell centre of a
+ * row on `rowGrid`, bilinear with border clamping, into `out`. Mirrored or not, the rows' target cells are the
+ * target's own (a mirror image's maps are laid back), so the prior is read as it is.
+ */
+export function priorRow(c: PairConsensus, rowGrid: Grid, mirrored: boolean, out: Float32Array): Float32Array {
+  const prior = (mirrored ? c.mirrored : c.plain).targetPrior;
+  const { grid } = c;
+  const taps = (k: number, size: number) => axisTaps(((k + 0.5) * rowGrid.stride) / grid.stride - 0.5, size);
+  const rows = Array.from({ length: rowGrid.height }, (_, i) => taps(i, grid.height));
+  const columns = Array.from({ length: rowGrid.width }, (_, j) => taps(j, grid.width));
+  return sampleSeparable(prior, grid.width, rows, columns, out);
 }
 
 /** Adds weight·log(support)/logitScale to a row in place (the row's logits are row·logitScale). */
@@ -234,4 +307,9 @@ export function applySupport(
 ): void {
   const k = weight / logitScale;
   for (let c = 0; c < support.length; c++) row[offset + c] += k * Math.log(Math.max(support[c], SUPPORT_FLOOR));
+}
+
+/** Adds a target prior (logit units, `priorRow`) to a row in place (the row's logits are row·logitScale). */
+export function applyPrior(row: Float32Array | number[], offset: number, prior: Float32Array, logitScale: number): void {
+  for (let c = 0; c < prior.length; c++) row[offset + c] += prior[c] / logitScale;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendOptions } from './backend';
-import { pairConsensus, applySupport, fitsMirrored, supportRow, type PairConsensus } from './consensus';
+import { applyPrior, applySupport, fitsMirrored, pairConsensus, priorRow, supportRow, type PairConsensus } from './consensus';
 import { DEFAULT_SCALE, FUSED_SCALES, RAW_STRIDE, SCALE_INDICES, scaleSpec, type ScaleIndex } from './constants';
 import {
   calibrationKey,
@@ -199,7 +199,8 @@ export class Matcher {
 
   /**
    * The scored rows of the queries, stacked in order and read back (one readback), each weighed by its pair's
-   * consensus when asked (in place, so the peak, probability and heat map are those of the row used);
+   * consensus when asked, histogram and transport prior (in place, so the peak, probability and heat map are
+   * those of the row used);
    * `supports`: each row's consensus support, stacked the same way; `mirrored`: per query, the mirror rule chose
    * the mirrored target; `raw`, with `withRaw`: the trunk's cosine rows of the same points and targets.
    */
@@ -250,12 +251,18 @@ export class Matcher {
     // The rows before the consensus weighs them: how sharp a row is on its own is a confidence signal that
     // the heavily weighted rows no longer show.
     const plain = consensus ? values.slice() : values;
+    // The transport's target prior is the same for every point of a pair.
+    const prior = new Float32Array(cells);
     let offset = 0;
     for (const [k, { source, points }] of queries.entries()) {
+      if (consensus) priorRow(pairs[k], grid, mirrored[k], prior);
       for (const p of points) {
         const support = supports.subarray(offset, offset + cells);
         supportRow(pairs[k], toInput(p, source.size), grid, mirrored[k], support);
-        if (consensus) applySupport(values, offset, support, constants.weight, heatLogitScale(mode));
+        if (consensus) {
+          applySupport(values, offset, support, constants.weight, heatLogitScale(mode));
+          applyPrior(values, offset, prior, heatLogitScale(mode));
+        }
         offset += cells;
       }
     }
@@ -273,7 +280,13 @@ export class Matcher {
     let cached = bySource.get(target);
     const constants = this.metadata.matching;
     // The constants only change when a selection run edits the metadata.
-    const key = JSON.stringify([constants.sigma, constants.cosineExponent, constants.fusedExponent]);
+    const key = JSON.stringify([
+      constants.sigma,
+      constants.cosineExponent,
+      constants.fusedExponent,
+      constants.transportIterations,
+      constants.transportWeight,
+    ]);
     if (!cached || cached.key !== key || (withMirror && !cached.withMirror)) {
       const mirror = withMirror ? target.flipped! : target.maps;
       cached = { key, withMirror, pair: pairConsensus(source.maps, target.maps, mirror, constants) };
