@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_MODEL_DIR } from './testing/paths';
 import { fileFetch, modelUrl } from './node/io';
 import { selectBackend } from './backend';
-import { decodeFetched, fetchWeights } from './weights';
+import { decodeFetched, fetchWeights, type WeightMap } from './weights';
 
 beforeAll(() => selectBackend({ backend: 'wasm' }));
 
@@ -32,6 +32,29 @@ describe('fetchWeights with backendReady', () => {
     expect(early).toBeLessThan(stored.length);
     expect(Object.keys(weights)).toHaveLength(stored.length);
     expect(tf.memory().numTensors - before).toBe(stored.length);
+    tf.dispose(Object.values(weights));
+  });
+
+  it('hands onTensors every tensor made so far, each time more are made', async () => {
+    const network = lastShardHeld();
+    const seen: number[] = [];
+    let last: WeightMap = {};
+    const fetched = fetchWeights(modelUrl(TEST_MODEL_DIR), {
+      fetch: network.fetch,
+      backendReady: Promise.resolve(),
+      onTensors: (made) => {
+        seen.push(Object.keys(made).length);
+        last = made;
+      },
+    });
+    await expect.poll(() => seen.length).toBeGreaterThan(0);
+    const early = seen[seen.length - 1];
+    network.release();
+    const { weights } = await decodeFetched(await fetched);
+    expect(early).toBeLessThan(Object.keys(weights).length);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(Object.keys(last)).toHaveLength(Object.keys(weights).length);
+    for (const [name, tensor] of Object.entries(weights)) expect(last[name]).toBe(tensor);
     tf.dispose(Object.values(weights));
   });
 

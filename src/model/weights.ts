@@ -82,6 +82,8 @@ export interface WeightLoadOptions {
    * as its shards arrive, so that work overlaps the download instead of following it.
    */
   backendReady?: Promise<unknown>;
+  /** Called with every tensor made so far, each time more are made (as their shards arrive, once the backend is ready). */
+  onTensors?: (made: WeightMap) => void;
 }
 
 /**
@@ -101,14 +103,14 @@ export async function loadMetadata(baseUrl: string, { fetch: fetchFn = (url) => 
 /** `loadWeights`' first half: the verified bytes (runs while a backend starts). */
 export async function fetchWeights(
   baseUrl: string,
-  { fetch: fetchFn = (url) => fetch(url), onProgress, cacheName, backendReady }: WeightLoadOptions = {},
+  { fetch: fetchFn = (url) => fetch(url), onProgress, cacheName, backendReady, onTensors }: WeightLoadOptions = {},
 ): Promise<FetchedWeights> {
   const start = performance.now();
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   const cache = cacheName ? await openShardCache(cacheName, base) : undefined;
   const { metadata, weights: stored } = await fetchModelJson(fetchFn, base, cache);
   const total = metadata.shards.reduce((sum, s) => sum + s.bytes, 0);
-  const decoder = progressiveDecoder(metadata.shards, stored, total);
+  const decoder = progressiveDecoder(metadata.shards, stored, total, onTensors);
   // A failed start is the load's to report; the tensors are then made at the end, or never.
   backendReady?.then(decoder.makeTensors, () => undefined);
   try {
@@ -206,7 +208,12 @@ function checkSize(shard: ModelMetadata['shards'][number], buffer: ArrayBuffer) 
  * Decodes each tensor to float32 as soon as the shards holding its bytes are in, so dequantizing overlaps
  * the download instead of following it. Shards may arrive in any order.
  */
-function progressiveDecoder(shards: ModelMetadata['shards'], stored: readonly StoredTensor[], total: number) {
+function progressiveDecoder(
+  shards: ModelMetadata['shards'],
+  stored: readonly StoredTensor[],
+  total: number,
+  onTensors?: (made: WeightMap) => void,
+) {
   const sizes = stored.map((t) => storedBytes(t.shape, t.storage));
   const expected = sizes.reduce((a, b) => a + b, 0);
   if (expected !== total) {
@@ -221,6 +228,7 @@ function progressiveDecoder(shards: ModelMetadata['shards'], stored: readonly St
   const isIn = shards.map(() => false);
   const values: (Float32Array | undefined)[] = [];
   const tensors: (tf.Tensor | undefined)[] = [];
+  const byName: Record<string, tf.Tensor> = {};
   let backendReady = false;
   /** Set once the tensors are handed over (or the load failed): nothing more is made here. */
   let closed = false;
@@ -228,11 +236,14 @@ function progressiveDecoder(shards: ModelMetadata['shards'], stored: readonly St
   const makeTensors = () => {
     if (closed) return;
     backendReady = true;
+    let more = false;
     values.forEach((v, t) => {
       if (!v) return;
-      tensors[t] = tf.tensor(v, stored[t].shape, 'float32');
+      tensors[t] = byName[stored[t].name] = tf.tensor(v, stored[t].shape, 'float32');
       values[t] = undefined;
+      more = true;
     });
+    if (more) onTensors?.(byName);
   };
   return {
     makeTensors,
