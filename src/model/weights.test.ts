@@ -58,6 +58,28 @@ describe('fetchWeights with backendReady', () => {
     tf.dispose(Object.values(weights));
   });
 
+  it('lets the event loop run between slices while it makes the tensors (the same thread reads the shards)', async () => {
+    let backendStarts = () => {};
+    const backendReady = new Promise<void>((done) => (backendStarts = done));
+    const fetched = await fetchWeights(modelUrl(TEST_MODEL_DIR), { fetch: fileFetch, backendReady });
+    // Every tensor is decoded and waits for the backend: its start sets them all to be made at once.
+    let longestGap = 0;
+    let ticking = true;
+    const ticks = (async () => {
+      for (let last = performance.now(); ticking;) {
+        await new Promise((done) => setTimeout(done));
+        longestGap = Math.max(longestGap, performance.now() - last);
+        last = performance.now();
+      }
+    })();
+    backendStarts();
+    const { weights } = await decodeFetched(fetched);
+    ticking = false;
+    await ticks;
+    expect(longestGap).toBeLessThan(150);
+    tf.dispose(Object.values(weights));
+  });
+
   it('frees the tensors it made when a shard fails', async () => {
     const before = tf.memory().numTensors;
     const fetch = async (url: string) => (/shard(\d+)of\1\.bin$/.test(url) ? new Response(null, { status: 404 }) : fileFetch(url));

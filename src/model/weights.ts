@@ -48,7 +48,7 @@ export interface FetchedWeights {
    * Every stored tensor, in `stored`'s order, on the current backend: those made as their shards arrived
    * (once `WeightLoadOptions.backendReady` had settled) and the rest made now. Called once.
    */
-  tensors: () => tf.Tensor[];
+  tensors: () => Promise<tf.Tensor[]>;
   /** Every shard came from the browser's cache (no download). */
   fromCache: boolean;
   timings: Pick<LoadTimings, 'fetchMs' | 'hashMs'>;
@@ -112,7 +112,10 @@ export async function fetchWeights(
   const total = metadata.shards.reduce((sum, s) => sum + s.bytes, 0);
   const decoder = progressiveDecoder(metadata.shards, stored, total, onTensors);
   // A failed start is the load's to report; the tensors are then made at the end, or never.
-  backendReady?.then(decoder.makeTensors, () => undefined);
+  backendReady?.then(
+    () => decoder.makeTensors(),
+    () => undefined,
+  );
   try {
     return await fetchShards(fetchFn, base, metadata, stored, decoder, { start, total, onProgress, cache });
   } catch (e) {
@@ -179,7 +182,7 @@ async function fetchShards(
  */
 export async function decodeFetched({ metadata, stored, tensors, fromCache, timings, cached }: FetchedWeights): Promise<LoadedWeights> {
   const start = performance.now();
-  const made = tensors();
+  const made = await tensors();
   const weights: Record<string, tf.Tensor> = {};
   stored.forEach(({ name }, k) => (weights[name] = made[k]));
   const decoded = performance.now();
@@ -205,8 +208,19 @@ function checkSize(shard: ModelMetadata['shards'][number], buffer: ArrayBuffer) 
 }
 
 /**
- * Decodes each tensor to float32 as soon as the shards holding its bytes are in, so dequantizing overlaps
- * the download instead of following it. Shards may arrive in any order.
+ * The worker's thread runs its synchronous work (a tensor's dequantizing, its copy onto the backend, its
+ * convolution's warm-up) in slices of about this long, then lets its event loop run: the same thread drains
+ * the shards' response bodies and cache reads, which would otherwise stall behind seconds of decoding, and
+ * answers the example's matches meanwhile.
+ */
+const SLICE_MS = 30;
+
+const nextTask = () => new Promise<void>((done) => setTimeout(done));
+
+/**
+ * Decodes each tensor to float32 as soon as the shards holding its bytes are in, and makes it a tensor once
+ * the backend is ready, in `SLICE_MS` slices (a queue, in the tensors' order), so this overlaps the download
+ * instead of following it and does not hold it up. Shards may arrive in any order.
  */
 function progressiveDecoder(
   shards: ModelMetadata['shards'],
@@ -226,30 +240,58 @@ function progressiveDecoder(
   // The shards each tensor's bytes lie in (a zero-size tensor lies in the shard of its offset).
   const spans = sizes.map((size, k) => ({ first: shardOf(tensorStart[k]), last: shardOf(tensorStart[k] + Math.max(size, 1) - 1) }));
   const isIn = shards.map(() => false);
+  /** Tensors whose bytes are all in, not yet made, in arrival order. */
+  const ready: number[] = [];
+  const queued = stored.map(() => false);
   const values: (Float32Array | undefined)[] = [];
   const tensors: (tf.Tensor | undefined)[] = [];
   const byName: Record<string, tf.Tensor> = {};
   let backendReady = false;
-  /** Set once the tensors are handed over (or the load failed): nothing more is made here. */
+  /** Set once the load failed: nothing more is made here. */
   let closed = false;
-  /** Values become tensors (and their float32 copy goes) once the backend is ready. */
-  const makeTensors = () => {
-    if (closed) return;
-    backendReady = true;
-    let more = false;
-    values.forEach((v, t) => {
-      if (!v) return;
-      tensors[t] = byName[stored[t].name] = tf.tensor(v, stored[t].shape, 'float32');
-      values[t] = undefined;
-      more = true;
-    });
-    if (more) onTensors?.(byName);
+  /** The queue's run under way, if any. */
+  let running: Promise<void> | undefined;
+
+  /** One tensor's step: its values, and its tensor once the backend is ready (the values then go). */
+  const step = (t: number) => {
+    values[t] ??= dequantize(bytes.subarray(tensorStart[t], tensorStart[t] + sizes[t]), stored[t].shape, stored[t].storage);
+    if (!backendReady) return false;
+    tensors[t] = byName[stored[t].name] = tf.tensor(values[t], stored[t].shape, 'float32');
+    values[t] = undefined;
+    return true;
   };
+  /** The tensors that can be worked on now: not made, and not waiting (decoded) for the backend. */
+  const undone = () => ready.filter((t) => !tensors[t] && (backendReady || !values[t]));
+  /** Runs the queue, a slice per task; the tensors left decoded wait for the backend. */
+  const run = async () => {
+    for (let left = undone(); !closed && left.length > 0; left = undone()) {
+      const sliceStart = performance.now();
+      for (const t of left) {
+        if (step(t)) onTensors?.(byName);
+        if (closed || performance.now() - sliceStart > SLICE_MS) break;
+      }
+      await nextTask();
+    }
+  };
+  const schedule = (): Promise<void> =>
+    (running ??= run().finally(() => {
+      running = undefined;
+      // Work that arrived as the run ended.
+      if (!closed && undone().length > 0) void schedule();
+    }));
   return {
-    makeTensors,
-    finish(): tf.Tensor[] {
-      makeTensors();
-      closed = true;
+    /** The backend the tensors belong on is the current one. */
+    makeTensors() {
+      backendReady = true;
+      void schedule();
+    },
+    /** Every tensor, once all shards are in and the queue has run (the backend must be ready). */
+    async finish(): Promise<tf.Tensor[]> {
+      backendReady = true;
+      while (stored.some((_, t) => !tensors[t])) {
+        if (closed) throw new MMNetError('model-load', 'the load failed');
+        await schedule();
+      }
       return tensors as tf.Tensor[];
     },
     /** The load failed: what was made goes, and nothing more is. */
@@ -262,11 +304,12 @@ function progressiveDecoder(
       bytes.set(data, shardStart[k]);
       isIn[k] = true;
       spans.forEach(({ first, last }, t) => {
-        if (values[t] || tensors[t] || first > k || last < k) return;
+        if (queued[t] || first > k || last < k) return;
         for (let s = first; s <= last; s++) if (!isIn[s]) return;
-        values[t] = dequantize(bytes.subarray(tensorStart[t], tensorStart[t] + sizes[t]), stored[t].shape, stored[t].storage);
+        queued[t] = true;
+        ready.push(t);
       });
-      if (backendReady) makeTensors();
+      void schedule();
     },
   };
 }
