@@ -213,7 +213,7 @@ function checkSize(shard: ModelMetadata['shards'][number], buffer: ArrayBuffer) 
  * the shards' response bodies and cache reads, which would otherwise stall behind seconds of decoding, and
  * answers the example's matches meanwhile.
  */
-const SLICE_MS = 30;
+const SLICE_MS = 50;
 
 const nextTask = () => new Promise<void>((done) => setTimeout(done));
 
