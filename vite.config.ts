@@ -24,6 +24,22 @@ function tfjsWasm(): Plugin {
   };
 }
 
+const THREADED_GLUE = '/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js';
+
+/**
+ * Emscripten's glue starts a pool of 8 pthread workers and holds the backend's start until every one has
+ * instantiated the module: 8 instantiations on a 2-core machine, 1.3 s of a return visit's start, and they
+ * take the cores from the weights' decoding meanwhile. XNNPACK asks for the threads tfjs was told
+ * (`setThreadsCount`, capped at half of `navigator.hardwareConcurrency`, which `withLogicalCores` in
+ * src/model/backend.ts sets to twice that count while the backend starts); the pool is made that size
+ * (a thread asked for beyond it would still start, on its own new worker).
+ */
+function sizedPool(code: string, fail: (message: string) => never): string {
+  const fixedPool = 'var pthreadPoolSize=8;';
+  if (!code.includes(fixedPool)) fail('tfjs-backend-wasm no longer sizes its pthread pool as expected');
+  return code.replace(fixedPool, 'var pthreadPoolSize=Math.max(1,Math.min(8,Math.floor((navigator.hardwareConcurrency||2)/2)));');
+}
+
 /**
  * Threaded wasm in a minified bundle. tfjs starts its pthread workers on the source text of the
  * Emscripten factory, `wasmFactoryThreadedSimd.toString()`, evaluated at a worker's top level, outside
@@ -39,6 +55,7 @@ function tfjsWasmThreads(): Plugin {
     // The dev server serves dependencies unminified, where the factory's text is intact.
     apply: 'build',
     transform(code, id) {
+      if (id.endsWith(THREADED_GLUE)) return { code: sizedPool(code, this.error), map: null };
       if (!id.endsWith('/@tensorflow/tfjs-backend-wasm/dist/backend_wasm.js')) return;
       // tfjs is pinned; a version that serialises differently must be looked at, not shipped broken.
       if (!serialisedFactory.test(code)) this.error('tfjs-backend-wasm no longer serialises its threaded factory as expected');

@@ -23,22 +23,27 @@ async function singleThreadedReadings(page: Page): Promise<Reading[]> {
 }
 
 /** The threads the app should run: one per logical core, at most tfjs's pool of 8. */
-async function expectThreaded(page: Page) {
+async function expectThreaded(page: Page): Promise<number> {
   expect(await page.evaluate(() => crossOriginIsolated), 'cross-origin isolated').toBe(true);
   const cores = await page.evaluate(() => navigator.hardwareConcurrency);
   expect(cores, 'threads need a machine with 2 or more logical cores').toBeGreaterThan(1);
   const threads = Math.min(cores, 8);
   await expect(page.getByTestId('status')).toHaveAttribute('data-threads', String(threads));
   await expect(page.getByTestId('wasm-mode')).toHaveText(`SIMD × ${threads} threads`);
+  return threads;
 }
 
 test('the built site at its sub-path runs threaded SIMD wasm, with single-threaded answers', async ({ page }) => {
   const expected = await singleThreadedReadings(page);
   const wasmFiles: string[] = [];
   page.context().on('request', (r) => r.url().endsWith('.wasm') && wasmFiles.push(new URL(r.url()).pathname));
+  let workers = 0;
+  page.on('worker', () => workers++);
   const actual = await readings(page, '?backend=wasm', ENCODE_TIMEOUT);
-  await expectThreaded(page);
+  const threads = await expectThreaded(page);
   expect(wasmFiles).toEqual(['/demos/mmnet/tfjs-wasm/tfjs-backend-wasm-threaded-simd.wasm']);
+  // The model's worker and a pthread pool the size of the threads (Emscripten's own would start 8, each instantiating the module).
+  expect(workers).toBe(1 + threads);
   expectSameReadings(actual, expected, 'single-threaded wasm');
 });
 

@@ -36,7 +36,7 @@ import {
   type FeatureMaps,
 } from './matching';
 import type { BackendReport, ImageInput, LoadTimings, Match, MatchMode, MatchOptions, Point } from './types';
-import { warmUp } from './warmup';
+import { trunkWarmer, warmUp } from './warmup';
 import { decodeFetched, fetchWeights, type ModelMetadata, type WeightLoadOptions, type WeightMap } from './weights';
 
 export interface LoadOptions extends BackendOptions, WeightLoadOptions {
@@ -521,9 +521,17 @@ export async function loadMMNet(baseUrl: string, options: LoadOptions = {}): Pro
   const start = performance.now();
   // The backend starts while the weights download: only the tensors need it.
   const backendStarted = options.backendStarted ?? selectBackend(options);
+  const warmTrunk = trunkWarmer();
   const [{ backend, backendMs }, fetched] = await Promise.all([
     backendStarted.then((backend) => ({ backend, backendMs: performance.now() - start })),
-    fetchWeights(baseUrl, { ...options, backendReady: backendStarted }),
+    fetchWeights(baseUrl, {
+      ...options,
+      backendReady: backendStarted,
+      onTensors: (made) => {
+        warmTrunk(made);
+        options.onTensors?.(made);
+      },
+    }),
   ]);
   const { weights, metadata, fromCache, timings } = await decodeFetched(fetched);
   try {

@@ -15,13 +15,10 @@ const unitPrefix = (block: number, unit: number) => `block${block}_unit_${unit}_
  * reduces taps on the fly keeps peak memory to a few activations. `onTap` must not dispose the tap.
  */
 export function runTrunk(weights: WeightMap, input: tf.Tensor4D, onTap: (name: string, tap: tf.Tensor4D) => void): void {
-  let x = tf.tidy(() => {
-    const conv1 = convBias(weights, 'conv1', input, 2, 3);
-    return tf.maxPool(conv1, 3, 2, 'same');
-  });
+  let x = tf.tidy(() => tf.maxPool(convBias(weights, STEM, input), 3, 2, 'same'));
   BLOCK_UNITS.forEach((units, b) => {
     for (let u = 1; u <= units; u++) {
-      const next = bottleneck(weights, unitPrefix(b + 1, u), x, u === units ? 2 : 1, u === 1);
+      const next = bottleneck(weights, b + 1, u, x);
       x.dispose();
       x = next;
       onTap(tapName(b + 1, u), x);
@@ -30,34 +27,80 @@ export function runTrunk(weights: WeightMap, input: tf.Tensor4D, onTap: (name: s
   x.dispose();
 }
 
+/** One convolution of the trunk: its tensors' prefix in model.json, stride, symmetric padding, activation. */
+export interface TrunkConv {
+  name: string;
+  stride: number;
+  pad: number;
+  activation: 'relu' | 'linear';
+}
+
+/** The stem: 7×7, stride 2. */
+const STEM: TrunkConv = { name: 'conv1', stride: 2, pad: 3, activation: 'linear' };
+
+/**
+ * A unit's convolutions: the shortcut's projection (first unit of a block only), then the residual's
+ * 1×1, 3×3 (striding in a block's last unit) and 1×1.
+ */
+function unitConvs(block: number, unit: number) {
+  const prefix = unitPrefix(block, unit);
+  const conv = (part: string, stride: number, pad: number, activation: TrunkConv['activation']): TrunkConv => ({
+    name: `${prefix}${part}`,
+    stride,
+    pad,
+    activation,
+  });
+  return {
+    shortcut: unit === 1 ? conv('shortcut', 1, 0, 'linear') : undefined,
+    conv1: conv('conv1', 1, 0, 'relu'),
+    conv2: conv('conv2', unit === BLOCK_UNITS[block - 1] ? 2 : 1, 1, 'relu'),
+    conv3: conv('conv3', 1, 0, 'linear'),
+  };
+}
+
+/** Every convolution of the trunk, in the order an encode runs them. */
+export function trunkConvs(): TrunkConv[] {
+  const convs = [STEM];
+  BLOCK_UNITS.forEach((units, b) => {
+    for (let u = 1; u <= units; u++) {
+      const { shortcut, conv1, conv2, conv3 } = unitConvs(b + 1, u);
+      convs.push(...(shortcut ? [shortcut] : []), conv1, conv2, conv3);
+    }
+  });
+  return convs;
+}
+
 /** Pre-activation bottleneck unit; output = shortcut + residual, with no final relu. */
-function bottleneck(weights: WeightMap, prefix: string, x: tf.Tensor4D, stride: 1 | 2, projectShortcut: boolean): tf.Tensor4D {
+function bottleneck(weights: WeightMap, block: number, unit: number, x: tf.Tensor4D): tf.Tensor4D {
+  const prefix = unitPrefix(block, unit);
+  const convs = unitConvs(block, unit);
+  const stride = convs.conv2.stride;
   return tf.tidy(() => {
     const pre = preActivation(
       x,
       weight<tf.Rank.R1>(weights, `${prefix}preact_FusedBatchNorm_mul_0_param`),
       weight<tf.Rank.R1>(weights, `${prefix}preact_FusedBatchNorm_add_param`),
     );
-    const shortcut = projectShortcut
-      ? convBias(weights, `${prefix}shortcut`, pre, 1, 0)
-      : stride === 1
-        ? x
-        : tf.maxPool(x, 1, stride, 'valid'); // x[::s, ::s]; wasm's StridedSlice is ~10× slower
-    const r1 = convBias(weights, `${prefix}conv1`, pre, 1, 0, 'relu');
-    const r2 = convBias(weights, `${prefix}conv2`, r1, stride, 1, 'relu');
-    const r3 = convBias(weights, `${prefix}conv3`, r2, 1, 0);
+    const shortcut = convs.shortcut ? convBias(weights, convs.shortcut, pre) : stride === 1 ? x : tf.maxPool(x, 1, stride, 'valid'); // x[::s, ::s]; wasm's StridedSlice is ~10× slower
+    const r1 = convBias(weights, convs.conv1, pre);
+    const r2 = convBias(weights, convs.conv2, r1);
+    const r3 = convBias(weights, convs.conv3, r2);
     return tf.add(shortcut, r3);
   });
 }
 
-/** Conv (HWIO weights) with explicit symmetric zero padding, plus bias. */
-function convBias(weights: WeightMap, name: string, x: tf.Tensor4D, stride: number, pad: number, activation?: 'relu'): tf.Tensor4D {
+/** A trunk convolution's filter (HWIO) and bias. */
+export const trunkConvWeights = ({ name }: TrunkConv) => ({ filter: `${name}_weights`, bias: `${name}_Conv2D_bias` });
+
+/** Conv (HWIO weights) with explicit symmetric zero padding, plus bias; `x` is 1×H×W×C. */
+export function convBias(weights: WeightMap, conv: TrunkConv, x: tf.Tensor4D): tf.Tensor4D {
+  const { filter, bias } = trunkConvWeights(conv);
   return tf.fused.conv2d({
     x,
-    filter: weight<tf.Rank.R4>(weights, `${name}_weights`),
-    bias: weight(weights, `${name}_Conv2D_bias`),
-    strides: stride,
-    pad: pad === 0 ? 'valid' : pad,
-    activation: activation ?? 'linear',
+    filter: weight<tf.Rank.R4>(weights, filter),
+    bias: weight(weights, bias),
+    strides: conv.stride,
+    pad: conv.pad === 0 ? 'valid' : conv.pad,
+    activation: conv.activation,
   });
 }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_SCALE, INPUT_HEIGHT, INPUT_WIDTH } from './constants';
 import { encodeMaps } from './encoder';
 import { mapTensors, scoredRows } from './matching';
+import { convBias, trunkConvs, trunkConvWeights } from './trunk';
 import type { BackendName } from './types';
 import type { WeightMap } from './weights';
 
@@ -35,4 +36,28 @@ function encodeAndMatch(weights: WeightMap): tf.Tensor[] {
   const maps = encodeMaps(weights, input);
   const rows = scoredRows(maps, maps, [{ x: INPUT_WIDTH / 2, y: INPUT_HEIGHT / 2 }], DEFAULT_SCALE, 'fused');
   return [input, ...mapTensors(maps), rows];
+}
+
+/**
+ * tfjs-wasm builds an XNNPACK operator for each convolution on its first run and packs the filter into it,
+ * keyed by the filter tensor and the convolution's settings, not by the input's size: the one-time cost of a
+ * page's first encode (about 1.3 s of 2.1 s in Node). This pays it for the trunk's convolutions (three
+ * quarters of the weights) one by one on a filter-sized input, as their tensors are made: while the rest
+ * downloads or is read from the cache, instead of inside the first photo's encode. Call it with the tensors
+ * made so far, as often as they change; it does nothing off wasm.
+ */
+export function trunkWarmer(): (made: WeightMap) => void {
+  const pending = new Set(trunkConvs());
+  return (made) => {
+    if (tf.getBackend() !== 'wasm') return;
+    for (const conv of pending) {
+      const { filter, bias } = trunkConvWeights(conv);
+      if (!made[filter] || !made[bias]) continue;
+      const [height, width, channels] = made[filter].shape;
+      tf.tidy(() => {
+        convBias(made, conv, tf.zeros([1, height, width, channels]));
+      });
+      pending.delete(conv);
+    }
+  };
 }

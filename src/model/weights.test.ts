@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_MODEL_DIR } from './testing/paths';
 import { fileFetch, modelUrl } from './node/io';
 import { selectBackend } from './backend';
-import { decodeFetched, fetchWeights } from './weights';
+import { decodeFetched, fetchWeights, type WeightMap } from './weights';
 
 beforeAll(() => selectBackend({ backend: 'wasm' }));
 
@@ -32,6 +32,51 @@ describe('fetchWeights with backendReady', () => {
     expect(early).toBeLessThan(stored.length);
     expect(Object.keys(weights)).toHaveLength(stored.length);
     expect(tf.memory().numTensors - before).toBe(stored.length);
+    tf.dispose(Object.values(weights));
+  });
+
+  it('hands onTensors every tensor made so far, each time more are made', async () => {
+    const network = lastShardHeld();
+    const seen: number[] = [];
+    let last: WeightMap = {};
+    const fetched = fetchWeights(modelUrl(TEST_MODEL_DIR), {
+      fetch: network.fetch,
+      backendReady: Promise.resolve(),
+      onTensors: (made) => {
+        seen.push(Object.keys(made).length);
+        last = made;
+      },
+    });
+    await expect.poll(() => seen.length).toBeGreaterThan(0);
+    const early = seen[seen.length - 1];
+    network.release();
+    const { weights } = await decodeFetched(await fetched);
+    expect(early).toBeLessThan(Object.keys(weights).length);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(Object.keys(last)).toHaveLength(Object.keys(weights).length);
+    for (const [name, tensor] of Object.entries(weights)) expect(last[name]).toBe(tensor);
+    tf.dispose(Object.values(weights));
+  });
+
+  it('lets the event loop run between slices while it makes the tensors (the same thread reads the shards)', async () => {
+    let backendStarts = () => {};
+    const backendReady = new Promise<void>((done) => (backendStarts = done));
+    const fetched = await fetchWeights(modelUrl(TEST_MODEL_DIR), { fetch: fileFetch, backendReady });
+    // Every tensor is decoded and waits for the backend: its start sets them all to be made at once.
+    let longestGap = 0;
+    let ticking = true;
+    const ticks = (async () => {
+      for (let last = performance.now(); ticking;) {
+        await new Promise((done) => setTimeout(done));
+        longestGap = Math.max(longestGap, performance.now() - last);
+        last = performance.now();
+      }
+    })();
+    backendStarts();
+    const { weights } = await decodeFetched(fetched);
+    ticking = false;
+    await ticks;
+    expect(longestGap).toBeLessThan(150);
     tf.dispose(Object.values(weights));
   });
 

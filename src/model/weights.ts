@@ -48,7 +48,7 @@ export interface FetchedWeights {
    * Every stored tensor, in `stored`'s order, on the current backend: those made as their shards arrived
    * (once `WeightLoadOptions.backendReady` had settled) and the rest made now. Called once.
    */
-  tensors: () => tf.Tensor[];
+  tensors: () => Promise<tf.Tensor[]>;
   /** Every shard came from the browser's cache (no download). */
   fromCache: boolean;
   timings: Pick<LoadTimings, 'fetchMs' | 'hashMs'>;
@@ -82,6 +82,8 @@ export interface WeightLoadOptions {
    * as its shards arrive, so that work overlaps the download instead of following it.
    */
   backendReady?: Promise<unknown>;
+  /** Called with every tensor made so far, each time more are made (as their shards arrive, once the backend is ready). */
+  onTensors?: (made: WeightMap) => void;
 }
 
 /**
@@ -101,16 +103,19 @@ export async function loadMetadata(baseUrl: string, { fetch: fetchFn = (url) => 
 /** `loadWeights`' first half: the verified bytes (runs while a backend starts). */
 export async function fetchWeights(
   baseUrl: string,
-  { fetch: fetchFn = (url) => fetch(url), onProgress, cacheName, backendReady }: WeightLoadOptions = {},
+  { fetch: fetchFn = (url) => fetch(url), onProgress, cacheName, backendReady, onTensors }: WeightLoadOptions = {},
 ): Promise<FetchedWeights> {
   const start = performance.now();
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   const cache = cacheName ? await openShardCache(cacheName, base) : undefined;
   const { metadata, weights: stored } = await fetchModelJson(fetchFn, base, cache);
   const total = metadata.shards.reduce((sum, s) => sum + s.bytes, 0);
-  const decoder = progressiveDecoder(metadata.shards, stored, total);
+  const decoder = progressiveDecoder(metadata.shards, stored, total, onTensors);
   // A failed start is the load's to report; the tensors are then made at the end, or never.
-  backendReady?.then(decoder.makeTensors, () => undefined);
+  backendReady?.then(
+    () => decoder.makeTensors(),
+    () => undefined,
+  );
   try {
     return await fetchShards(fetchFn, base, metadata, stored, decoder, { start, total, onProgress, cache });
   } catch (e) {
@@ -177,7 +182,7 @@ async function fetchShards(
  */
 export async function decodeFetched({ metadata, stored, tensors, fromCache, timings, cached }: FetchedWeights): Promise<LoadedWeights> {
   const start = performance.now();
-  const made = tensors();
+  const made = await tensors();
   const weights: Record<string, tf.Tensor> = {};
   stored.forEach(({ name }, k) => (weights[name] = made[k]));
   const decoded = performance.now();
@@ -203,10 +208,35 @@ function checkSize(shard: ModelMetadata['shards'][number], buffer: ArrayBuffer) 
 }
 
 /**
- * Decodes each tensor to float32 as soon as the shards holding its bytes are in, so dequantizing overlaps
- * the download instead of following it. Shards may arrive in any order.
+ * The worker's thread runs its synchronous work (a tensor's dequantizing, its copy onto the backend, its
+ * convolution's warm-up) in slices of about this long, then lets its event loop run: the same thread drains
+ * the shards' response bodies and cache reads, which would otherwise stall behind seconds of decoding, and
+ * answers the example's matches meanwhile.
  */
-function progressiveDecoder(shards: ModelMetadata['shards'], stored: readonly StoredTensor[], total: number) {
+const SLICE_MS = 50;
+
+/** A new task: a message, not a timer (a timer set from a timer waits at least 4 ms once they nest). */
+const nextTask = () =>
+  new Promise<void>((done) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      done();
+    };
+    port2.postMessage(undefined);
+  });
+
+/**
+ * Decodes each tensor to float32 as soon as the shards holding its bytes are in, and makes it a tensor once
+ * the backend is ready, in `SLICE_MS` slices (a queue, in the tensors' order), so this overlaps the download
+ * instead of following it and does not hold it up. Shards may arrive in any order.
+ */
+function progressiveDecoder(
+  shards: ModelMetadata['shards'],
+  stored: readonly StoredTensor[],
+  total: number,
+  onTensors?: (made: WeightMap) => void,
+) {
   const sizes = stored.map((t) => storedBytes(t.shape, t.storage));
   const expected = sizes.reduce((a, b) => a + b, 0);
   if (expected !== total) {
@@ -219,26 +249,60 @@ function progressiveDecoder(shards: ModelMetadata['shards'], stored: readonly St
   // The shards each tensor's bytes lie in (a zero-size tensor lies in the shard of its offset).
   const spans = sizes.map((size, k) => ({ first: shardOf(tensorStart[k]), last: shardOf(tensorStart[k] + Math.max(size, 1) - 1) }));
   const isIn = shards.map(() => false);
+  /** Tensors whose bytes are all in, not yet made, in arrival order. */
+  const ready: number[] = [];
+  const queued = stored.map(() => false);
   const values: (Float32Array | undefined)[] = [];
   const tensors: (tf.Tensor | undefined)[] = [];
+  const byName: Record<string, tf.Tensor> = {};
   let backendReady = false;
-  /** Set once the tensors are handed over (or the load failed): nothing more is made here. */
+  /** Set once the load failed: nothing more is made here. */
   let closed = false;
-  /** Values become tensors (and their float32 copy goes) once the backend is ready. */
-  const makeTensors = () => {
-    if (closed) return;
-    backendReady = true;
-    values.forEach((v, t) => {
-      if (!v) return;
-      tensors[t] = tf.tensor(v, stored[t].shape, 'float32');
-      values[t] = undefined;
-    });
+  /** The queue's run under way, if any. */
+  let running: Promise<void> | undefined;
+
+  /** One tensor's step: its values, and its tensor once the backend is ready (the values then go). */
+  const step = (t: number) => {
+    values[t] ??= dequantize(bytes.subarray(tensorStart[t], tensorStart[t] + sizes[t]), stored[t].shape, stored[t].storage);
+    if (!backendReady) return false;
+    tensors[t] = byName[stored[t].name] = tf.tensor(values[t], stored[t].shape, 'float32');
+    values[t] = undefined;
+    return true;
   };
+  /** The tensors that can be worked on now: not made, and not waiting (decoded) for the backend. */
+  const undone = () => ready.filter((t) => !tensors[t] && (backendReady || !values[t]));
+  /** Runs the queue, a slice per task; the tensors left decoded wait for the backend. */
+  const run = async () => {
+    for (let left = undone(); !closed && left.length > 0; left = undone()) {
+      const sliceStart = performance.now();
+      for (const t of left) {
+        if (step(t)) onTensors?.(byName);
+        if (closed || performance.now() - sliceStart > SLICE_MS) break;
+      }
+      await nextTask();
+    }
+  };
+  const schedule = (): Promise<void> =>
+    (running ??= run().finally(() => {
+      running = undefined;
+      // Work that arrived as the run ended.
+      if (!closed && undone().length > 0) inBackground();
+    }));
+  /** A run nobody waits for: an error in it is `finish`'s to report (it runs the work again). */
+  const inBackground = () => void schedule().catch(() => undefined);
   return {
-    makeTensors,
-    finish(): tf.Tensor[] {
-      makeTensors();
-      closed = true;
+    /** The backend the tensors belong on is the current one. */
+    makeTensors() {
+      backendReady = true;
+      inBackground();
+    },
+    /** Every tensor, once all shards are in and the queue has run (the backend must be ready). */
+    async finish(): Promise<tf.Tensor[]> {
+      backendReady = true;
+      while (stored.some((_, t) => !tensors[t])) {
+        if (closed) throw new MMNetError('model-load', 'the load failed');
+        await schedule();
+      }
       return tensors as tf.Tensor[];
     },
     /** The load failed: what was made goes, and nothing more is. */
@@ -251,11 +315,12 @@ function progressiveDecoder(shards: ModelMetadata['shards'], stored: readonly St
       bytes.set(data, shardStart[k]);
       isIn[k] = true;
       spans.forEach(({ first, last }, t) => {
-        if (values[t] || tensors[t] || first > k || last < k) return;
+        if (queued[t] || first > k || last < k) return;
         for (let s = first; s <= last; s++) if (!isIn[s]) return;
-        values[t] = dequantize(bytes.subarray(tensorStart[t], tensorStart[t] + sizes[t]), stored[t].shape, stored[t].storage);
+        queued[t] = true;
+        ready.push(t);
       });
-      if (backendReady) makeTensors();
+      inBackground();
     },
   };
 }
