@@ -1,7 +1,7 @@
 /**
  * `npm run eval:willow`: PF-WILLOW PCK of the built model (Node, wasm), SPEC §4 protocol.
  *
- *   tsx scripts/eval/eval-willow.ts [--mode default|mmnet|fused|raw[+flip][+hough][+mirror][,…]] [--raw] [--flip]
+ *   tsx scripts/eval/eval-willow.ts [--mode default|mmnet|fused|raw|hyper[+flip][+hough][+mirror][,…]] [--raw] [--flip]
  *                              [--split val|test|all] [--mirror-target] [--matching JSON] [--model DIR] [--limit N] [--out DIR]
  *
  * `--mode` takes a comma-separated list (default: `default`, the library's defaults from the model metadata);
@@ -9,6 +9,9 @@
  * consensus) and `+mirror` (with `+hough`: the mirror rule), and run without what they do not name
  * (e.g. `fused` is the old default, `fused+hough+mirror` the consensus with the mirror rule). The runs share
  * one encode per image and each prints and writes what a run of its own would. `--flip` flips all.
+ * `hyper` (hyperpixel rows, on their grid like `raw`, never flipped) and a `--matching` that sets `hyperpixels`
+ * (e.g. their votes for the consensus) encode every image with the hyperpixels of `metadata.matching.hyperpixels`
+ * (the first override's, when it sets them).
  * `--split` keeps the pairs whose two images lie in that part of scripts/eval/pf-willow-split.json (val: model
  * selection; test: held out; all: the 900 standard pairs, the default). With `all`, the val and test parts
  * are also tallied on their own (`parts` in the JSON, a line each), so one run gives all three.
@@ -50,7 +53,9 @@ import { auroc, ece, reliability } from './calibration';
 import { ALPHA } from './confidence-data';
 
 const ALPHAS = [0.05, ALPHA, 0.15] as const;
-const MODES: readonly MatchMode[] = ['mmnet', 'fused', 'raw'];
+const MODES: readonly MatchMode[] = ['mmnet', 'fused', 'raw', 'hyper'];
+/** Modes whose rows live on one grid whatever the scale, and have no head rows to flip. */
+const GRID_MODES: readonly MatchMode[] = ['raw', 'hyper'];
 
 const { values: args } = parseArgs({
   options: {
@@ -81,11 +86,11 @@ const runs: Run[] = (args.raw ? 'raw' : args.mode).split(',').map((item) => {
   if (item.trim() === 'default') return { name: 'default', mode: 'fused', scales: FUSED_SCALES };
   const [mode, ...suffixes] = item.trim().split('+') as [MatchMode, ...string[]];
   if (!MODES.includes(mode) || suffixes.some((s) => !(SUFFIXES as readonly string[]).includes(s))) {
-    throw new Error(`--mode items must be default, or mmnet, fused or raw optionally with +flip, +hough, +mirror; not ${item}`);
+    throw new Error(`--mode items must be default, or ${MODES.join(', ')} optionally with +flip, +hough, +mirror; not ${item}`);
   }
-  /** Raw rows live on the stride-16 grid whatever the scale, so one run stands for all. */
-  const scales = mode === 'raw' ? [3 as ScaleIndex] : mode === 'fused' ? FUSED_SCALES : SCALE_INDICES;
-  const flip = (args.flip || suffixes.includes('flip')) && mode !== 'raw';
+  /** Raw and hyperpixel rows live on the stride-16 grid whatever the scale, so one run stands for all. */
+  const scales = GRID_MODES.includes(mode) ? [3 as ScaleIndex] : mode === 'fused' ? FUSED_SCALES : SCALE_INDICES;
+  const flip = (args.flip || suffixes.includes('flip')) && !GRID_MODES.includes(mode);
   const consensus = suffixes.includes('hough');
   const mirror = consensus && suffixes.includes('mirror');
   const name = [mode, flip && 'flip', consensus && 'hough', mirror && 'mirror'].filter(Boolean).join('+');
@@ -93,7 +98,7 @@ const runs: Run[] = (args.raw ? 'raw' : args.mode).split(',').map((item) => {
 });
 const split = args.split as Split;
 if (!SPLITS.includes(split)) throw new Error(`--split must be ${SPLITS.join(', ')}, not ${split}`);
-const scaleLabel = (run: Run, s: ScaleIndex) => (run.mode === 'raw' ? 'raw' : `s${s}`);
+const scaleLabel = (run: Run, s: ScaleIndex) => (GRID_MODES.includes(run.mode) ? run.mode : `s${s}`);
 
 /** Correct-keypoint counts per scale and α (ours and the padded threshold's), and the number of keypoints. */
 type Tally = { total: number; correct: Record<string, number[]>; padded: Record<string, number[]> };
@@ -251,13 +256,16 @@ async function main(): Promise<void> {
   const pairs = splitPairs(willow, split).slice(0, args.limit ? Number(args.limit) : undefined);
   const model = await loadNodeModel(args.model ?? BUILT_MODEL_DIR);
   const overrides = [JSON.parse(args.matching ?? '{}') as object].flat();
+  const hyperpixels = runs.some((r) => r.mode === 'hyper') || overrides.some((o) => 'hyperpixels' in o);
+  // The hyperpixels' taps are read at encode time: the first override's (one encode serves every override).
+  if (hyperpixels) Object.assign(model.metadata.matching, overrides.find((o) => 'hyperpixels' in o));
   const started = performance.now();
   const progress = (line: string) => process.stderr.write(`${line} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
 
   const encodeAll = async (names: string[], read: (name: string) => ReturnType<typeof readPng>) => {
     const features = new Map<string, Features>();
     for (const name of names) {
-      features.set(name, await model.encode(read(name)));
+      features.set(name, await model.encode(read(name), { hyperpixels }));
       if (features.size % 20 === 0 || features.size === names.length) progress(`encoded ${features.size}/${names.length} images`);
     }
     return features;

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { RAW_STRIDE, SCALES } from '../../src/model/constants';
+import { HYPERPIXEL_STRIDE, RAW_STRIDE, SCALES } from '../../src/model/constants';
 import { gridOf, type FeatureMaps, type FlatMap } from '../../src/model/matching';
 import type { Features, MMNet, Point } from '../../src/model';
 import { readPng } from '../../src/model/node/io';
@@ -66,7 +66,11 @@ export const laidBack = (maps: FeatureMaps): FeatureMaps => {
       const cells = tf.reshape(tf.reverse(tf.reshape(m.cells, [height, width, -1]), 1), [height * width, -1]) as tf.Tensor2D;
       return { cells, channels: tf.transpose(cells) };
     });
-  return { head: maps.head.map((m, k) => reversed(m, SCALES[k].stride)), raw: reversed(maps.raw, RAW_STRIDE) };
+  return {
+    head: maps.head.map((m, k) => reversed(m, SCALES[k].stride)),
+    raw: reversed(maps.raw, RAW_STRIDE),
+    ...(maps.hyper && { hyper: reversed(maps.hyper, HYPERPIXEL_STRIDE) }),
+  };
 };
 
 /** The source keypoints as continuous queries (pixel centres). */

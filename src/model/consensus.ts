@@ -190,20 +190,22 @@ function explained(votes: tf.Tensor2D, hist: tf.Tensor2D, grid: Pick<Grid, 'heig
 
 /**
  * The pair's consensus from the maps of the source, the target and the target's mirror image laid back on
- * the target's cells, on the stride-16 grid; one readback.
+ * the target's cells, on the stride-16 grid; one readback. `prior`: the unit-length map on that grid whose
+ * cosines vote (the trunk prior; the hyperpixels as an option).
  */
 export async function pairConsensus(
   source: FeatureMaps,
   target: FeatureMaps,
   targetMirror: FeatureMaps,
   constants: Pick<ConsensusConstants, 'sigma'> & VoteConstants,
+  prior: (maps: FeatureMaps) => FlatMap = (maps) => maps.raw,
 ): Promise<PairConsensus> {
   const grid = gridOf(RAW_STRIDE);
   const { sigma } = constants;
   const [hist, strengths, priors] = tf.tidy(() => {
     // Without the mirror rule the caller passes the target again: its votes are the plain ones, cast once.
     const targets = targetMirror === target ? [target] : [target, targetMirror];
-    const cosines = targets.map((t) => cellCosines(source.raw, t.raw));
+    const cosines = targets.map((t) => cellCosines(prior(source), prior(t)));
     const [plain, mirror = plain] = targets.map((t, k) => pairVotes(source, t, cosines[k], constants));
     // The mirror rule reads the geometry of HPF's votes alone: with the fused rows' sharp votes the plain and
     // the mirrored geometry explain a pair more alike (val figures in docs/geometry.md).

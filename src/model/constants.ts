@@ -43,6 +43,8 @@ export const TAPS: readonly string[] = SCALES.flatMap((s) => s.taps);
 /** The trunk tap of the training-free baseline and of the fused prior (SPEC §4b). */
 export const RAW_TAP = 'block3_unit22';
 export const RAW_STRIDE = 16;
+/** Hyperpixels live on the consensus's grid, the trunk prior's (src/model/hyperpixels.ts). */
+export const HYPERPIXEL_STRIDE = RAW_STRIDE;
 
 /** Fused prediction: L_s = log_softmax(row_s) + λ · up_s(log_softmax(raw / τ)) (SPEC §4b). */
 export const FUSED_LAMBDA = 1;

@@ -1,6 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED_LAMBDA, FUSED_TAU, INPUT_HEIGHT, INPUT_WIDTH, RAW_STRIDE, SCALE_INDICES, scaleSpec, type ScaleIndex } from './constants';
+import {
+  FUSED_LAMBDA,
+  FUSED_TAU,
+  HYPERPIXEL_STRIDE,
+  INPUT_HEIGHT,
+  INPUT_WIDTH,
+  RAW_STRIDE,
+  SCALE_INDICES,
+  scaleSpec,
+  type ScaleIndex,
+} from './constants';
 import { fusedScores, upsampleRows } from './kernels';
+import { MMNetError } from './errors';
 import type { MatchMode, Point } from './types';
 
 /** One map, flat, in both layouts: queries are sampled from the first, rows multiply the second. */
@@ -17,9 +28,12 @@ export interface FeatureMaps {
   readonly head: readonly FlatMap[];
   /** `block3_unit22` L2-normalised over channels, 14×20 cells × 1024 (SPEC §4b). */
   readonly raw: FlatMap;
+  /** Hyperpixels on the `HYPERPIXEL_STRIDE` grid, unit length (src/model/hyperpixels.ts); when encoded with them. */
+  readonly hyper?: FlatMap;
 }
 
-export const mapTensors = (m: FeatureMaps): tf.Tensor[] => [...m.head, m.raw].flatMap((f) => [f.cells, f.channels]);
+export const mapTensors = (m: FeatureMaps): tf.Tensor[] =>
+  [...m.head, m.raw, ...(m.hyper ? [m.hyper] : [])].flatMap((f) => [f.cells, f.channels]);
 
 export interface Grid {
   height: number;
@@ -30,7 +44,8 @@ export interface Grid {
 export const gridOf = (stride: number): Grid => ({ height: INPUT_HEIGHT / stride, width: INPUT_WIDTH / stride, stride });
 
 /** The grid a mode's rows live on at a given scale. */
-export const rowGrid = (mode: MatchMode, scale: ScaleIndex): Grid => gridOf(mode === 'raw' ? RAW_STRIDE : scaleSpec(scale).stride);
+export const rowGrid = (mode: MatchMode, scale: ScaleIndex): Grid =>
+  gridOf(mode === 'raw' ? RAW_STRIDE : mode === 'hyper' ? HYPERPIXEL_STRIDE : scaleSpec(scale).stride);
 
 /**
  * Bilinear sampling taps of a continuous input-image point on a feature grid, with border clamping
@@ -104,11 +119,22 @@ export function headRows(queries: readonly RowQuery[], scale: ScaleIndex): tf.Te
 /** Cosine rows of the normalised trunk tap on the stride-16 grid (the training-free baseline). */
 export const rawRows = (queries: readonly RowQuery[]): tf.Tensor2D => stackedRows(queries, (m) => m.raw, gridOf(RAW_STRIDE));
 
+/** The hyperpixels of a query's maps (encoded with them). */
+export function hyperOf(maps: FeatureMaps): FlatMap {
+  if (!maps.hyper) throw new MMNetError('bad-argument', 'the "hyper" mode needs features encoded with hyperpixels');
+  return maps.hyper;
+}
+
+/** Cosine rows of the hyperpixels sharpened to logits, cos / tau, on the `HYPERPIXEL_STRIDE` grid. */
+export const hyperRows = (queries: readonly RowQuery[], tau: number): tf.Tensor2D =>
+  tf.tidy(() => tf.div(stackedRows(queries, hyperOf, gridOf(HYPERPIXEL_STRIDE)), tau));
+
 /**
  * The rows a mode predicts from (SPEC §4, §4b), on `rowGrid(mode, scale)`:
  * - `mmnet`: the head's coarse-to-fine rows;
  * - `fused`: log_softmax(head rows) + λ·up(log_softmax(raw / τ));
- * - `raw`: the trunk's cosine rows.
+ * - `raw`: the trunk's cosine rows;
+ * - `hyper`: the hyperpixels' cosine rows over `hyperTau` (`hyperRows`).
  * `flipped` (features of the mirrored images, mapped back) adds log_softmax of their head rows.
  */
 export function scoredRows(
@@ -118,8 +144,10 @@ export function scoredRows(
   scale: ScaleIndex,
   mode: MatchMode,
   flipped?: { source: FeatureMaps; target: FeatureMaps },
+  hyperTau?: number,
 ): tf.Tensor2D {
-  return scoredRowsOf([{ source, target, points }], scale, mode, flipped && [{ source: flipped.source, target: flipped.target, points }]);
+  const mirrored = flipped && [{ source: flipped.source, target: flipped.target, points }];
+  return scoredRowsOf([{ source, target, points }], scale, mode, mirrored, hyperTau);
 }
 
 /**
@@ -127,9 +155,16 @@ export function scoredRows(
  * once over all rows (one source's points on many targets cost a few operations more than on one).
  * `flipped`: the same queries on the mirrored maps.
  */
-export function scoredRowsOf(queries: readonly RowQuery[], scale: ScaleIndex, mode: MatchMode, flipped?: readonly RowQuery[]): tf.Tensor2D {
+export function scoredRowsOf(
+  queries: readonly RowQuery[],
+  scale: ScaleIndex,
+  mode: MatchMode,
+  flipped?: readonly RowQuery[],
+  hyperTau = FUSED_TAU,
+): tf.Tensor2D {
   return tf.tidy(() => {
     if (mode === 'raw') return rawRows(queries);
+    if (mode === 'hyper') return hyperRows(queries, hyperTau);
     const head = headRows(queries, scale);
     if (mode === 'mmnet' && !flipped) return head;
     return fused({ head, flipped: flipped && headRows(flipped, scale), raw: mode === 'fused' ? rawRows(queries) : undefined }, scale);

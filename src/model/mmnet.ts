@@ -17,6 +17,7 @@ import {
   type SignalName,
 } from './confidence';
 import { encodeMaps } from './encoder';
+import type { HyperpixelConstants } from './hyperpixels';
 import { MMNetError } from './errors';
 import { preprocess, readImage, toInput, toOriginal, type Size } from './image';
 import {
@@ -34,6 +35,7 @@ import {
   type Peak,
   softmaxRow,
   type FeatureMaps,
+  type FlatMap,
 } from './matching';
 import type { BackendReport, ImageInput, LoadTimings, Match, MatchMode, MatchOptions, Point } from './types';
 import { trunkWarmer, warmUp } from './warmup';
@@ -140,7 +142,7 @@ export class Matcher {
     const asked = queries.filter((q) => q.points.length > 0);
     if (asked.length === 0) return queries.map(() => []);
 
-    const useFlip = flip && mode !== 'raw';
+    const useFlip = flip && mode !== 'raw' && mode !== 'hyper';
     if (useFlip) for (const q of asked) this.ensureFlipped(q.source, q.target);
     const settings = { mode, flip: useFlip, consensus, mirror };
 
@@ -226,6 +228,7 @@ export class Matcher {
     const useMirror = consensus && mirror;
     if (useMirror) for (const q of queries) this.ensureFlipped(q.target);
     const pairs = await Promise.all(queries.map(({ source, target }) => this.pairConsensus(source, target, useMirror)));
+    const hyperTau = constants.hyperpixels?.tau;
     const mirrored = pairs.map((pair) => useMirror && fitsMirrored(pair, constants));
     // A target matched mirrored is scored on its mirror image's maps (its flip average on its own).
     const rowQueries = (flipped: boolean) =>
@@ -235,7 +238,7 @@ export class Matcher {
         points: points.map((p) => toInput(p, source.size)),
       }));
     const rows = [
-      scoredRowsOf(rowQueries(false), scale, mode, flip ? rowQueries(true) : undefined),
+      scoredRowsOf(rowQueries(false), scale, mode, flip ? rowQueries(true) : undefined, hyperTau),
       ...(withRaw ? [rawRows(rowQueries(false))] : []),
     ];
     let values: Float32Array;
@@ -279,6 +282,7 @@ export class Matcher {
     this.consensusOf.set(source, bySource);
     let cached = bySource.get(target);
     const constants = this.metadata.matching;
+    const prior = votePrior(constants.hyperpixels, source, target);
     // The constants only change when a selection run edits the metadata.
     const key = JSON.stringify([
       constants.sigma,
@@ -286,10 +290,11 @@ export class Matcher {
       constants.fusedExponent,
       constants.transportIterations,
       constants.transportWeight,
+      prior === hyperVotes,
     ]);
     if (!cached || cached.key !== key || (withMirror && !cached.withMirror)) {
       const mirror = withMirror ? target.flipped! : target.maps;
-      cached = { key, withMirror, pair: pairConsensus(source.maps, target.maps, mirror, constants) };
+      cached = { key, withMirror, pair: pairConsensus(source.maps, target.maps, mirror, constants, prior) };
       bySource.set(target, cached);
     }
     return cached.pair;
@@ -300,7 +305,8 @@ export class Matcher {
     for (const f of features) {
       if (f.flipped) continue;
       if (!this.weights) throw new MMNetError('model-load', 'matching mirrored images needs the model, which is still loading');
-      f.flipped = encodeMaps(this.weights, f.input, { mirrored: true });
+      const hyperTaps = f.maps.hyper && this.metadata.matching.hyperpixels?.taps;
+      f.flipped = encodeMaps(this.weights, f.input, { mirrored: true, hyperTaps });
     }
   }
 }
@@ -327,13 +333,17 @@ export class MMNet {
    * Encodes an image once; every later match against it only costs correlation rows. `onProgress`: the
    * fraction of the trunk's units run so far (on a GPU backend, dispatched so far).
    */
-  async encode(image: ImageInput, { onProgress }: { onProgress?: (fraction: number) => void } = {}): Promise<Features> {
+  async encode(
+    image: ImageInput,
+    { onProgress, hyperpixels = false }: { onProgress?: (fraction: number) => void; hyperpixels?: boolean } = {},
+  ): Promise<Features> {
     this.assertAlive();
+    const hyperTaps = hyperpixels ? this.hyperpixelTaps() : undefined;
     const { pixels, size } = await readImage(image);
     const input = preprocess(pixels);
     pixels.dispose();
     try {
-      return new Features(encodeMaps(this.weights, input, { onProgress }), input, size.width, size.height);
+      return new Features(encodeMaps(this.weights, input, { onProgress, hyperTaps }), input, size.width, size.height);
     } catch (e) {
       input.dispose();
       throw e;
@@ -370,6 +380,13 @@ export class MMNet {
     return this.matcher.matchMany(queries, options);
   }
 
+  /** The taps of the model's hyperpixels (`metadata.matching.hyperpixels`). */
+  private hyperpixelTaps(): readonly string[] {
+    const taps = this.metadata.matching.hyperpixels?.taps;
+    if (!taps) throw new MMNetError('bad-argument', 'this model ships no hyperpixel taps (metadata.matching.hyperpixels)');
+    return taps;
+  }
+
   private assertAlive(): void {
     if (this.disposed) throw new MMNetError('bad-argument', 'the model was disposed');
   }
@@ -380,6 +397,12 @@ export class MMNet {
     tf.dispose(Object.values(this.weights));
   }
 }
+
+const hyperVotes = (maps: FeatureMaps): FlatMap => maps.hyper!;
+
+/** Where a pair's votes come from: the hyperpixels when the metadata says so and both images have them, else the trunk prior. */
+const votePrior = (constants: HyperpixelConstants | undefined, source: Features, target: Features) =>
+  constants?.votes && source.maps.hyper && target.maps.hyper ? hyperVotes : undefined;
 
 /** The refined peak of every row, per query, from rows stacked in the queries' order. */
 function peaksOf(values: ArrayLike<number>, queries: readonly MatchQuery[], grid: Grid): Peak[][] {
@@ -505,7 +528,8 @@ function trunkCosine(raw: Float32Array, offset: number, at: Point, grid: Grid): 
 
 function checkMatchOptions(scale: ScaleIndex, mode: MatchMode): void {
   if (!SCALE_INDICES.includes(scale)) throw new MMNetError('bad-argument', `scale must be 1, 2, 3 or 4, not ${scale}`);
-  if (mode !== 'fused' && mode !== 'mmnet' && mode !== 'raw') throw new MMNetError('bad-argument', `unknown mode "${mode}"`);
+  if (mode !== 'fused' && mode !== 'mmnet' && mode !== 'raw' && mode !== 'hyper')
+    throw new MMNetError('bad-argument', `unknown mode "${mode}"`);
   if (mode === 'fused' && !FUSED_SCALES.includes(scale)) {
     throw new MMNetError('bad-argument', `the fused mode works at scales ${FUSED_SCALES.join(', ')}; use mode "mmnet" for scale ${scale}`);
   }

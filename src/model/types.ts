@@ -4,8 +4,8 @@ import type { MatchSignals } from './confidence';
 
 export type BackendName = (typeof BACKEND_ORDER)[number];
 
-/** How the target row is scored (SPEC §4, §4b). */
-export type MatchMode = 'fused' | 'mmnet' | 'raw';
+/** How the target row is scored (SPEC §4, §4b; `hyper`: src/model/hyperpixels.ts). */
+export type MatchMode = 'fused' | 'mmnet' | 'raw' | 'hyper';
 
 export interface Point {
   x: number;

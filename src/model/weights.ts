@@ -7,11 +7,14 @@ import type { LoadProgress, LoadTimings } from './types';
 import type { ScaleSpec } from './constants';
 import type { ConfidenceCalibration } from './confidence';
 import type { ConsensusConstants } from './consensus';
+import type { HyperpixelConstants } from './hyperpixels';
 
 /** What `match` does when not told, and the consensus constants (chosen on the selection split). */
 export interface MatchingDefaults extends ConsensusConstants {
   consensus: boolean;
   mirror: boolean;
+  /** The hyperpixels' taps and constants (`encode(…, { hyperpixels: true })`, mode `hyper`). */
+  hyperpixels?: HyperpixelConstants;
 }
 
 /** What `npm run models` writes beside the shards (scripts/build/build-models.ts). */
