@@ -30,7 +30,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_SCALE, FUSED_SCALES, SCALE_INDICES, type Features, type MatchMode, type MatchOptions, type Point, type ScaleIndex } from '../../src/model';
+import { DEFAULT_SCALE, FUSED_SCALES, hasOneGrid, SCALE_INDICES, type Features, type MatchMode, type MatchOptions, type Point, type ScaleIndex } from '../../src/model';
 import { loadNodeModel, type readPng } from '../../src/model/node/io';
 import { BUILT_MODEL_DIR, REPO_ROOT } from '../../src/model/testing/paths';
 import {
@@ -54,8 +54,6 @@ import { ALPHA } from './confidence-data';
 
 const ALPHAS = [0.05, ALPHA, 0.15] as const;
 const MODES: readonly MatchMode[] = ['mmnet', 'fused', 'raw', 'hyper'];
-/** Modes whose rows live on one grid whatever the scale, and have no head rows to flip. */
-const GRID_MODES: readonly MatchMode[] = ['raw', 'hyper'];
 
 const { values: args } = parseArgs({
   options: {
@@ -89,8 +87,8 @@ const runs: Run[] = (args.raw ? 'raw' : args.mode).split(',').map((item) => {
     throw new Error(`--mode items must be default, or ${MODES.join(', ')} optionally with +flip, +hough, +mirror; not ${item}`);
   }
   /** Raw and hyperpixel rows live on the stride-16 grid whatever the scale, so one run stands for all. */
-  const scales = GRID_MODES.includes(mode) ? [3 as ScaleIndex] : mode === 'fused' ? FUSED_SCALES : SCALE_INDICES;
-  const flip = (args.flip || suffixes.includes('flip')) && !GRID_MODES.includes(mode);
+  const scales = hasOneGrid(mode) ? [3 as ScaleIndex] : mode === 'fused' ? FUSED_SCALES : SCALE_INDICES;
+  const flip = (args.flip || suffixes.includes('flip')) && !hasOneGrid(mode);
   const consensus = suffixes.includes('hough');
   const mirror = consensus && suffixes.includes('mirror');
   const name = [mode, flip && 'flip', consensus && 'hough', mirror && 'mirror'].filter(Boolean).join('+');
@@ -98,7 +96,7 @@ const runs: Run[] = (args.raw ? 'raw' : args.mode).split(',').map((item) => {
 });
 const split = args.split as Split;
 if (!SPLITS.includes(split)) throw new Error(`--split must be ${SPLITS.join(', ')}, not ${split}`);
-const scaleLabel = (run: Run, s: ScaleIndex) => (GRID_MODES.includes(run.mode) ? run.mode : `s${s}`);
+const scaleLabel = (run: Run, s: ScaleIndex) => (hasOneGrid(run.mode) ? run.mode : `s${s}`);
 
 /** Correct-keypoint counts per scale and α (ours and the padded threshold's), and the number of keypoints. */
 type Tally = { total: number; correct: Record<string, number[]>; padded: Record<string, number[]> };

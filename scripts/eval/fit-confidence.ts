@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const pairs = splitPairs(willow, 'val').slice(0, args.limit ? Number(args.limit) : undefined);
   const model = await loadNodeModel(args.model ?? BUILT_MODEL_DIR);
   const progress = progressLog();
-  const features = await encodeImages(willow, pairs, model, progress);
+  const features = await encodeImages(willow, pairs, model, progress, { hyperpixels: settings.some((s) => s.mode === 'hyper') });
 
   const previous = existsSync(args.out) ? (JSON.parse(readFileSync(args.out, 'utf8')) as ConfidenceCalibration) : undefined;
   const models: Record<string, CalibratorConstants> = { ...previous?.models };

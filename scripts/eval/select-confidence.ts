@@ -56,7 +56,7 @@ async function collect(): Promise<Judged[]> {
   const pairs = splitPairs(willow, 'val');
   const model = await loadNodeModel(args.model ?? BUILT_MODEL_DIR);
   const progress = progressLog();
-  const features = await encodeImages(willow, pairs, model, progress);
+  const features = await encodeImages(willow, pairs, model, progress, { hyperpixels: setting!.mode === 'hyper' });
   const judged: Judged[] = [];
   for (const pair of pairs) {
     const matches = await collectMatches(willow, [pair], model, features, setting!);

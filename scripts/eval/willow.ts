@@ -84,11 +84,17 @@ export function boxErrors(keypoints: [number, number][], predictions: readonly P
 }
 
 /** Every image of the pairs, encoded once. */
-export async function encodeImages(willow: Willow, pairs: Willow['pairs'], model: MMNet, progress: (line: string) => void): Promise<Map<string, Features>> {
+export async function encodeImages(
+  willow: Willow,
+  pairs: Willow['pairs'],
+  model: MMNet,
+  progress: (line: string) => void,
+  { hyperpixels = false } = {},
+): Promise<Map<string, Features>> {
   const names = [...new Set(pairs.flatMap((p) => [p.source, p.target]))];
   const features = new Map<string, Features>();
   for (const name of names) {
-    features.set(name, await model.encode(readWillowImage(willow, name)));
+    features.set(name, await model.encode(readWillowImage(willow, name), { hyperpixels }));
     if (features.size % 20 === 0 || features.size === names.length) progress(`encoded ${features.size}/${names.length} images`);
   }
   return features;

@@ -74,7 +74,8 @@ describe('confidenceOf', () => {
 
   it('ships constants for every setting the library accepts, each weight of the declared sign', () => {
     const keys = PREDICTION_SETTINGS.map(calibrationKey);
-    expect(new Set(keys).size).toBe(2 * (2 * 3 + 2 * 4 + 1));
+    // fused (3 scales) and mmnet (4), each flipped or not, plus raw and hyper (one grid each); with and without the consensus.
+    expect(new Set(keys).size).toBe(2 * (2 * 3 + 2 * 4 + 2));
     expect(Object.keys(shipped.models).sort()).toEqual(keys.sort());
     for (const constants of Object.values(shipped.models)) {
       for (const [name, weight] of Object.entries(constants.weights) as [SignalName, number][]) {

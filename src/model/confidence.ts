@@ -6,7 +6,7 @@
  * in the model metadata (`metadata.confidence`).
  */
 import { DEFAULT_SCALE, FUSED_SCALES, INPUT_HEIGHT, INPUT_WIDTH, RAW_STRIDE, SCALE_INDICES, type ScaleIndex } from './constants';
-import type { Grid } from './matching';
+import { hasOneGrid, type Grid } from './matching';
 import type { MatchMode, Point } from './types';
 
 /** What the calibrator reads of one match, raw (before `SIGNALS`' transforms). */
@@ -109,26 +109,26 @@ export interface PredictionSetting {
 }
 
 /**
- * Names a setting: `fused+hough@s3`, `mmnet+flip@s2`, `raw` (which has one grid and no flip). The mirror
+ * Names a setting: `fused+hough@s3`, `mmnet+flip@s2`, `raw`, `hyper+hough` (one grid, no flip). The mirror
  * rule is the model's default with the consensus, so it is not named.
  */
 export const calibrationKey = ({ mode, scale, flip, consensus }: PredictionSetting): string =>
-  `${mode}${flip && mode !== 'raw' ? '+flip' : ''}${consensus ? '+hough' : ''}${mode === 'raw' ? '' : `@s${scale}`}`;
+  `${mode}${flip && !hasOneGrid(mode) ? '+flip' : ''}${consensus ? '+hough' : ''}${hasOneGrid(mode) ? '' : `@s${scale}`}`;
 
-/** Every setting `match` accepts (raw has one grid and no flip), each with and without the consensus. */
+/** Every setting `match` accepts (raw and hyper have one grid and no flip), each with and without the consensus. */
 export const PREDICTION_SETTINGS: readonly PredictionSetting[] = [true, false].flatMap((consensus) => [
   ...(['fused', 'mmnet'] as const).flatMap((mode) =>
     [false, true].flatMap((flip) => (mode === 'fused' ? FUSED_SCALES : SCALE_INDICES).map((scale) => ({ mode, scale, flip, consensus }))),
   ),
-  { mode: 'raw' as const, scale: DEFAULT_SCALE, flip: false, consensus },
+  ...(['raw', 'hyper'] as const).map((mode) => ({ mode, scale: DEFAULT_SCALE, flip: false, consensus })),
 ]);
 
 /**
  * The scale whose prediction `scaleDistance` compares against: the coarser neighbour where the mode has
- * one, else the finer. Raw rows have a single grid, so none.
+ * one, else the finer. Raw and hyperpixel rows have a single grid, so none.
  */
 export function companionScale(mode: MatchMode, scale: ScaleIndex): ScaleIndex | undefined {
-  if (mode === 'raw') return undefined;
+  if (hasOneGrid(mode)) return undefined;
   const scales = mode === 'fused' ? FUSED_SCALES : SCALE_INDICES;
   return scales.includes((scale + 1) as ScaleIndex) ? ((scale + 1) as ScaleIndex) : ((scale - 1) as ScaleIndex);
 }

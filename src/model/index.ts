@@ -6,6 +6,7 @@ export { selectBackend } from './backend';
 export { memory } from '@tensorflow/tfjs-core';
 export { MMNetError, type MMNetErrorCode } from './errors';
 export { toInput, toOriginal } from './image';
+export { hasOneGrid } from './matching';
 export type { ModelMetadata } from './weights';
 export {
   calibrationKey,

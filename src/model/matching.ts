@@ -43,6 +43,9 @@ export interface Grid {
 
 export const gridOf = (stride: number): Grid => ({ height: INPUT_HEIGHT / stride, width: INPUT_WIDTH / stride, stride });
 
+/** Raw and hyperpixel rows live on one grid whatever the scale, and are never flipped. */
+export const hasOneGrid = (mode: MatchMode): boolean => mode === 'raw' || mode === 'hyper';
+
 /** The grid a mode's rows live on at a given scale. */
 export const rowGrid = (mode: MatchMode, scale: ScaleIndex): Grid =>
   gridOf(mode === 'raw' ? RAW_STRIDE : mode === 'hyper' ? HYPERPIXEL_STRIDE : scaleSpec(scale).stride);

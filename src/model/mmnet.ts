@@ -29,6 +29,7 @@ import {
   peakPoint,
   rawRows,
   refinedPeak,
+  hasOneGrid,
   rowGrid,
   scoredRowsOf,
   type Grid,
@@ -142,7 +143,7 @@ export class Matcher {
     const asked = queries.filter((q) => q.points.length > 0);
     if (asked.length === 0) return queries.map(() => []);
 
-    const useFlip = flip && mode !== 'raw' && mode !== 'hyper';
+    const useFlip = flip && !hasOneGrid(mode);
     if (useFlip) for (const q of asked) this.ensureFlipped(q.source, q.target);
     const settings = { mode, flip: useFlip, consensus, mirror };
 
