@@ -17,7 +17,8 @@
  * are also tallied on their own (`parts` in the JSON, a line each), so one run gives all three.
  * `--mirror-target`: every target image and its keypoints mirrored (pixel column x → W − 1 − x).
  * `--matching`: JSON overriding fields of the model's `metadata.matching` (for selection on `--split val`), or
- * an array of such overrides: each is run in turn on the same encodes (each prints `matching {…}` first, and
+ * an array of such overrides: each is run in turn on the same encodes, each on the model's own metadata (a field an
+ * override does not name keeps the model's value, not the previous override's; each prints `matching {…}` first, and
  * its JSON files overwrite the previous override's, so pass `--out`).
  * Two PCK thresholds are printed: ours (the larger side of the box of the target's true keypoints, as in
  * HPF and SCOT), and "padded", the DHPF/CHM/CATs code's, whose keypoint list is padded with −2 before its
@@ -273,8 +274,10 @@ async function main(): Promise<void> {
   const targets = mirrorTarget ? await encodeAll([...new Set(pairs.map((p) => p.target))], (name) => mirrorImage(readImage(name))) : sources;
   // A mirrored target's mirror image is the plain image: the mirror rule needs no encode for it.
   if (mirrorTarget) for (const [name, f] of targets) if (sources.has(name)) f.flipped = laidBack(sources.get(name)!.maps);
+  // Each override applies to the metadata as loaded (and the hyperpixels' taps), not on top of the one before.
+  const loaded = structuredClone(model.metadata.matching);
   for (const override of overrides) {
-    Object.assign(model.metadata.matching, override);
+    Object.assign(model.metadata.matching, loaded, override);
     if (overrides.length > 1) console.log(`matching ${JSON.stringify(override)}`);
     for (const run of runs) await evaluate(run, willow, pairs, model, { source: sources, target: targets }, progress);
   }
