@@ -19,6 +19,9 @@
  * on it, so a background cell that every source cell likes is discounted. The votes are read from the
  * transport plan (the fused rows plus log b, row-normalised), and every row gets `transportWeight · log b`
  * too: the plan's row for the click.
+ *
+ * Scale hypotheses (`houghScales`): the same votes also fall on offsets t − k·s for a few object scales k, one
+ * histogram each, and a row is weighed by their sum: a target seen larger or smaller gathers its votes again.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { INPUT_HEIGHT, INPUT_WIDTH, RAW_STRIDE } from './constants';
