@@ -11,6 +11,7 @@ import {
   pairConsensus,
   pairVotes,
   priorRow,
+  scaledHistograms,
   supportRow,
   transportScaling,
   type PairConsensus,
@@ -130,6 +131,71 @@ describe('supportRow', () => {
     const row = supportRow(c, q, { height: 14, width: 20, stride: 16 }, true, new Float32Array(280));
     // mirror(t) = q + (1, −2) cells → t's column is 20 − 1 − 0 = 19 on the full-width grid
     expect(Array.from(row).findIndex((v) => v === 1)).toBe(1 * 20 + 19);
+  });
+});
+
+describe('scaledHistograms (scale hypotheses)', () => {
+  const grid = gridOf(16); // 14×20
+  const cells = grid.height * grid.width;
+  const hough = (votes: Float32Array, scales: number[]): PairConsensus => {
+    const scaled = scaledHistograms(votes, grid, scales, 0.5, false);
+    const data = smoothed(referenceHistograms(votes, grid.height, grid.width), offsetBins(grid), gaussianTaps(0.5)).subarray(0, 27 * 39);
+    const peak = data.reduce((a, b) => Math.max(a, b));
+    const histogram = { data: data.map((v) => v / peak), peak, explained: 1, targetPrior: new Float32Array(cells), scaled };
+    return { plain: histogram, mirrored: histogram, grid };
+  };
+  const argmax = (row: Float32Array) => row.indexOf(row.reduce((a, b) => Math.max(a, b)));
+
+  it('with k = 1 alone is the translation histogram', () => {
+    const votes = randomValues(cells * cells, 3).map((v) => Math.max(v, 0) ** 3);
+    const c = hough(votes, [1]);
+    for (const q of [
+      { x: 100, y: 60 },
+      { x: 168.5, y: 121.25 },
+      { x: 24, y: 200 },
+    ]) {
+      const withScales = supportRow(c, q, grid, false, new Float32Array(cells));
+      expectClose(withScales, supportRow(c, q, grid, false, new Float32Array(cells), false), 1e-5);
+    }
+  });
+
+  it('finds an object seen at twice its size, which translation alone misses', () => {
+    // Source cell (i, j) → target cell (2i, 2j): centres t = 2·s − 8 px, a different offset for every cell.
+    const votes = new Float32Array(cells * cells);
+    for (let i = 1; i < 7; i++) for (let j = 1; j < 10; j++) votes[(i * grid.width + j) * cells + 2 * i * grid.width + 2 * j] = 1;
+    // A distractor: a few cells that agree on one translation, (+1, +1) cells.
+    for (const [i, j] of [
+      [8, 12],
+      [9, 12],
+      [8, 13],
+    ])
+      votes[(i * grid.width + j) * cells + (i + 1) * grid.width + j + 1] = 1;
+    const c = hough(votes, [1, 1.5, 2]);
+    const q = { x: 5.5 * 16, y: 3.5 * 16 }; // cell (3, 5): its match is cell (6, 10)
+    expect(argmax(supportRow(c, q, grid, false, new Float32Array(cells)))).toBe(6 * grid.width + 10);
+    expect(argmax(supportRow(c, q, grid, false, new Float32Array(cells), false))).toBe(4 * grid.width + 6);
+    const support = supportRow(c, q, grid, false, new Float32Array(cells));
+    expect(Math.max(...support)).toBeLessThanOrEqual(1);
+  });
+
+  it("takes a mirrored target's offsets to the mirrored cell, as the translation histogram does", () => {
+    const votes = randomValues(cells * cells, 5).map((v) => Math.max(v, 0) ** 3);
+    const size = 27 * 39;
+    const data = smoothed(referenceHistograms(votes, grid.height, grid.width), offsetBins(grid), gaussianTaps(0.5)).subarray(size);
+    const peak = data.reduce((a, b) => Math.max(a, b));
+    const scaled = scaledHistograms(votes, grid, [1], 0.5, true);
+    const mirrored = { data: data.map((v) => v / peak), peak, explained: 1, targetPrior: new Float32Array(cells), scaled };
+    const c: PairConsensus = { plain: mirrored, mirrored, grid };
+    for (const q of [
+      { x: 150, y: 90 },
+      { x: 60.5, y: 140.25 },
+    ]) {
+      expectClose(
+        supportRow(c, q, grid, true, new Float32Array(cells)),
+        supportRow(c, q, grid, true, new Float32Array(cells), false),
+        1e-5,
+      );
+    }
   });
 });
 
@@ -319,5 +385,34 @@ describe('a match with the consensus', () => {
     applyPrior(row, 0, priorRow(c, grid, false, new Float32Array(cells)), 1);
     expectClose(m.heatmap!.data, softmaxRow(row, cells), 1e-5);
     expect(Math.max(...m.heatmap!.data.map((v, k) => Math.abs(v - withoutPrior[k])))).toBeGreaterThan(1e-3);
+  });
+
+  it('weighs by the scale hypotheses unless told not to (`scaleHypotheses: false`: translation alone)', async () => {
+    const constants = model.metadata.matching;
+    expect(constants.houghScales!.length).toBeGreaterThan(1);
+    const q = pairPoints[1];
+    const grid = gridOf(16);
+    const cells = grid.height * grid.width;
+    const c = await pairConsensus(source.maps, target.maps, target.maps, constants);
+    const rows = scoredRows(source.maps, target.maps, [q], 3, 'fused');
+    const fused = (await rows.data()) as Float32Array;
+    rows.dispose();
+    const heat = async (scaleHypotheses: boolean) => {
+      const [m] = await model.match(source, target, [q], {
+        scale: 3,
+        mode: 'fused',
+        heatmap: true,
+        consensus: true,
+        mirror: false,
+        scaleHypotheses,
+      });
+      const row = fused.slice();
+      applySupport(row, 0, supportRow(c, q, grid, false, new Float32Array(cells), scaleHypotheses), constants.weight, 1);
+      applyPrior(row, 0, priorRow(c, grid, false, new Float32Array(cells)), 1);
+      expectClose(m.heatmap!.data, softmaxRow(row, cells), 1e-5);
+      return m.heatmap!.data;
+    };
+    const [scaled, translation] = [await heat(true), await heat(false)];
+    expect(Math.max(...scaled.map((v, k) => Math.abs(v - translation[k])))).toBeGreaterThan(1e-3);
   });
 });

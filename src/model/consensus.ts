@@ -19,9 +19,12 @@
  * on it, so a background cell that every source cell likes is discounted. The votes are read from the
  * transport plan (the fused rows plus log b, row-normalised), and every row gets `transportWeight · log b`
  * too: the plan's row for the click.
+ *
+ * Scale hypotheses (`houghScales`): the same votes also fall on offsets t − k·s for a few object scales k, one
+ * histogram each, and a row is weighed by their sum: a target seen larger or smaller gathers its votes again.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { INPUT_WIDTH, RAW_STRIDE } from './constants';
+import { INPUT_HEIGHT, INPUT_WIDTH, RAW_STRIDE } from './constants';
 import { cellFusedRows, gridOf, type FeatureMaps, type FlatMap, type Grid } from './matching';
 import type { Point } from './types';
 
@@ -40,6 +43,11 @@ export interface ConsensusConstants {
   transportWeight: number;
   /** The target is matched mirrored when its mirrored geometry explains this many times what the plain one does. */
   mirrorMargin: number;
+  /**
+   * Scale hypotheses k of the histogram (`scaledHistograms`): a vote falls on the offset t − k·s, and a row is
+   * weighed by the sum over k; absent: translation alone (k = 1), on the backend.
+   */
+  houghScales?: number[];
 }
 
 /** Offsets of one histogram, `bins.height × bins.width`, normalised to a maximum of 1. */
@@ -55,6 +63,8 @@ export interface HoughHistogram {
    * transport), in logit units: what the transport adds to a row at that cell.
    */
   targetPrior: Float32Array;
+  /** The histograms of `ConsensusConstants.houghScales` (when shipped): what `supportRow` reads unless told not to. */
+  scaled?: ScaledHistograms;
 }
 
 /** A pair's consensus, read back once per pair. */
@@ -197,12 +207,12 @@ export async function pairConsensus(
   source: FeatureMaps,
   target: FeatureMaps,
   targetMirror: FeatureMaps,
-  constants: Pick<ConsensusConstants, 'sigma'> & VoteConstants,
+  constants: Pick<ConsensusConstants, 'sigma' | 'houghScales'> & VoteConstants,
   prior: (maps: FeatureMaps) => FlatMap = (maps) => maps.raw,
 ): Promise<PairConsensus> {
   const grid = gridOf(RAW_STRIDE);
   const { sigma } = constants;
-  const [hist, strengths, priors] = tf.tidy(() => {
+  const [hist, strengths, priors, ...votes] = tf.tidy(() => {
     // Without the mirror rule the caller passes the target again: its votes are the plain ones, cast once.
     const targets = targetMirror === target ? [target] : [target, targetMirror];
     const cosines = targets.map((t) => cellCosines(prior(source), prior(t)));
@@ -215,17 +225,22 @@ export async function pairConsensus(
       houghHistograms(plain.votes, mirror.votes, grid, sigma),
       tf.stack([hpf, hpfMirror].map((v, k) => explained(v, byHpf[k], grid, k === 1))),
       tf.stack([plain.targetPrior, mirror.targetPrior].map((p) => tf.sub(p, tf.max(p)))),
+      // The scale hypotheses' votes fall between bins: they are cast in JavaScript, from the votes read back.
+      ...(constants.houghScales ? (mirror === plain ? [plain.votes] : [plain.votes, mirror.votes]) : []),
     ];
   });
-  const [values, explains, priorValues] = await Promise.all([hist.data(), strengths.data(), priors.data()]);
-  tf.dispose([hist, strengths, priors]);
+  const [values, explains, priorValues, ...voteValues] = await Promise.all([hist, strengths, priors, ...votes].map((t) => t.data()));
+  tf.dispose([hist, strengths, priors, ...votes]);
+  const scales = constants.houghScales;
+  const scaled = scales && voteValues.map((v, k) => scaledHistograms(v as Float32Array, grid, scales, sigma, k === 1));
   const size = values.length / 2;
   const cells = priorValues.length / 2;
   const histogram = (k: number): HoughHistogram => {
     const data = values.slice(k * size, (k + 1) * size) as Float32Array;
     const peak = data.reduce((a, b) => Math.max(a, b), 0);
     const targetPrior = priorValues.slice(k * cells, (k + 1) * cells) as Float32Array;
-    return { data: peak > 0 ? data.map((v) => v / peak) : data.fill(1), peak, explained: explains[k], targetPrior };
+    // Without the mirror rule's votes the mirrored geometry goes unused: no scaled histograms for it.
+    return { data: peak > 0 ? data.map((v) => v / peak) : data.fill(1), peak, explained: explains[k], targetPrior, scaled: scaled?.[k] };
   };
   return { plain: histogram(0), mirrored: histogram(1), grid };
 }
@@ -251,6 +266,8 @@ function sampleSeparable(
   rows: readonly AxisTaps[],
   columns: readonly AxisTaps[],
   out: Float32Array,
+  scale = 1,
+  accumulate = false,
 ): Float32Array {
   for (let i = 0; i < rows.length; i++) {
     const [y0, y1, wy] = rows[i];
@@ -258,9 +275,116 @@ function sampleSeparable(
       const [x0, x1, wx] = columns[j];
       const top = (1 - wx) * table[y0 * width + x0] + wx * table[y0 * width + x1];
       const bottom = (1 - wx) * table[y1 * width + x0] + wx * table[y1 * width + x1];
-      out[i * columns.length + j] = (1 - wy) * top + wy * bottom;
+      const value = scale * ((1 - wy) * top + wy * bottom);
+      out[i * columns.length + j] = accumulate ? out[i * columns.length + j] + value : value;
     }
   }
+  return out;
+}
+
+/** Offset histograms of several scale hypotheses (`ConsensusConstants.houghScales`), each on its own bins. */
+export interface ScaledHistograms {
+  histograms: ScaledHistogram[];
+  /** Σ of their peaks: the summed support is at most 1. */
+  total: number;
+  /** Input pixels per bin (the consensus grid's stride). */
+  stride: number;
+}
+
+/**
+ * Offsets d = t − k·s of one scale k, in input pixels, in bins of the consensus grid's stride (k = 1: the
+ * translation histogram's bins); bin (originY, originX) is offset 0, with room for every offset and a bin more.
+ */
+interface ScaledHistogram {
+  scale: number;
+  height: number;
+  width: number;
+  originY: number;
+  originX: number;
+  data: Float32Array;
+}
+
+/**
+ * The votes [S, T] (source × target cells of `grid`, row-major) cast into one histogram per scale hypothesis k:
+ * vote (s, t) falls on d = t − k·s, t mirrored (x → W − x) when `mirrored`, split bilinearly between the four
+ * bins around it; each is smoothed like the translation histogram. Objects seen at another size spread their
+ * votes over many translation bins: at the right k they gather in one. Summed over k, nearby hypotheses support
+ * each other. In JavaScript: k·s falls between bins, which the backend's diagonal sums cannot express.
+ */
+export function scaledHistograms(
+  votes: Float32Array,
+  grid: Grid,
+  scales: readonly number[],
+  sigma: number,
+  mirrored: boolean,
+): ScaledHistograms {
+  const cells = grid.height * grid.width;
+  // Cell centres sit at (k + 0.5) bins, so a source cell's votes all share one fractional bin offset: its row of
+  // votes is laid down as a whole, shifted, with four bilinear weights.
+  const split = (bin: number) => [Math.floor(bin), bin - Math.floor(bin)];
+  const histograms = scales.map((scale): ScaledHistogram => {
+    const originY = Math.ceil((scale * INPUT_HEIGHT) / grid.stride) + 2;
+    const originX = Math.ceil((scale * INPUT_WIDTH) / grid.stride) + 2;
+    const height = originY + grid.height + 3;
+    const width = originX + grid.width + 3;
+    const data = new Float32Array(height * width);
+    for (let s = 0; s < cells; s++) {
+      const [y, wy] = split(0.5 - scale * (Math.floor(s / grid.width) + 0.5) + originY);
+      const [x, wx] = split(0.5 - scale * ((s % grid.width) + 0.5) + originX);
+      const [w00, w01, w10, w11] = [(1 - wy) * (1 - wx), (1 - wy) * wx, wy * (1 - wx), wy * wx];
+      for (let i = 0; i < grid.height; i++) {
+        const from = s * cells + i * grid.width;
+        const row = (y + i) * width + x;
+        for (let j = 0; j < grid.width; j++) {
+          // Mirrored (x → W − x), bin column j holds target column w − 1 − j.
+          const vote = votes[from + (mirrored ? grid.width - 1 - j : j)];
+          const at = row + j;
+          data[at] += vote * w00;
+          data[at + 1] += vote * w01;
+          data[at + width] += vote * w10;
+          data[at + width + 1] += vote * w11;
+        }
+      }
+    }
+    return { scale, height, width, originY, originX, data: smoothed(data, height, width, gaussianTaps(sigma)) };
+  });
+  const total = histograms.reduce((sum, h) => sum + h.data.reduce((a, b) => Math.max(a, b), 0), 0);
+  return { histograms, total, stride: grid.stride };
+}
+
+/** A row-major table smoothed by separable taps, zeros beyond its border (the backend's 'same' convolution). */
+function smoothed(table: Float32Array, height: number, width: number, taps: Float32Array): Float32Array {
+  const radius = (taps.length - 1) / 2;
+  const pass = (from: Float32Array, step: number, size: number, coordinate: (k: number) => number) => {
+    const to = new Float32Array(from.length);
+    for (let k = 0; k < from.length; k++) {
+      const c = coordinate(k);
+      let sum = 0;
+      for (let o = -radius; o <= radius; o++) if (c + o >= 0 && c + o < size) sum += taps[o + radius] * from[k + o * step];
+      to[k] = sum;
+    }
+    return to;
+  };
+  const rows = pass(table, width, height, (k) => Math.floor(k / width));
+  return pass(rows, 1, width, (k) => k % width);
+}
+
+/** `supportRow` from the scale hypotheses: Σ_k H_k(t − k·q) / Σ_k max H_k, in [0, 1]. */
+function scaledSupportRow(
+  { histograms, total, stride }: ScaledHistograms,
+  q: Point,
+  rowGrid: Grid,
+  mirrored: boolean,
+  out: Float32Array,
+): Float32Array {
+  const centre = (k: number) => (k + 0.5) * rowGrid.stride;
+  histograms.forEach((h, n) => {
+    const rows = Array.from({ length: rowGrid.height }, (_, i) => axisTaps((centre(i) - h.scale * q.y) / stride + h.originY, h.height));
+    const columns = Array.from({ length: rowGrid.width }, (_, j) =>
+      axisTaps(((mirrored ? INPUT_WIDTH - centre(j) : centre(j)) - h.scale * q.x) / stride + h.originX, h.width),
+    );
+    sampleSeparable(h.data, h.width, rows, columns, out, total > 0 ? 1 / total : 0, n > 0);
+  });
   return out;
 }
 
@@ -269,9 +393,19 @@ const SUPPORT_FLOOR = 1e-4;
 
 /**
  * The histogram's support of every cell of a row on `rowGrid` for query `q` (resized input coordinates),
- * in [0, 1], into `out`: the histogram at offset (t − q), t mirrored (x → W − x) when `mirrored`.
+ * in [0, 1], into `out`: the histogram at offset (t − q), t mirrored (x → W − x) when `mirrored`; with the
+ * scale hypotheses (`withScales` and the pair has them), their sum at (t − k·q) (`scaledSupportRow`).
  */
-export function supportRow(c: PairConsensus, q: Point, rowGrid: Grid, mirrored: boolean, out: Float32Array): Float32Array {
+export function supportRow(
+  c: PairConsensus,
+  q: Point,
+  rowGrid: Grid,
+  mirrored: boolean,
+  out: Float32Array,
+  withScales = true,
+): Float32Array {
+  const scaled = (mirrored ? c.mirrored : c.plain).scaled;
+  if (withScales && scaled) return scaledSupportRow(scaled, q, rowGrid, mirrored, out);
   const bins = offsetBins(c.grid);
   const data = (mirrored ? c.mirrored : c.plain).data;
   const binPixels = c.grid.stride;

@@ -131,6 +131,7 @@ export class Matcher {
       allSignals = false,
       consensus = constants.consensus,
       mirror = constants.mirror,
+      scaleHypotheses = true,
     } = options;
     checkMatchOptions(scale, mode);
     for (const { source, target, points } of queries) {
@@ -145,7 +146,7 @@ export class Matcher {
 
     const useFlip = flip && !hasOneGrid(mode);
     if (useFlip) for (const q of asked) this.ensureFlipped(q.source, q.target);
-    const settings = { mode, flip: useFlip, consensus, mirror };
+    const settings = { mode, flip: useFlip, consensus, mirror, scaleHypotheses };
 
     const calibrator = this.metadata.confidence?.models[calibrationKey({ mode, scale, flip: useFlip, consensus })];
     const grid = rowGrid(mode, scale);
@@ -215,8 +216,17 @@ export class Matcher {
       flip,
       consensus,
       mirror,
+      scaleHypotheses,
       withRaw = false,
-    }: { scale: ScaleIndex; mode: MatchMode; flip: boolean; consensus: boolean; mirror: boolean; withRaw?: boolean },
+    }: {
+      scale: ScaleIndex;
+      mode: MatchMode;
+      flip: boolean;
+      consensus: boolean;
+      mirror: boolean;
+      scaleHypotheses: boolean;
+      withRaw?: boolean;
+    },
   ): Promise<{
     values: Float32Array;
     plain: Float32Array;
@@ -262,7 +272,7 @@ export class Matcher {
       if (consensus) priorRow(pairs[k], grid, mirrored[k], prior);
       for (const p of points) {
         const support = supports.subarray(offset, offset + cells);
-        supportRow(pairs[k], toInput(p, source.size), grid, mirrored[k], support);
+        supportRow(pairs[k], toInput(p, source.size), grid, mirrored[k], support, scaleHypotheses);
         if (consensus) {
           applySupport(values, offset, support, constants.weight, heatLogitScale(mode));
           applyPrior(values, offset, prior, heatLogitScale(mode));
@@ -291,6 +301,7 @@ export class Matcher {
       constants.fusedExponent,
       constants.transportIterations,
       constants.transportWeight,
+      constants.houghScales,
       prior === hyperVotes,
     ]);
     if (!cached || cached.key !== key || (withMirror && !cached.withMirror)) {

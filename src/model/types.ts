@@ -96,6 +96,11 @@ export interface MatchOptions {
    * (points stay in the target's own coordinates); default: `metadata.matching.mirror`.
    */
   mirror?: boolean;
+  /**
+   * With the consensus: weigh by the histograms of every scale hypothesis (`metadata.matching.houghScales`, when
+   * shipped) rather than by translation alone; default true.
+   */
+  scaleHypotheses?: boolean;
 }
 
 export interface HeatMap {
@@ -132,7 +137,10 @@ export interface Match {
   signals: MatchSignals;
   /** The target was matched as its mirror image (the mirror rule). */
   mirrored: boolean;
-  /** The pair's consensus support of the argmax cell, in [0, 1]: its offset's histogram value over the histogram's peak. */
+  /**
+   * The pair's consensus support of the argmax cell, in [0, 1]: its offset's histogram value over the histogram's
+   * peak (with scale hypotheses: their values summed over their peaks summed).
+   */
   support: number;
   heatmap?: HeatMap;
 }
