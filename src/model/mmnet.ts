@@ -291,6 +291,8 @@ export class Matcher {
       constants.fusedExponent,
       constants.transportIterations,
       constants.transportWeight,
+      constants.mirrorSigma,
+      constants.mirrorBorder,
       prior === hyperVotes,
     ]);
     if (!cached || cached.key !== key || (withMirror && !cached.withMirror)) {
