@@ -325,6 +325,19 @@ describe('the mirror rule', () => {
     expect(meanError(without)).toBeGreaterThan(2 * meanError(matches));
   });
 
+  it('decides from the source cells inside the metadata’s border, recomputing a pair when it changes', async () => {
+    const constants = model.metadata.matching;
+    const shipped = constants.mirrorBorder;
+    expect(shipped).toBeGreaterThan(0);
+    try {
+      constants.mirrorBorder = 7; // no cell of the 14-row grid is 7 rows from both edges: nothing explained either way
+      expect((await model.match(source, mirrorImage, pairPoints, rule)).some((m) => m.mirrored)).toBe(false);
+    } finally {
+      constants.mirrorBorder = shipped;
+    }
+    expect((await model.match(source, mirrorImage, pairPoints, rule)).every((m) => m.mirrored)).toBe(true);
+  });
+
   it('leaves a pair facing the same way as it is', async () => {
     const matches = await model.match(source, other, pairPoints, rule);
     expect(matches.some((m) => m.mirrored)).toBe(false);
