@@ -2,13 +2,14 @@
  * `npx tsx scripts/eval/select-matching.ts`: chooses models/matching.json's consensus constants on the
  * selection split (PF-WILLOW `val`, never `test`), fused rows at the default scale.
  *
- *   tsx scripts/eval/select-matching.ts [--sigma 0.5,1,2] [--weight 2,4,8,16] [--margin 1,1.05,1.1,1.2] [--model DIR]
+ *   tsx scripts/eval/select-matching.ts [--sigma 0.5,1,2] [--weight 2,4,8,16] [--margin 1,1.05,1.1,1.2]
+ *                                       [--mirror-sigma 0.5,1] [--mirror-border 0,1,2,3] [--model DIR]
  *
  * Every val image is encoded once, plain and mirrored. For each (σ, weight) every pair is matched with the
  * target always and never taken as mirrored (the mirror image's maps are the other copy's, laid back), on the plain targets and on the mirrored ones; the mirror
- * rule's margins are then scored from each pair's consensus strengths (`explained`) without matching again. Prints PCK at
- * α = 0.05/0.10/0.15 (ours) for: no consensus, the consensus alone, and the consensus with each margin,
- * plain and with every target mirrored.
+ * rule's margins are then scored from each pair's consensus strengths (`explained`, for every mirror σ and border)
+ * without matching again. Prints PCK at α = 0.05/0.10/0.15 (ours) for: no consensus, the consensus alone, and the
+ * consensus with each margin, plain and with every target mirrored.
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_SCALE, type Features, type Point } from '../../src/model';
@@ -22,6 +23,8 @@ const { values: args } = parseArgs({
     sigma: { type: 'string', default: '0.5,1,2' },
     weight: { type: 'string', default: '2,4,8,16' },
     margin: { type: 'string', default: '1,1.05,1.1,1.2,1.5' },
+    'mirror-sigma': { type: 'string', default: '0.5,1' },
+    'mirror-border': { type: 'string', default: '0,1,2,3' },
     model: { type: 'string' },
   },
 });
@@ -69,16 +72,22 @@ for (const flipTargets of [false, true]) {
   for (const pair of pairs) none = add(none, await pairCounts(pair, flipTargets, { consensus: false, mirror: false }));
   console.log(`no consensus${flipTargets ? ' (targets mirrored)' : ''}: ${percent(none, total)}`);
 }
-for (const sigma of list(args.sigma)) {
-  const ratios = new Map<(typeof pairs)[number], { plain: number; flipped: number }>();
+/** Per (mirror σ, border), each pair's mirrored/plain strength, plain and with the target mirrored. */
+const rules = list(args['mirror-sigma']).flatMap((mirrorSigma) => list(args['mirror-border']).map((mirrorBorder) => ({ mirrorSigma, mirrorBorder })));
+const ratios = new Map<(typeof rules)[number], Map<(typeof pairs)[number], { plain: number; flipped: number }>>();
+for (const rule of rules) {
+  const byPair = new Map<(typeof pairs)[number], { plain: number; flipped: number }>();
   for (const pair of pairs) {
     const ratio = async (targets: Map<string, Features>) => {
       const target = targets.get(pair.target)!;
-      const c = await pairConsensus(plain.get(pair.source)!.maps, target.maps, target.flipped!, { ...matching, sigma });
+      const c = await pairConsensus(plain.get(pair.source)!.maps, target.maps, target.flipped!, { ...matching, ...rule });
       return c.mirrored.explained / c.plain.explained;
     };
-    ratios.set(pair, { plain: await ratio(plain), flipped: await ratio(mirrored) });
+    byPair.set(pair, { plain: await ratio(plain), flipped: await ratio(mirrored) });
   }
+  ratios.set(rule, byPair);
+}
+for (const sigma of list(args.sigma)) {
   for (const weight of list(args.weight)) {
     Object.assign(matching, { sigma, weight, mirrorMargin: 0 }); // mirror: true is "always mirrored"
     const perPair = new Map<(typeof pairs)[number], Counts[]>();
@@ -92,10 +101,13 @@ for (const sigma of list(args.sigma)) {
     }
     const sum = (pick: (pair: (typeof pairs)[number], c: Counts[]) => Counts) => [...perPair].reduce((acc, [p, c]) => add(acc, pick(p, c)), [0, 0, 0]);
     console.log(`σ=${sigma} weight=${weight} consensus alone: ${percent(sum((_, c) => c[0]), total)} | ${percent(sum((_, c) => c[2]), total)}`);
-    for (const margin of list(args.margin)) {
-      const onPlain = sum((p, c) => (ratios.get(p)!.plain > margin ? c[1] : c[0]));
-      const onFlipped = sum((p, c) => (ratios.get(p)!.flipped > margin ? c[3] : c[2]));
-      console.log(`σ=${sigma} weight=${weight} mirror margin ${margin}: ${percent(onPlain, total)} | ${percent(onFlipped, total)}`);
+    for (const [{ mirrorSigma, mirrorBorder }, byPair] of ratios) {
+      for (const margin of list(args.margin)) {
+        const onPlain = sum((p, c) => (byPair.get(p)!.plain > margin ? c[1] : c[0]));
+        const onFlipped = sum((p, c) => (byPair.get(p)!.flipped > margin ? c[3] : c[2]));
+        const rule = `mirror σ=${mirrorSigma} border=${mirrorBorder} margin ${margin}`;
+        console.log(`σ=${sigma} weight=${weight} ${rule}: ${percent(onPlain, total)} | ${percent(onFlipped, total)}`);
+      }
     }
   }
 }

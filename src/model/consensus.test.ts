@@ -5,6 +5,7 @@ import {
   applyPrior,
   applySupport,
   cellCosines,
+  explained,
   gaussianTaps,
   houghHistograms,
   offsetBins,
@@ -312,7 +313,15 @@ describe('pairVotes', () => {
   });
 
   it('casts the votes once when the mirror is the target itself (no mirror rule), with the same answer', async () => {
-    const constants = { sigma: 0.5, cosineExponent: 3, fusedExponent: 0.5, transportIterations: 2, transportWeight: 0.75 };
+    const constants = {
+      sigma: 0.5,
+      cosineExponent: 3,
+      fusedExponent: 0.5,
+      transportIterations: 2,
+      transportWeight: 0.75,
+      mirrorSigma: 1,
+      mirrorBorder: 2,
+    };
     const copy: FeatureMaps = {
       head: target.maps.head.map((m) => ({ cells: tf.clone(m.cells), channels: tf.clone(m.channels) })),
       raw: { cells: tf.clone(target.maps.raw.cells), channels: tf.clone(target.maps.raw.channels) },
@@ -327,6 +336,32 @@ describe('pairVotes', () => {
     expect(same.consensus).toEqual(separate.consensus);
     expect(Math.max(...same.consensus.plain.targetPrior)).toBe(0);
     tf.dispose(mapTensors(copy));
+  });
+});
+
+describe('explained', () => {
+  beforeAll(() => selectBackend({ backend: 'wasm' }));
+
+  it('counts only the source cells off the border, whose positions the padding does not give away', async () => {
+    // 4×6 cells. Border cells vote for themselves (the plain geometry at offset 0, as padding-made features
+    // do); interior cells for their mirror cell (the mirrored geometry at offset 0).
+    const grid = { height: 4, width: 6 };
+    const cells = 24;
+    const interior = (c: number) => c >= 6 && c < 18 && c % 6 > 0 && c % 6 < 5;
+    const votes = new Float32Array(cells * cells);
+    for (let c = 0; c < cells; c++) votes[c * cells + (interior(c) ? c - (c % 6) + 5 - (c % 6) : c)] = 1;
+    const before = tf.memory().numTensors;
+    const strengths = tf.tidy(() => {
+      const v = tf.tensor2d(votes, [cells, cells]);
+      const [plain, mirrored] = tf.unstack(houghHistograms(v, v, grid, 0.5)) as tf.Tensor2D[];
+      return tf.stack([0, 1].flatMap((border) => [explained(v, plain, grid, false, border), explained(v, mirrored, grid, true, border)]));
+    });
+    const [plainAll, mirroredAll, plainInside, mirroredInside] = await strengths.data();
+    strengths.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(plainAll).toBeGreaterThan(mirroredAll); // 16 border cells outvote 8 interior ones
+    expect(mirroredInside).toBeCloseTo(8, 4); // each interior cell's vote at the mirrored peak
+    expect(plainInside).toBeLessThan(0.5 * mirroredInside);
   });
 });
 
@@ -354,6 +389,19 @@ describe('the mirror rule', () => {
     const without = await model.match(source, mirrorImage, pairPoints, { ...rule, mirror: false });
     expect(without.some((m) => m.mirrored)).toBe(false);
     expect(meanError(without)).toBeGreaterThan(2 * meanError(matches));
+  });
+
+  it('decides from the source cells inside the metadata’s border, recomputing a pair when it changes', async () => {
+    const constants = model.metadata.matching;
+    const shipped = constants.mirrorBorder;
+    expect(shipped).toBeGreaterThan(0);
+    try {
+      constants.mirrorBorder = 7; // no cell of the 14-row grid is 7 rows from both edges: nothing explained either way
+      expect((await model.match(source, mirrorImage, pairPoints, rule)).some((m) => m.mirrored)).toBe(false);
+    } finally {
+      constants.mirrorBorder = shipped;
+    }
+    expect((await model.match(source, mirrorImage, pairPoints, rule)).every((m) => m.mirrored)).toBe(true);
   });
 
   it('leaves a pair facing the same way as it is', async () => {

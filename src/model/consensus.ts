@@ -43,6 +43,10 @@ export interface ConsensusConstants {
   transportWeight: number;
   /** The target is matched mirrored when its mirrored geometry explains this many times what the plain one does. */
   mirrorMargin: number;
+  /** Gaussian smoothing, in bins, of the histograms the mirror rule reads (HPF's votes alone, see `explained`). */
+  mirrorSigma: number;
+  /** Source cells within this many cells of the image's border do not count in the mirror rule (see `explained`). */
+  mirrorBorder: number;
   /**
    * Scale hypotheses k of the histogram (`scaledHistograms`): a vote falls on the offset t − k·s, and a row is
    * weighed by the sum over k; absent: translation alone (k = 1), on the backend.
@@ -186,15 +190,33 @@ function offsetBinIds(grid: Pick<Grid, 'height' | 'width'>, mirrored: boolean): 
   return tf.tensor1d(ids, 'int32');
 }
 
+/** 1 for every cell of the grid at least `border` cells from its edges, else 0, [h·w] (row-major). */
+function interiorCells(grid: Pick<Grid, 'height' | 'width'>, border: number): tf.Tensor1D {
+  const { height: h, width: w } = grid;
+  const inside = (k: number, size: number) => k >= border && k < size - border;
+  return tf.tensor1d(Array.from({ length: h * w }, (_, c) => (inside(Math.floor(c / w), h) && inside(c % w, w) ? 1 : 0)));
+}
+
 /**
- * How much of the pair one geometry explains: Σ over source cells of the best vote × histogram at its
- * offset (HPF's confidence of each cell's best match), the histogram scaled to a peak of 1.
+ * How much of the pair one geometry explains: Σ over the source's cells at least `border` cells from the
+ * image's edges of the best vote × histogram at its offset (HPF's confidence of each cell's best match), the
+ * histogram scaled to a peak of 1. The zero padding gives the border cells features of their position,
+ * which match the same border of any image whichever way the object faces, so they vote for the plain
+ * geometry on every pair (with every target mirrored, source and target x of the mutual nearest neighbours
+ * still correlate positively); without them the statistic tells the two geometries apart on more pairs
+ * (docs/geometry.md, "Mirror rule, round 4").
  */
-function explained(votes: tf.Tensor2D, hist: tf.Tensor2D, grid: Pick<Grid, 'height' | 'width'>, mirrored: boolean): tf.Scalar {
+export function explained(
+  votes: tf.Tensor2D,
+  hist: tf.Tensor2D,
+  grid: Pick<Grid, 'height' | 'width'>,
+  mirrored: boolean,
+  border: number,
+): tf.Scalar {
   return tf.tidy(() => {
     const flat = tf.reshape(hist, [-1]);
     const atOffsets = tf.reshape(tf.gather(tf.div(flat, tf.max(flat)), offsetBinIds(grid, mirrored)), votes.shape);
-    return tf.sum(tf.max(tf.mul(votes, atOffsets), 1));
+    return tf.sum(tf.mul(tf.max(tf.mul(votes, atOffsets), 1), interiorCells(grid, border)));
   });
 }
 
@@ -207,23 +229,24 @@ export async function pairConsensus(
   source: FeatureMaps,
   target: FeatureMaps,
   targetMirror: FeatureMaps,
-  constants: Pick<ConsensusConstants, 'sigma' | 'houghScales'> & VoteConstants,
+  constants: Pick<ConsensusConstants, 'sigma' | 'mirrorSigma' | 'mirrorBorder' | 'houghScales'> & VoteConstants,
   prior: (maps: FeatureMaps) => FlatMap = (maps) => maps.raw,
 ): Promise<PairConsensus> {
   const grid = gridOf(RAW_STRIDE);
-  const { sigma } = constants;
+  const { sigma, mirrorSigma, mirrorBorder } = constants;
   const [hist, strengths, priors, ...votes] = tf.tidy(() => {
     // Without the mirror rule the caller passes the target again: its votes are the plain ones, cast once.
     const targets = targetMirror === target ? [target] : [target, targetMirror];
     const cosines = targets.map((t) => cellCosines(prior(source), prior(t)));
     const [plain, mirror = plain] = targets.map((t, k) => pairVotes(source, t, cosines[k], constants));
-    // The mirror rule reads the geometry of HPF's votes alone: with the fused rows' sharp votes the plain and
-    // the mirrored geometry explain a pair more alike (val figures in docs/geometry.md).
+    // The mirror rule reads the geometry of HPF's votes alone, in histograms smoothed more than the matches':
+    // with the fused rows' sharp votes, or at σ 0.5, the plain and the mirrored geometry explain a pair more
+    // alike (val figures in docs/geometry.md).
     const [hpf, hpfMirror = hpf] = cosines.map((c) => houghVotes(c, constants.cosineExponent));
-    const byHpf = tf.unstack(houghHistograms(hpf, hpfMirror, grid, sigma)) as tf.Tensor2D[];
+    const byHpf = tf.unstack(houghHistograms(hpf, hpfMirror, grid, mirrorSigma)) as tf.Tensor2D[];
     return [
       houghHistograms(plain.votes, mirror.votes, grid, sigma),
-      tf.stack([hpf, hpfMirror].map((v, k) => explained(v, byHpf[k], grid, k === 1))),
+      tf.stack([hpf, hpfMirror].map((v, k) => explained(v, byHpf[k], grid, k === 1, mirrorBorder))),
       tf.stack([plain.targetPrior, mirror.targetPrior].map((p) => tf.sub(p, tf.max(p)))),
       // The scale hypotheses' votes fall between bins: they are cast in JavaScript, from the votes read back.
       ...(constants.houghScales ? (mirror === plain ? [plain.votes] : [plain.votes, mirror.votes]) : []),

@@ -116,7 +116,15 @@ describe('hyperpixels', () => {
     });
 
     it('casts the consensus’s votes from the hyperpixels when told, as if they were the trunk prior', async () => {
-      const constants = { sigma: 0.5, cosineExponent: 3, fusedExponent: 0, transportIterations: 0, transportWeight: 0 };
+      const constants = {
+        sigma: 0.5,
+        cosineExponent: 3,
+        fusedExponent: 0,
+        transportIterations: 0,
+        transportWeight: 0,
+        mirrorSigma: 1,
+        mirrorBorder: 2,
+      };
       const asRaw = (m: FeatureMaps): FeatureMaps => ({ ...m, raw: m.hyper! });
       const fromHyper = await pairConsensus(source.maps, target.maps, target.maps, constants, (m) => m.hyper!);
       const fromRaw = await pairConsensus(source.maps, target.maps, target.maps, constants);

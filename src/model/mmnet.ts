@@ -301,6 +301,8 @@ export class Matcher {
       constants.fusedExponent,
       constants.transportIterations,
       constants.transportWeight,
+      constants.mirrorSigma,
+      constants.mirrorBorder,
       constants.houghScales,
       prior === hyperVotes,
     ]);
