@@ -7,14 +7,15 @@
  * (a new browser context: empty caches) and a return visit (a reload: weights from Cache Storage),
  * unthrottled and at 50 Mbit/s, with where the model load's time went. And the example's TTFM: a first
  * visit at 50 Mbit/s, navigation → every arrow of the example the page opens on drawn (its first matches and
- * its features ship with the site: no model needed); then a click on the example, placed as soon as those
- * arrows show, answered by the page's own matching of the shipped features (`ttfm_example_click_ms`). Then the gallery on wasm (scripts/bench/bench-gallery.ts): encode throughput
+ * its features ship with the site: no model needed), by the page's first view (src/app/first-paint/) where
+ * it has one, and by the app itself (`ttfm_example_app_ms`); then a click on the example, placed as soon as
+ * the app's arrows show, answered by the page's own matching of the shipped features (`ttfm_example_click_ms`). Then the gallery on wasm (scripts/bench/bench-gallery.ts): encode throughput
  * of `--gallery` targets dropped at once, and the time to re-match all of them × 5 pins after a pin moves.
  *
  *   npm run bench:browser [-- --backends wasm,webgl,webgpu --loads 10 --gallery 20]
  *
  * Last line: `encode_ms=<v> match_ms=<v> backend=<name> ttfm_first_ms=<v> ttfm_return_ms=<v>
- * ttfm_example_ms=<v> ttfm_example_click_ms=<v>` for the backend the app picks by default (TTFM unthrottled, the example's at 50 Mbit/s). match_ms is what a click costs in the worker: the
+ * ttfm_example_ms=<v> ttfm_example_click_ms=<v> ttfm_example_app_ms=<v>` for the backend the app picks by default (TTFM unthrottled, the example's at 50 Mbit/s). match_ms is what a click costs in the worker: the
  * match, its heat map and the backward check.
  */
 import { spawn } from 'node:child_process';

@@ -6,25 +6,18 @@
  * toolbar and lines below show through as they render. Phones and embedding lay the page out otherwise:
  * there the view is hidden (styles.css) and the app's own first screen is what shows.
  */
-import type { Frames } from '../draw';
+import type { Box, Frames } from '../draw';
 import { ICON_PATHS } from '../components/iconPaths';
 import { paintOverlay } from '../components/paintOverlay';
-import { photoCredit, type ExamplePair, type FirstMatches, type Manifest } from '../examples/files';
-import { withFirstMatches } from '../examples/firstMatches';
+import { photoCredit, type ExamplePair, type Manifest } from '../examples/files';
+import { firstPins } from '../examples/firstMatches';
 import { firstMatchesOf, loadManifest, photoBlob } from '../examples/site';
 import { embedded, exampleParam } from '../params';
-import { SIDE_TITLES, type MatchSettings, type Side } from '../protocol';
-import { pinColor, useStore, type Pin } from '../store';
+import { SIDE_TITLES, type Side } from '../protocol';
+import { useStore } from '../store';
 
 const VIEW_ID = 'first-paint';
 let handedOver = false;
-
-/** The pair's pins as the app places them on a fresh page (numbered from 1), answered at build time; null where they cannot be. */
-export function firstPins(pair: ExamplePair, first: FirstMatches | undefined, settings: MatchSettings): Pin[] | null {
-  if (!first) return null;
-  const pins = pair.pins.map((point, k): Pin => ({ id: k + 1, side: 'source', point, color: pinColor(k + 1), name: '' }));
-  return withFirstMatches(pins, first, settings);
-}
 
 /**
  * Resolves once the view is on screen (a frame has been painted since it was drawn), or at once where there
@@ -42,8 +35,14 @@ export async function showFirstPaint(): Promise<void> {
   const view = layout(manifest, pair, { source, target });
   document.body.prepend(view.root);
   const sizes = { source: { width: source.naturalWidth }, target: { width: target.naturalWidth } };
-  paintOverlay(view.overlay, view.stage, { ...state, pins, selectedPin: null }, sizes, (side) => view.frames[side], frames(), []);
+  const shown = { ...state, pins, selectedPin: null };
+  const drawn = frames();
+  const headers: Box[] = [];
+  const draw = () => paintOverlay(view.overlay, view.stage, shown, sizes, (side) => view.frames[side], drawn, headers);
+  draw();
   view.root.dataset.drawn = 'true';
+  // A window resized before the app takes over moves the photos: the arrows follow.
+  new ResizeObserver(draw).observe(view.stage);
   await new Promise((painted) => requestAnimationFrame(() => setTimeout(painted)));
 }
 
@@ -99,7 +98,7 @@ function element<K extends keyof HTMLElementTagNameMap>(
 }
 
 /**
- * The app's frame (`.app`: toolbar, stage, examples, inspector, status) with its panes filled and the rest
+ * The app's frame (laid out as `.app`: toolbar, stage, examples, inspector, status) with its panes filled and the rest
  * as empty rows of the app's heights (hidden), so the stage and each photo's frame get the app's sizes.
  */
 function layout(manifest: Manifest, pair: ExamplePair, photos: Record<Side, HTMLImageElement>) {
@@ -127,7 +126,7 @@ function layout(manifest: Manifest, pair: ExamplePair, photos: Record<Side, HTML
   const strip = element('nav', 'examples', element('span', 'example', element('img', '')));
   const root = element(
     'div',
-    'app first-paint',
+    'first-paint',
     element('div', 'toolbar'),
     stage,
     strip,
