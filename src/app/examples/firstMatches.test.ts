@@ -3,15 +3,13 @@ import { DEFAULT_SETTINGS, type Correspondence } from '../protocol';
 import type { ExamplePair, FirstMatches } from './files';
 import { FIRST_MATCH_KEY, firstPins } from './firstMatches';
 
+/** Two pins, at (10, 20) and (30, 40). */
 const pair: ExamplePair = {
-  category: 'Faces_easy',
-  label: 'Faces',
+  category: 'c',
+  label: 'C',
   source: 'a.jpg',
   target: 'b.jpg',
-  pins: [
-    { x: 10, y: 20 },
-    { x: 30, y: 40 },
-  ],
+  pins: [10, 30].map((x) => ({ x, y: x + 10 })),
   gallery: [],
 };
 
