@@ -132,10 +132,39 @@ function examplePreload(): Plugin {
   };
 }
 
+/**
+ * The app's chunk (src/app/start.tsx) is imported by the page's entry only after the example's first view is
+ * drawn (src/app/main.tsx), but downloads with the page: a modulepreload for it and the chunks it imports.
+ */
+function appPreload(): Plugin {
+  return {
+    name: 'app-preload',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler(_html, { bundle }) {
+        const chunks = Object.values(bundle ?? {}).filter((c) => c.type === 'chunk');
+        const app = chunks.find((c) => c.facadeModuleId?.endsWith('/src/app/start.tsx'));
+        if (!app) this.error('the app chunk (src/app/start.tsx) is missing from the bundle');
+        const entry = new Set(chunks.filter((c) => c.isEntry).flatMap((c) => [c.fileName, ...c.imports]));
+        return [app.fileName, ...app.imports]
+          .filter((file) => !entry.has(file))
+          .map((file) => ({
+            tag: 'link',
+            attrs: { rel: 'modulepreload', crossorigin: true, href: `./${file}` },
+            injectTo: 'head' as const,
+          }));
+      },
+    },
+  };
+}
+
 export default defineConfig({
   // Relative URLs: the built site works from any sub-path (e.g. /demos/mmnet/).
   base: './',
-  plugins: [react(), tfjsWasm(), csp(), examplePreload(), isolationWorker()],
+  plugins: [react(), tfjsWasm(), csp(), examplePreload(), isolationWorker(), appPreload()],
+  // One stylesheet, linked from the page: the first view needs the app's styles before the app's chunk loads.
+  build: { cssCodeSplit: false },
   // The model (tfjs included) runs in the worker bundle, built with these plugins.
   worker: { format: 'es', plugins: () => [tfjsWasmThreads()] },
   server: { headers: ISOLATION_HEADERS },

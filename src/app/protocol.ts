@@ -7,6 +7,9 @@ export type Side = 'source' | 'target';
 
 export const otherSide = (side: Side): Side => (side === 'source' ? 'target' : 'source');
 
+/** Each pane's title. */
+export const SIDE_TITLES: Record<Side, string> = { source: 'Source', target: 'Target' };
+
 export interface MatchSettings {
   mode: MatchMode;
   scale: ScaleIndex;

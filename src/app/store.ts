@@ -138,7 +138,7 @@ export const queryKey = (state: AppState, side: Side, point: Point) => `${settin
  * Sixteen colours far apart from each other and from photo tones (Trubetskoy's list, greys and the pale
  * ones left out), so a dozen pins never share one; the number drawn on each pin tells the rest apart.
  */
-export const PIN_COLORS = [
+const PIN_COLORS = [
   '#e6194b',
   '#3cb44b',
   '#4363d8',
@@ -156,13 +156,16 @@ export const PIN_COLORS = [
   '#000075',
   '#fabed4',
 ];
+
+/** Pin `id`'s colour: the palette's in order, so a page's pins always get the same colours. */
+export const pinColor = (id: number) => PIN_COLORS[(id - 1) % PIN_COLORS.length];
+
 let nextPinId = 1;
 let nextNoticeId = 1;
 
 export function addPin(side: Side, point: Point) {
   const id = nextPinId++;
-  const color = PIN_COLORS[(id - 1) % PIN_COLORS.length];
-  set((s) => ({ pins: [...s.pins, { id, side, point, color, name: '' }], selectedPin: id }));
+  set((s) => ({ pins: [...s.pins, { id, side, point, color: pinColor(id), name: '' }], selectedPin: id }));
 }
 
 /** What a pin is called wherever it is shown or exported. */

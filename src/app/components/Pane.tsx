@@ -2,14 +2,12 @@ import { useEffect, useRef, useState, type DragEvent, type KeyboardEvent, type P
 import { openImage } from '../engine';
 import { clampPoint } from '../geometry';
 import { grab, handleKey, hoverAt } from '../interaction';
-import type { Side } from '../protocol';
+import { SIDE_TITLES, type Side } from '../protocol';
 import { movePin, useStore, type PaneImage } from '../store';
 import { FileButton } from './FileButton';
 import { HeatmapCanvas } from './HeatmapCanvas';
 import { Icon } from './Icons';
 import { encodingStatus } from './loading';
-
-const TITLES: Record<Side, string> = { source: 'Source', target: 'Target' };
 
 /** One image pane: accepts a dropped or picked file, shows the image and its heat map, takes pins. */
 export function Pane({ side }: { side: Side }) {
@@ -36,7 +34,7 @@ export function Pane({ side }: { side: Side }) {
       onDrop={onDrop}
     >
       <header className="pane-header">
-        <strong className={`pane-title ${side}`}>{TITLES[side]}</strong>
+        <strong className={`pane-title ${side}`}>{SIDE_TITLES[side]}</strong>
         <span className="pane-name" title={image?.name}>
           {image && `${image.name} · ${image.width}×${image.height}`}
         </span>
@@ -98,7 +96,7 @@ function ImageFrame({ side, image }: { side: Side; image: PaneImage }) {
       data-frame={side}
       tabIndex={0}
       role="application"
-      aria-label={`${TITLES[side]} image: click to place a pin, arrow keys move the selected pin, Delete removes it`}
+      aria-label={`${SIDE_TITLES[side]} image: click to place a pin, arrow keys move the selected pin, Delete removes it`}
       style={{
         aspectRatio: `${image.width} / ${image.height}`,
         ['--ratio' as string]: image.width / image.height,

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
 import { useGallery } from '../gallery/gallery';
 import { useStore } from '../store';
-import { loadManifest, openExample } from './examples';
+import { openExample } from './examples';
+import { loadManifest } from './site';
 import { photoPath, type Manifest } from './files';
 import './examples.css';
 

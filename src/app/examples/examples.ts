@@ -7,30 +7,10 @@ import { openImage } from '../engine';
 import { addToGallery, removeFromGallery, setGallery } from '../gallery/engine';
 import { useGallery } from '../gallery/gallery';
 import { exampleParam } from '../params';
-import type { MatchSettings } from '../protocol';
 import { addPin, clearPins, selectPin, useStore } from '../store';
-import { featuresPath, firstMatchesPath, MANIFEST_PATH, photoPath, type ExamplePair, type FirstMatches, type Manifest } from './files';
-
-let manifest: Promise<Manifest | null> | undefined;
-
-const siteUrl = (path: string) => new URL(path, document.baseURI);
-
-/** The manifest, or null where the site was built without examples. Fetched once. */
-export function loadManifest(): Promise<Manifest | null> {
-  manifest ??= fetch(siteUrl(MANIFEST_PATH))
-    .then((r) => (r.ok ? (r.json() as Promise<Manifest>) : null))
-    .catch(() => null);
-  return manifest;
-}
-
-/** A file's bytes, or undefined where it is missing (the photo is then encoded by the model). */
-const bytesOf = (path: string): Promise<ArrayBuffer | undefined> =>
-  fetch(siteUrl(path)).then(
-    (r) => (r.ok ? r.arrayBuffer() : undefined),
-    () => undefined,
-  );
-
-const photoBlob = (photo: string): Promise<Blob> => fetch(siteUrl(photoPath(photo))).then((r) => r.blob());
+import { withFirstMatches } from './firstMatches';
+import { featuresPath, photoCredit, type FirstMatches } from './files';
+import { bytesOf, firstMatchesOf, loadManifest, photoBlob } from './site';
 
 /**
  * Opens pair `index` (wrapping around), with its pins if `withPins`; the photos and their features download
@@ -52,7 +32,7 @@ export async function openExample(index: number, withPins = false) {
       // The photo first: the features (0.4 MiB) would hold up its connection behind theirs and the weights'.
       const blob = photoBlob(photo);
       const shipped = bytesOf(featuresPath(photo));
-      await openImage(side, await blob, photo, `Photo: ${m.attribution}.`, shipped);
+      await openImage(side, await blob, photo, photoCredit(m), shipped);
     }),
     inGallery && fillGallery([pair.target, ...pair.gallery], `Photos: ${m.attribution}.`),
   ]);
@@ -70,27 +50,15 @@ async function fillGallery(photos: string[], attribution: string) {
   await addToGallery(files, attribution);
 }
 
-/** Stands for "matched at build time": no query has this key, so the engine asks the worker all the same. */
-const FIRST_MATCH_KEY = 'first-matches';
-
-/** The pair's build-time answers, or undefined where the site has none. */
-const firstMatchesOf = (pair: ExamplePair): Promise<FirstMatches | undefined> =>
-  fetch(siteUrl(firstMatchesPath(pair))).then(
-    (r) => (r.ok ? (r.json() as Promise<FirstMatches>) : undefined),
-    () => undefined,
-  );
-
 /**
  * The example's pins answered with what `npm run models` matched (the same features and library), drawn
  * before the worker has started; the worker's own answers replace them as soon as it has read the features.
  */
-function showFirstMatches({ settings, matches }: FirstMatches) {
-  const { pins, settings: current } = useStore.getState();
-  if (!sameSettings(settings, current) || matches.length !== pins.length) return;
-  useStore.setState({ pins: pins.map((pin, n) => ({ ...pin, result: { ...matches[n], key: FIRST_MATCH_KEY } })) });
+function showFirstMatches(first: FirstMatches) {
+  const { pins, settings } = useStore.getState();
+  const answered = withFirstMatches(pins, first, settings);
+  if (answered) useStore.setState({ pins: answered });
 }
-
-const sameSettings = (a: MatchSettings, b: MatchSettings) => a.mode === b.mode && a.scale === b.scale && a.flip === b.flip;
 
 /** The page opens on an example (`?example=none`: on empty panes; `?example=2`: the third pair). */
 export function openFirstExample() {

@@ -36,6 +36,9 @@ export interface ExamplePair {
   gallery: string[];
 }
 
+/** The credit under each example photo. */
+export const photoCredit = (m: Manifest) => `Photo: ${m.attribution}.`;
+
 export interface Manifest {
   attribution: string;
   licence: string;
