@@ -101,6 +101,11 @@ export interface MatchOptions {
    * shipped) rather than by translation alone; default true.
    */
   scaleHypotheses?: boolean;
+  /**
+   * Place each point by keypoint transfer from the source cells around it (`metadata.matching.transfer`, when
+   * shipped) rather than by its own row's peak alone; default true.
+   */
+  transfer?: boolean;
 }
 
 export interface HeatMap {

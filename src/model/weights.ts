@@ -8,6 +8,7 @@ import type { ScaleSpec } from './constants';
 import type { ConfidenceCalibration } from './confidence';
 import type { ConsensusConstants } from './consensus';
 import type { HyperpixelConstants } from './hyperpixels';
+import type { TransferConstants } from './transfer';
 
 /** What `match` does when not told, and the consensus constants (chosen on the selection split). */
 export interface MatchingDefaults extends ConsensusConstants {
@@ -15,6 +16,8 @@ export interface MatchingDefaults extends ConsensusConstants {
   mirror: boolean;
   /** The hyperpixels' taps and constants (`encode(…, { hyperpixels: true })`, mode `hyper`). */
   hyperpixels?: HyperpixelConstants;
+  /** Keypoint transfer (`MatchOptions.transfer`); absent: each point at its own row's peak. */
+  transfer?: TransferConstants;
 }
 
 /** What `npm run models` writes beside the shards (scripts/build/build-models.ts). */
