@@ -133,7 +133,7 @@ export class Matcher {
       consensus = constants.consensus,
       mirror = constants.mirror,
       scaleHypotheses = true,
-      transfer = true,
+      transfer = constants.transfer,
     } = options;
     checkMatchOptions(scale, mode);
     for (const { source, target, points } of queries) {
@@ -156,8 +156,7 @@ export class Matcher {
     const wants = (name: SignalName) => allSignals || readsSignal(calibrator, name);
     const companion = wants('scaleDistance') ? companionScale(mode, scale) : undefined;
     const plans = wants('spread') ? asked.map(neighbourPlan) : undefined;
-    const transferConstants = transfer ? constants.transfer : undefined;
-    const transfers = transferConstants && asked.map((q) => transferPlan(q, grid, transferConstants));
+    const transfers = transfer ? asked.map((q) => transferPlan(q, grid, constants)) : undefined;
     // The neighbours' and the transfer's rows are stacked after the queries' own (one readback for all), each row once.
     const extras = plans ? asked.flatMap((q, k) => (plans[k].extra.length > 0 ? [{ ...q, points: plans[k].extra }] : [])) : [];
     const transferExtras = transfers ? asked.map((q, k) => ({ ...q, points: transfers[k].extra })) : [];
@@ -169,10 +168,9 @@ export class Matcher {
     const companionValues = companionRows && companionRows.values;
     const forwardPeaks = peaksOf(values, forward, grid);
     const peaks = forwardPeaks.slice(0, asked.length);
-    const targets =
-      transferConstants && transfers
-        ? transferredTargets(values, forward, forwardPeaks, transfers, { grid, mode, exponent: transferConstants.exponent })
-        : asked.map((q, k) => peaks[k].map((peak) => targetPoint(peak, grid, q.target)));
+    const targets = transfers
+      ? transferredTargets(values, forward, forwardPeaks, transfers, { grid, mode, exponent: constants.transferExponent })
+      : asked.map((q, k) => peaks[k].map((peak) => targetPoint(peak, grid, q.target)));
     // The forward–backward check: every prediction matched back onto its source.
     const backward = asked.map((q, k) => ({ source: q.target, target: q.source, points: targets[k] }));
     const { values: backValues } = await this.readRows(backward, { ...settings, scale });
@@ -550,12 +548,12 @@ export function neighbourPlan({ points, source }: MatchQuery): { extra: Point[];
 export function transferPlan(
   { points, source }: MatchQuery,
   grid: Grid,
-  { radius }: TransferConstants,
+  { transferRadius }: TransferConstants,
 ): { centres: Point[]; extra: Point[]; members: number[][] } {
   const at = new Map<string, number>();
   const centres: Point[] = [];
   const members = points.map((p) =>
-    transferCentres(toInput(p, source.size), grid, radius).map((c) => {
+    transferCentres(toInput(p, source.size), grid, transferRadius).map((c) => {
       const key = `${c.x},${c.y}`;
       if (!at.has(key)) at.set(key, centres.push(c) - 1);
       return at.get(key)!;

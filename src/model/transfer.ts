@@ -9,12 +9,12 @@
 import type { Grid } from './matching';
 import type { Point } from './types';
 
-/** The transfer's constants (models/matching.json `transfer`, chosen on the selection split). */
+/** The transfer's constants (models/matching.json, chosen on the selection split). */
 export interface TransferConstants {
   /** Source cells whose centres lie within this many cells of the click on both axes take part (1.5: the 3×3 nearest). */
-  radius: number;
+  transferRadius: number;
   /** Each prediction weighs its row's peak probability to this power. */
-  exponent: number;
+  transferExponent: number;
 }
 
 /** Centres of the cells of `grid` within `radius` cells of `q` on both axes, row-major (input coordinates). */

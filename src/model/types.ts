@@ -102,8 +102,8 @@ export interface MatchOptions {
    */
   scaleHypotheses?: boolean;
   /**
-   * Place each point by keypoint transfer from the source cells around it (`metadata.matching.transfer`, when
-   * shipped) rather than by its own row's peak alone; default true.
+   * Place each point by keypoint transfer from the source cells around it (`transferRadius`, `transferExponent`
+   * of `metadata.matching`) rather than at its own row's peak alone; default: `metadata.matching.transfer`.
    */
   transfer?: boolean;
 }

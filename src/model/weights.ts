@@ -11,13 +11,13 @@ import type { HyperpixelConstants } from './hyperpixels';
 import type { TransferConstants } from './transfer';
 
 /** What `match` does when not told, and the consensus constants (chosen on the selection split). */
-export interface MatchingDefaults extends ConsensusConstants {
+export interface MatchingDefaults extends ConsensusConstants, TransferConstants {
   consensus: boolean;
   mirror: boolean;
+  /** Place points by keypoint transfer (`MatchOptions.transfer`). */
+  transfer: boolean;
   /** The hyperpixels' taps and constants (`encode(…, { hyperpixels: true })`, mode `hyper`). */
   hyperpixels?: HyperpixelConstants;
-  /** Keypoint transfer (`MatchOptions.transfer`); absent: each point at its own row's peak. */
-  transfer?: TransferConstants;
 }
 
 /** What `npm run models` writes beside the shards (scripts/build/build-models.ts). */
