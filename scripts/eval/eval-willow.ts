@@ -277,6 +277,8 @@ async function main(): Promise<void> {
   // Each override applies to the metadata as loaded (and the hyperpixels' taps), not on top of the one before.
   const loaded = structuredClone(model.metadata.matching);
   for (const override of overrides) {
+    // A field the metadata lacks, set by the override before, must not leak into this one.
+    for (const key of Object.keys(model.metadata.matching)) if (!(key in loaded)) delete (model.metadata.matching as unknown as Record<string, unknown>)[key];
     Object.assign(model.metadata.matching, loaded, override);
     if (overrides.length > 1) console.log(`matching ${JSON.stringify(override)}`);
     for (const run of runs) await evaluate(run, willow, pairs, model, { source: sources, target: targets }, progress);

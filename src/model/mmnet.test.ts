@@ -6,6 +6,10 @@ import { fileFetch, loadNodeModel, modelUrl } from './node/io';
 import { MMNetError, loadMMNet, type MMNet, type Features, type Match } from '.';
 import { INPUT_HEIGHT, INPUT_WIDTH } from './constants';
 import { neighbourPlan } from './mmnet';
+import { toInput, toOriginal } from './image';
+import { gridOf } from './matching';
+import { transferCentres, transferredPoint, type Landing } from './transfer';
+import type { Point } from './types';
 
 let model: MMNet;
 let a: Features;
@@ -196,6 +200,29 @@ describe('match', () => {
       const [alone] = await model.match(a, b, [p], { allSignals: true });
       expect(together[n].signals.spread).toBeCloseTo(alone.signals.spread, 5);
     }
+  });
+
+  it('places a point by keypoint transfer: its own and its 3×3 nearest cells’ landings, weighed by their probabilities', async () => {
+    const { transfer, transferRadius, transferExponent } = model.metadata.matching;
+    const p = { x: 50, y: 37 };
+    const [transferred] = await model.match(a, b, [p], { transfer: true });
+    // Off by default (docs/geometry.md, round 5): the point at its own row's peak.
+    expect(transfer).toBe(false);
+    expect((await model.match(a, b, [p]))[0].target).toEqual((await model.match(a, b, [p], { transfer: false }))[0].target);
+    const alone = async (at: Point): Promise<Landing> => {
+      const [m] = await model.match(a, b, [at], { transfer: false });
+      return { from: toInput(at, a.size), to: toInput(m.target, b.size), probability: m.probability };
+    };
+    const q = toInput(p, a.size);
+    const cells = transferCentres(q, gridOf(16), transferRadius);
+    const landings = [await alone(p), ...(await Promise.all(cells.map((c) => alone(toOriginal(c, a.size)))))];
+    const expected = toOriginal(transferredPoint(q, landings, transferExponent), b.size);
+    expect(cells).toHaveLength(9);
+    expect(transferred.target.x).toBeCloseTo(expected.x, 3);
+    expect(transferred.target.y).toBeCloseTo(expected.y, 3);
+    // The row, its peak and the heat map stay the point's own.
+    expect(transferred.target).not.toEqual(toOriginal(landings[0].to, b.size));
+    expect(transferred.probability).toBeCloseTo(landings[0].probability, 6);
   });
 
   it('answers every mode and scale it supports, on that mode’s grid', async () => {

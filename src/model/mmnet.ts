@@ -39,6 +39,7 @@ import {
   type FlatMap,
 } from './matching';
 import type { BackendReport, ImageInput, LoadTimings, Match, MatchMode, MatchOptions, Point } from './types';
+import { transferCentres, transferredPoint, type Landing, type TransferConstants } from './transfer';
 import { trunkWarmer, warmUp } from './warmup';
 import { decodeFetched, fetchWeights, type ModelMetadata, type WeightLoadOptions, type WeightMap } from './weights';
 
@@ -132,6 +133,7 @@ export class Matcher {
       consensus = constants.consensus,
       mirror = constants.mirror,
       scaleHypotheses = true,
+      transfer = constants.transfer,
     } = options;
     checkMatchOptions(scale, mode);
     for (const { source, target, points } of queries) {
@@ -154,9 +156,11 @@ export class Matcher {
     const wants = (name: SignalName) => allSignals || readsSignal(calibrator, name);
     const companion = wants('scaleDistance') ? companionScale(mode, scale) : undefined;
     const plans = wants('spread') ? asked.map(neighbourPlan) : undefined;
-    // The neighbours' rows are stacked after the queries' own (one readback for both), each row once.
+    const transfers = transfer ? asked.map((q) => transferPlan(q, grid, constants)) : undefined;
+    // The neighbours' and the transfer's rows are stacked after the queries' own (one readback for all), each row once.
     const extras = plans ? asked.flatMap((q, k) => (plans[k].extra.length > 0 ? [{ ...q, points: plans[k].extra }] : [])) : [];
-    const forward = [...asked, ...extras];
+    const transferExtras = transfers ? asked.map((q, k) => ({ ...q, points: transfers[k].extra })) : [];
+    const forward = [...asked, ...extras, ...transferExtras];
     const [{ values, plain, supports, mirrored, agreements, raw }, companionRows] = await Promise.all([
       this.readRows(forward, { ...settings, scale, withRaw: wants('rawCosine') }),
       companion && this.readRows(asked, { ...settings, scale: companion }),
@@ -164,7 +168,9 @@ export class Matcher {
     const companionValues = companionRows && companionRows.values;
     const forwardPeaks = peaksOf(values, forward, grid);
     const peaks = forwardPeaks.slice(0, asked.length);
-    const targets = asked.map((q, k) => peaks[k].map((peak) => targetPoint(peak, grid, q.target)));
+    const targets = transfers
+      ? transferredTargets(values, forward, forwardPeaks, transfers, { grid, mode, exponent: constants.transferExponent })
+      : asked.map((q, k) => peaks[k].map((peak) => targetPoint(peak, grid, q.target)));
     // The forward–backward check: every prediction matched back onto its source.
     const backward = asked.map((q, k) => ({ source: q.target, target: q.source, points: targets[k] }));
     const { values: backValues } = await this.readRows(backward, { ...settings, scale });
@@ -174,7 +180,7 @@ export class Matcher {
       companionValues &&
       companionGrid &&
       peaksOf(companionValues, asked, companionGrid).map((row, k) => row.map((peak) => targetPoint(peak, companionGrid, asked[k].target)));
-    const extraPeaks = forwardPeaks.slice(asked.length);
+    const extraPeaks = forwardPeaks.slice(asked.length, asked.length + extras.length);
     const neighbours = plans?.map((plan, k) => {
       const landed = [...peaks[k], ...(plan.extra.length > 0 ? extraPeaks.shift()! : [])].map((peak) => peakPoint(peak, grid.stride));
       return plan.index.map((i) => landed[i]);
@@ -532,6 +538,60 @@ export function neighbourPlan({ points, source }: MatchQuery): { extra: Point[];
     }),
   );
   return { extra, index };
+}
+
+/**
+ * The source cells a query's points transfer from (`transferCentres`): `centres` (input coordinates) and the
+ * same as `extra` points to match (original source coordinates), each cell once for all the query's points;
+ * `members`: per point, the indices of its cells. @internal
+ */
+export function transferPlan(
+  { points, source }: MatchQuery,
+  grid: Grid,
+  { transferRadius }: TransferConstants,
+): { centres: Point[]; extra: Point[]; members: number[][] } {
+  const at = new Map<string, number>();
+  const centres: Point[] = [];
+  const members = points.map((p) =>
+    transferCentres(toInput(p, source.size), grid, transferRadius).map((c) => {
+      const key = `${c.x},${c.y}`;
+      if (!at.has(key)) at.set(key, centres.push(c) - 1);
+      return at.get(key)!;
+    }),
+  );
+  return { centres, extra: centres.map((c) => toOriginal(c, source.size)), members };
+}
+
+/**
+ * Each asked point's prediction by keypoint transfer (original target coordinates), from the rows stacked in
+ * `forward`'s order: the asked queries first, their transfer cells (`plans`, one query each) last.
+ */
+function transferredTargets(
+  values: Float32Array,
+  forward: readonly MatchQuery[],
+  peaks: readonly Peak[][],
+  plans: ReturnType<typeof transferPlan>[],
+  { grid, mode, exponent }: { grid: Grid; mode: MatchMode; exponent: number },
+): Point[][] {
+  const cells = grid.height * grid.width;
+  let rows = 0;
+  const firstRows = forward.map((q) => (rows += q.points.length) - q.points.length);
+  const landing = (query: number, n: number, from: Point): Landing => {
+    const peak = peaks[query][n];
+    const probability = cellProbability(values, cells, (firstRows[query] + n) * cells, peak.i * grid.width + peak.j, heatLogitScale(mode));
+    return { from, to: peakPoint(peak, grid.stride), probability };
+  };
+  const cellsQuery = forward.length - plans.length;
+  return plans.map(({ centres, members }, k) => {
+    const { source, target, points } = forward[k];
+    // A cell shared by several points (a grid) lands once.
+    const fromCells = centres.map((c, m) => landing(cellsQuery + k, m, c));
+    return points.map((p, n) => {
+      const q = toInput(p, source.size);
+      const landings = [landing(k, n, q), ...members[n].map((m) => fromCells[m])];
+      return toOriginal(transferredPoint(q, landings, exponent), target.size);
+    });
+  });
 }
 
 /** A trunk cosine row's value at a point (bilinear, input coordinates), the row at `offset`. */

@@ -88,7 +88,7 @@ describe.each([4, 3, 2, 1] as ScaleIndex[])('willow pair, MMNet rows at scale %i
   });
 
   it('predicts the argmax cells and refined points', async () => {
-    const matches = await model.match(source, target, points, { scale, mode: 'mmnet', consensus: false });
+    const matches = await model.match(source, target, points, { scale, mode: 'mmnet', consensus: false, transfer: false });
     expectCells(
       matches.map((m) => m.cell),
       expected.argmax_cell,
@@ -105,7 +105,7 @@ describe('raw baseline and fused prediction', () => {
 
   it.each([3, 2, 1] as ScaleIndex[])('predicts the fused cells and points at scale %i', async (scale) => {
     const expected = pair[`fused_s${scale}`];
-    const matches = await model.match(source, target, points, { scale, mode: 'fused', consensus: false });
+    const matches = await model.match(source, target, points, { scale, mode: 'fused', consensus: false, transfer: false });
     expectCells(
       matches.map((m) => m.cell),
       expected.argmax_cell,

@@ -101,6 +101,11 @@ export interface MatchOptions {
    * shipped) rather than by translation alone; default true.
    */
   scaleHypotheses?: boolean;
+  /**
+   * Place each point by keypoint transfer from the source cells around it (`transferRadius`, `transferExponent`
+   * of `metadata.matching`) rather than at its own row's peak alone; default: `metadata.matching.transfer`.
+   */
+  transfer?: boolean;
 }
 
 export interface HeatMap {

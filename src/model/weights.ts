@@ -8,11 +8,14 @@ import type { ScaleSpec } from './constants';
 import type { ConfidenceCalibration } from './confidence';
 import type { ConsensusConstants } from './consensus';
 import type { HyperpixelConstants } from './hyperpixels';
+import type { TransferConstants } from './transfer';
 
 /** What `match` does when not told, and the consensus constants (chosen on the selection split). */
-export interface MatchingDefaults extends ConsensusConstants {
+export interface MatchingDefaults extends ConsensusConstants, TransferConstants {
   consensus: boolean;
   mirror: boolean;
+  /** Place points by keypoint transfer (`MatchOptions.transfer`). */
+  transfer: boolean;
   /** The hyperpixels' taps and constants (`encode(…, { hyperpixels: true })`, mode `hyper`). */
   hyperpixels?: HyperpixelConstants;
 }
