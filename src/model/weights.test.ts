@@ -1,10 +1,11 @@
 /** The weight loader's overlap with a starting backend: tensors made as their shards arrive. */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TEST_MODEL_DIR } from './testing/paths';
+import { TEST_MODEL_DIR, TEST_SHIPPED_MODEL_DIR } from './testing/paths';
 import { fileFetch, modelUrl } from './node/io';
 import { selectBackend } from './backend';
-import { decodeFetched, fetchWeights, type WeightMap } from './weights';
+import { dequantize, storedBytes } from './quantization';
+import { decodeFetched, fetchWeights, type ModelJson, type WeightMap } from './weights';
 
 beforeAll(() => selectBackend({ backend: 'wasm' }));
 
@@ -77,6 +78,33 @@ describe('fetchWeights with backendReady', () => {
     ticking = false;
     await ticks;
     expect(longestGap).toBeLessThan(150);
+    tf.dispose(Object.values(weights));
+  });
+
+  it.each([
+    ['decoded straight into the wasm heap (backend ready first)', Promise.resolve()],
+    // A backend that has not started when the shards are in: the decoder's arrays are made tensors at the end.
+    ['decoded before the backend started, then copied', new Promise<void>(() => {})],
+  ])('holds every value of the stored bytes, %s', async (_, backendReady) => {
+    const files = await Promise.all(
+      ((await (await fileFetch(`${modelUrl(TEST_SHIPPED_MODEL_DIR)}model.json`)).json()) as ModelJson).metadata.shards.map(
+        async (s) => new Uint8Array(await (await fileFetch(modelUrl(TEST_SHIPPED_MODEL_DIR) + s.path)).arrayBuffer()),
+      ),
+    );
+    const bytes = new Uint8Array(files.reduce((n, f) => n + f.length, 0));
+    files.reduce((offset, f) => (bytes.set(f, offset), offset + f.length), 0);
+    const fetched = await fetchWeights(modelUrl(TEST_SHIPPED_MODEL_DIR), { fetch: fileFetch, backendReady });
+    const { weights } = await decodeFetched(fetched);
+    let offset = 0;
+    const differing: string[] = [];
+    for (const { name, shape, storage } of fetched.stored) {
+      const size = storedBytes(shape, storage);
+      const expected = dequantize(bytes.subarray(offset, offset + size), shape, storage);
+      // Compared here, not by toEqual: its deep comparison takes minutes over 35 M values.
+      if (weights[name].dataSync().some((v, i) => !Object.is(v, expected[i]))) differing.push(name);
+      offset += size;
+    }
+    expect(differing).toEqual([]);
     tf.dispose(Object.values(weights));
   });
 

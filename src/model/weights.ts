@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { filledTensor } from './backend';
 import { MMNetError } from './errors';
 import { dequantize, storedBytes, type StoredTensor } from './quantization';
 import { openShardCache, type ShardCache } from './shard-cache';
@@ -264,11 +265,20 @@ function progressiveDecoder(
   /** The queue's run under way, if any. */
   let running: Promise<void> | undefined;
 
-  /** One tensor's step: its values, and its tensor once the backend is ready (the values then go). */
+  const decode = (t: number, out?: Float32Array) =>
+    dequantize(bytes.subarray(tensorStart[t], tensorStart[t] + sizes[t]), stored[t].shape, stored[t].storage, out);
+  /**
+   * One tensor's step: its tensor once the backend is ready, decoded straight into it; before that, its
+   * values (made a tensor, and dropped, once it is).
+   */
   const step = (t: number) => {
-    values[t] ??= dequantize(bytes.subarray(tensorStart[t], tensorStart[t] + sizes[t]), stored[t].shape, stored[t].storage);
-    if (!backendReady) return false;
-    tensors[t] = byName[stored[t].name] = tf.tensor(values[t], stored[t].shape, 'float32');
+    const { name, shape } = stored[t];
+    if (!backendReady) {
+      values[t] ??= decode(t);
+      return false;
+    }
+    const early = values[t];
+    tensors[t] = byName[name] = early ? tf.tensor(early, shape, 'float32') : filledTensor(shape, (out) => decode(t, out));
     values[t] = undefined;
     return true;
   };
