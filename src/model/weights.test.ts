@@ -20,6 +20,9 @@ function lastShardHeld() {
   return { fetch, release: () => release() };
 }
 
+/** Shard files in their number's order (group1-shard2of18.bin before group1-shard10of18.bin). */
+const byShardNumber = (a: string, b: string) => Number(/shard(\d+)of/.exec(a)![1]) - Number(/shard(\d+)of/.exec(b)![1]);
+
 describe('fetchWeights with backendReady', () => {
   it('makes each tensor as its shards arrive, not after the last one', async () => {
     const before = tf.memory().numTensors;
@@ -105,6 +108,28 @@ describe('fetchWeights with backendReady', () => {
       offset += size;
     }
     expect(differing).toEqual([]);
+    tf.dispose(Object.values(weights));
+  });
+
+  it('downloads one shard at a time, in order, so that each is decoded while the next downloads', async () => {
+    const started: string[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const fetch = async (url: string) => {
+      if (!url.endsWith('.bin')) return fileFetch(url);
+      started.push(url.slice(url.lastIndexOf('/') + 1));
+      most = Math.max(most, ++inFlight);
+      const response = await fileFetch(url);
+      const body = await response.arrayBuffer();
+      await new Promise((done) => setTimeout(done, 5));
+      inFlight--;
+      return new Response(body);
+    };
+    const fetched = await fetchWeights(modelUrl(TEST_MODEL_DIR), { fetch, backendReady: Promise.resolve() });
+    const { weights } = await decodeFetched(fetched);
+    expect(most).toBe(1);
+    expect(started.length).toBeGreaterThan(1);
+    expect(started).toEqual([...started].sort(byShardNumber));
     tf.dispose(Object.values(weights));
   });
 
