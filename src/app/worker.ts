@@ -208,11 +208,34 @@ function load(backends?: readonly BackendName[]): Promise<MMNet> {
       fromCache: loaded.fromCache,
       timings: loaded.loadTimings,
     });
+    warmHead(loaded.headWarmUps());
     // The example's pins were answered before the weights: the mirror rule can look at them now.
     encodeMirrors();
     return loaded;
   });
   return modelLoading;
+}
+
+/** The longest an encode or a click that arrives during the head's warm-ups waits for them. */
+const WARM_SLICE_MS = 50;
+
+/**
+ * The head's operators, built right after the load (`MMNet.headWarmUps`) while the page is still opening
+ * the photos, in slices of tasks on the queue: an encode that arrives meanwhile waits for one slice and
+ * finds the rest done or does it itself.
+ */
+function warmHead(steps: (() => void)[]) {
+  if (steps.length === 0) return;
+  queue = queue
+    .then(() => {
+      const start = performance.now();
+      while (steps.length > 0 && performance.now() - start < WARM_SLICE_MS) steps.shift()!();
+    })
+    // A failing backend is the next encode's to report (and fall back from); the rest would fail too.
+    .catch(() => {
+      steps.length = 0;
+    })
+    .finally(() => setTimeout(() => warmHead(steps)));
 }
 
 async function encode({ side, version, bitmap, width, height, digest, shipped }: Extract<Request, { type: 'encode' }>) {

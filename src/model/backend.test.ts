@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { installNodeWebGPU } from './node/webgpu';
-import { MAX_WASM_THREADS, selectBackend, WEBGPU_FLAGS, wasmThreadCount } from './backend';
+import { filledTensor, MAX_WASM_THREADS, selectBackend, WEBGPU_FLAGS, wasmThreadCount } from './backend';
 import { MMNetError } from './errors';
 
 describe('selectBackend', () => {
@@ -56,5 +56,28 @@ describe('WebGPU flags', () => {
     await selectBackend({ backend: 'webgpu', webgpuFlags: { WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: 7 } });
     expect(tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')).toBe(7);
     expect(tf.env().get('WEBGPU_CPU_FORWARD')).toBe(WEBGPU_FLAGS.WEBGPU_CPU_FORWARD);
+  });
+});
+
+describe('filledTensor', () => {
+  it.each(['wasm', 'cpu'] as const)('makes a %s tensor of the values written, counted and freed like any other', async (backend) => {
+    await selectBackend({ backend });
+    const before = tf.memory().numTensors;
+    const tensor = filledTensor([2, 3], (values) => values.forEach((_, i) => (values[i] = i / 2)));
+    expect(tensor.shape).toEqual([2, 3]);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    const doubled = tf.mul(tensor, 2);
+    expect(await doubled.data()).toEqual(Float32Array.of(0, 1, 2, 3, 4, 5));
+    tf.dispose([tensor, doubled]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('writes a wasm tensor in place: the array it fills is the backend’s own memory', async () => {
+    await selectBackend({ backend: 'wasm' });
+    let filled: Float32Array | undefined;
+    const tensor = filledTensor([4], (values) => (filled = values).fill(7));
+    filled![1] = 8;
+    expect(await tensor.data()).toEqual(Float32Array.of(7, 8, 7, 7));
+    tensor.dispose();
   });
 });

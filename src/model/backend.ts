@@ -321,3 +321,26 @@ function withTimeout<T>(promise: Promise<T>, ms: number, error: Error): Promise<
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/** What `filledTensor` uses of tfjs-backend-wasm's backend (public methods, typed here to keep its module lazy). */
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+}
+
+/**
+ * A float32 tensor on the current backend, its values written by `fill`. On wasm they are written straight
+ * into the backend's heap: a load's weights (about 150 MB as float32) are not also made as JS arrays and
+ * copied, which cost about as much as decoding them (fresh memory is slow to touch).
+ */
+export function filledTensor(shape: number[], fill: (values: Float32Array) => void): tf.Tensor {
+  if (tf.getBackend() === 'wasm') {
+    const heap = tf.backend() as unknown as WasmHeap;
+    const info = heap.makeOutput(shape, 'float32');
+    fill(heap.typedArrayFromHeap(info));
+    return tf.engine().makeTensorFromTensorInfo(info);
+  }
+  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  fill(values);
+  return tf.tensor(values, shape, 'float32');
+}

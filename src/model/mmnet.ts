@@ -40,7 +40,7 @@ import {
 } from './matching';
 import type { BackendReport, ImageInput, LoadTimings, Match, MatchMode, MatchOptions, Point } from './types';
 import { transferCentres, transferredPoint, type Landing, type TransferConstants } from './transfer';
-import { trunkWarmer, warmUp } from './warmup';
+import { headWarmUps, trunkWarmer, warmUp } from './warmup';
 import { decodeFetched, fetchWeights, type ModelMetadata, type WeightLoadOptions, type WeightMap } from './weights';
 
 export interface LoadOptions extends BackendOptions, WeightLoadOptions {
@@ -398,6 +398,15 @@ export class MMNet {
   async matchMany(queries: readonly MatchQuery[], options: MatchOptions = {}): Promise<Match[][]> {
     this.assertAlive();
     return this.matcher.matchMany(queries, options);
+  }
+
+  /**
+   * On wasm, the one-time cost the first encode would pay for the head's operators (`headWarmUps`), as steps
+   * of a few ms to tens of ms each: run them while idle after the load. Empty on other backends.
+   */
+  headWarmUps(): (() => void)[] {
+    this.assertAlive();
+    return headWarmUps(this.weights);
   }
 
   /** The taps of the model's hyperpixels (`metadata.matching.hyperpixels`). */

@@ -6,7 +6,10 @@ import { selectBackend } from './backend';
 import { fileFetch, loadNodeModel, modelUrl } from './node/io';
 import { TEST_MODEL_DIR } from './testing/paths';
 import { runTrunk, trunkConvs, trunkConvWeights } from './trunk';
-import { trunkWarmer } from './warmup';
+import { headWarmUps, trunkWarmer } from './warmup';
+import { encodeMaps } from './encoder';
+import { mapTensors } from './matching';
+import { INPUT_HEIGHT, INPUT_WIDTH } from './constants';
 import { loadWeights, type WeightMap } from './weights';
 
 let weights: WeightMap;
@@ -18,9 +21,9 @@ beforeAll(async () => {
 afterAll(() => tf.dispose(Object.values(weights)));
 
 /** The convolutions `work` runs (tfjs kernel names). */
-async function convolutionsRun(work: () => void): Promise<number> {
+async function convolutionsRun(work: () => void, kernel = 'FusedConv2D'): Promise<number> {
   const { kernels } = await tf.profile(work);
-  return kernels.filter((k) => k.name === 'FusedConv2D').length;
+  return kernels.filter((k) => k.name === kernel).length;
 }
 
 /** The named tensors of `weights` alone. */
@@ -68,6 +71,30 @@ describe('trunkWarmer', () => {
     } finally {
       model.dispose();
       tf.dispose(Object.values(plain));
+    }
+  });
+});
+
+describe('headWarmUps', () => {
+  it('runs every convolution of an encode that is not the trunk’s once, and leaks nothing', async () => {
+    const encode = () => {
+      const input = tf.zeros([1, INPUT_HEIGHT, INPUT_WIDTH, 3]) as tf.Tensor4D;
+      tf.dispose([input, ...mapTensors(encodeMaps(weights, input))]);
+    };
+    const warmUps = () => headWarmUps(weights).forEach((step) => step());
+    const before = tf.memory().numTensors;
+    expect(await convolutionsRun(warmUps)).toBe((await convolutionsRun(encode)) - trunkConvs().length);
+    // The top-down pathway's upsampling.
+    expect(await convolutionsRun(warmUps, 'Conv2DBackpropInput')).toBe(await convolutionsRun(encode, 'Conv2DBackpropInput'));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('has no step off wasm', async () => {
+    await tf.setBackend('cpu');
+    try {
+      expect(headWarmUps(weights)).toEqual([]);
+    } finally {
+      await tf.setBackend('wasm');
     }
   });
 });

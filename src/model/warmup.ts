@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { DEFAULT_SCALE, INPUT_HEIGHT, INPUT_WIDTH } from './constants';
+import { DEFAULT_SCALE, FEATURE_CHANNELS, INPUT_HEIGHT, INPUT_WIDTH, SCALES, type ScaleSpec } from './constants';
 import { encodeMaps } from './encoder';
+import { crossScale, localAttention, msBlock } from './head';
 import { mapTensors, scoredRows } from './matching';
 import { convBias, trunkConvs, trunkConvWeights } from './trunk';
 import type { BackendName } from './types';
-import type { WeightMap } from './weights';
+import { weight, type WeightMap } from './weights';
 
 /**
  * GPU backends compile one shader per kernel on its first use, seconds for a whole encode, and upload
@@ -60,4 +61,36 @@ export function trunkWarmer(): (made: WeightMap) => void {
       pending.delete(conv);
     }
   };
+}
+
+/** A map of a scale's size for an input of one cell at the coarsest scale (the head's smallest consistent input). */
+const zerosAt = (scale: ScaleSpec, channels: number) => {
+  const cells = SCALES[SCALES.length - 1].stride / scale.stride;
+  return tf.zeros([1, cells, cells, channels]) as tf.Tensor4D;
+};
+
+/**
+ * The head's share of the one-time cost `trunkWarmer` pays for the trunk: each of its convolutions (every
+ * tap's MSBlock, every scale's attention, the top-down pathway) run once on a tiny input. The head's weights
+ * come last in the shards, so its operators cannot be built during the load as the trunk's are: this hands
+ * the work out in steps, for a caller to run while it would otherwise wait (the page opening the photos), so
+ * that the first photo's encode does not pay for them. Nothing off wasm.
+ */
+export function headWarmUps(weights: WeightMap): (() => void)[] {
+  if (tf.getBackend() !== 'wasm') return [];
+  const run = (head: () => tf.Tensor | tf.Tensor[]) => () => tf.dispose(tf.tidy(head));
+  return [
+    ...SCALES.flatMap((scale) =>
+      scale.taps.map((tap) =>
+        run(() => msBlock(weights, tap, zerosAt(scale, weight<tf.Rank.R4>(weights, `ms.${tap}.conv.weight`).shape[2]))),
+      ),
+    ),
+    ...SCALES.map((scale) => run(() => localAttention(weights, scale.index, zerosAt(scale, FEATURE_CHANNELS)))),
+    run(() =>
+      crossScale(
+        weights,
+        SCALES.map((scale) => zerosAt(scale, FEATURE_CHANNELS)),
+      ),
+    ),
+  ];
 }

@@ -1,10 +1,11 @@
 /** The weight loader's overlap with a starting backend: tensors made as their shards arrive. */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TEST_MODEL_DIR } from './testing/paths';
+import { TEST_MODEL_DIR, TEST_SHIPPED_MODEL_DIR } from './testing/paths';
 import { fileFetch, modelUrl } from './node/io';
 import { selectBackend } from './backend';
-import { decodeFetched, fetchWeights, type WeightMap } from './weights';
+import { dequantize, storedBytes } from './quantization';
+import { decodeFetched, fetchWeights, type ModelJson, type WeightMap } from './weights';
 
 beforeAll(() => selectBackend({ backend: 'wasm' }));
 
@@ -18,6 +19,9 @@ function lastShardHeld() {
   };
   return { fetch, release: () => release() };
 }
+
+/** Shard files in their number's order (group1-shard2of18.bin before group1-shard10of18.bin). */
+const byShardNumber = (a: string, b: string) => Number(/shard(\d+)of/.exec(a)![1]) - Number(/shard(\d+)of/.exec(b)![1]);
 
 describe('fetchWeights with backendReady', () => {
   it('makes each tensor as its shards arrive, not after the last one', async () => {
@@ -77,6 +81,55 @@ describe('fetchWeights with backendReady', () => {
     ticking = false;
     await ticks;
     expect(longestGap).toBeLessThan(150);
+    tf.dispose(Object.values(weights));
+  });
+
+  it.each([
+    ['decoded straight into the wasm heap (backend ready first)', Promise.resolve()],
+    // A backend that has not started when the shards are in: the decoder's arrays are made tensors at the end.
+    ['decoded before the backend started, then copied', new Promise<void>(() => {})],
+  ])('holds every value of the stored bytes, %s', async (_, backendReady) => {
+    const files = await Promise.all(
+      ((await (await fileFetch(`${modelUrl(TEST_SHIPPED_MODEL_DIR)}model.json`)).json()) as ModelJson).metadata.shards.map(
+        async (s) => new Uint8Array(await (await fileFetch(modelUrl(TEST_SHIPPED_MODEL_DIR) + s.path)).arrayBuffer()),
+      ),
+    );
+    const bytes = new Uint8Array(files.reduce((n, f) => n + f.length, 0));
+    files.reduce((offset, f) => (bytes.set(f, offset), offset + f.length), 0);
+    const fetched = await fetchWeights(modelUrl(TEST_SHIPPED_MODEL_DIR), { fetch: fileFetch, backendReady });
+    const { weights } = await decodeFetched(fetched);
+    let offset = 0;
+    const differing: string[] = [];
+    for (const { name, shape, storage } of fetched.stored) {
+      const size = storedBytes(shape, storage);
+      const expected = dequantize(bytes.subarray(offset, offset + size), shape, storage);
+      // Compared here, not by toEqual: its deep comparison takes minutes over 35 M values.
+      if (weights[name].dataSync().some((v, i) => !Object.is(v, expected[i]))) differing.push(name);
+      offset += size;
+    }
+    expect(differing).toEqual([]);
+    tf.dispose(Object.values(weights));
+  });
+
+  it('downloads one shard at a time, in order, so that each is decoded while the next downloads', async () => {
+    const started: string[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const fetch = async (url: string) => {
+      if (!url.endsWith('.bin')) return fileFetch(url);
+      started.push(url.slice(url.lastIndexOf('/') + 1));
+      most = Math.max(most, ++inFlight);
+      const response = await fileFetch(url);
+      const body = await response.arrayBuffer();
+      await new Promise((done) => setTimeout(done, 5));
+      inFlight--;
+      return new Response(body);
+    };
+    const fetched = await fetchWeights(modelUrl(TEST_MODEL_DIR), { fetch, backendReady: Promise.resolve() });
+    const { weights } = await decodeFetched(fetched);
+    expect(most).toBe(1);
+    expect(started.length).toBeGreaterThan(1);
+    expect(started).toEqual([...started].sort(byShardNumber));
     tf.dispose(Object.values(weights));
   });
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { filledTensor } from './backend';
 import { MMNetError } from './errors';
 import { dequantize, storedBytes, type StoredTensor } from './quantization';
 import { openShardCache, type ShardCache } from './shard-cache';
@@ -73,10 +74,13 @@ export interface LoadedWeights {
 type Fetch = (url: string) => Promise<Response>;
 
 /**
- * Shards downloaded at once: enough to fill a link, while leaving some of a browser's six connections per
- * host to the backend's own files (the wasm binaries), which would otherwise queue behind every shard.
+ * Shards downloaded at once. A shard is used only once it is whole and verified, so on a slow link each
+ * should be whole as early as possible: one at a time, in order, each shard is decoded (and its
+ * convolutions warmed) while the next downloads. Four at once (until round 5) finished together, and all
+ * their work waited for the end (at 50 Mbit/s, 1–2 s after the last byte). One stream fills a link of a
+ * few tens of Mbit/s, and it leaves the browser's connections to the backend's own files (the wasm binaries).
  */
-const PARALLEL_SHARDS = 4;
+const PARALLEL_DOWNLOADS = 1;
 
 export interface WeightLoadOptions {
   fetch?: Fetch;
@@ -146,28 +150,31 @@ async function fetchShards(
   const timings = { hashMs: 0 };
   const writes: Promise<void>[] = [];
 
-  // Several shards at once: downloads overlap each other and the hashing of those already in.
-  const shards = await mapLimited(metadata.shards, PARALLEL_SHARDS, async (shard) => {
-    // A cached shard was hashed before it was stored under its hash: reading it back is enough.
-    const hit = await cache?.get(shard.sha256);
-    if (hit) {
-      checkSize(shard, hit);
-      received(hit.byteLength, shard.path, true);
-      decoder.arrived(shard, new Uint8Array(hit));
-      return { fromCache: true };
-    }
-    const buffer = await fetchBytes(fetchFn, base, shard.path, (n) => received(n, shard.path, false));
-    checkSize(shard, buffer);
-    const hashStart = performance.now();
-    const digest = await sha256Hex(buffer);
-    timings.hashMs += performance.now() - hashStart;
-    if (digest !== shard.sha256) {
-      throw new MMNetError('model-load', `${shard.path}: sha256 mismatch (corrupted or stale file)`, shard.path);
-    }
-    if (cache) writes.push(cache.put(shard.sha256, buffer));
-    decoder.arrived(shard, new Uint8Array(buffer));
-    return { fromCache: false };
-  });
+  const download = limiter(PARALLEL_DOWNLOADS);
+  // Every shard is looked up in the cache at once; the misses queue for a download, in the shards' order.
+  const shards = await Promise.all(
+    metadata.shards.map(async (shard) => {
+      // A cached shard was hashed before it was stored under its hash: reading it back is enough.
+      const hit = await cache?.get(shard.sha256);
+      if (hit) {
+        checkSize(shard, hit);
+        received(hit.byteLength, shard.path, true);
+        decoder.arrived(shard, new Uint8Array(hit));
+        return { fromCache: true };
+      }
+      const buffer = await download(() => fetchBytes(fetchFn, base, shard.path, (n) => received(n, shard.path, false)));
+      checkSize(shard, buffer);
+      const hashStart = performance.now();
+      const digest = await sha256Hex(buffer);
+      timings.hashMs += performance.now() - hashStart;
+      if (digest !== shard.sha256) {
+        throw new MMNetError('model-load', `${shard.path}: sha256 mismatch (corrupted or stale file)`, shard.path);
+      }
+      if (cache) writes.push(cache.put(shard.sha256, buffer));
+      decoder.arrived(shard, new Uint8Array(buffer));
+      return { fromCache: false };
+    }),
+  );
   // Writing Cache Storage takes seconds for a first visit's shards: the tensors are made meanwhile.
   const cached = Promise.all(writes)
     .then(() => cache?.retain(metadata.shards.map((s) => s.sha256)))
@@ -196,15 +203,22 @@ export async function decodeFetched({ metadata, stored, tensors, fromCache, timi
   return { metadata, weights, fromCache, timings: { ...timings, decodeMs: decoded - start, cacheWriteMs: performance.now() - decoded } };
 }
 
-/** `work` on every item, at most `limit` at a time; the results in the items' order. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = [];
-  let next = 0;
-  const run = async () => {
-    for (let k = next++; k < items.length; k = next++) results[k] = await work(items[k]);
+/** Runs the work handed to it at most `limit` at a time, in the order it was handed in. */
+function limiter(limit: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    if (running < limit) running++;
+    else await new Promise<void>((go) => waiting.push(go));
+    try {
+      return await work();
+    } finally {
+      // The slot passes to the next in line, or is freed.
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
-  return results;
 }
 
 function checkSize(shard: ModelMetadata['shards'][number], buffer: ArrayBuffer) {
@@ -267,11 +281,20 @@ function progressiveDecoder(
   /** The queue's run under way, if any. */
   let running: Promise<void> | undefined;
 
-  /** One tensor's step: its values, and its tensor once the backend is ready (the values then go). */
+  const decode = (t: number, out?: Float32Array) =>
+    dequantize(bytes.subarray(tensorStart[t], tensorStart[t] + sizes[t]), stored[t].shape, stored[t].storage, out);
+  /**
+   * One tensor's step: its tensor once the backend is ready, decoded straight into it; before that, its
+   * values (made a tensor, and dropped, once it is).
+   */
   const step = (t: number) => {
-    values[t] ??= dequantize(bytes.subarray(tensorStart[t], tensorStart[t] + sizes[t]), stored[t].shape, stored[t].storage);
-    if (!backendReady) return false;
-    tensors[t] = byName[stored[t].name] = tf.tensor(values[t], stored[t].shape, 'float32');
+    const { name, shape } = stored[t];
+    if (!backendReady) {
+      values[t] ??= decode(t);
+      return false;
+    }
+    const early = values[t];
+    tensors[t] = byName[name] = early ? tf.tensor(early, shape, 'float32') : filledTensor(shape, (out) => decode(t, out));
     values[t] = undefined;
     return true;
   };
