@@ -30,7 +30,6 @@ const typical: MatchSignals = {
   weightedEntropy: 0.3,
   rawCosine: 0.5,
   spread: 0.03,
-  transferDistance: 0.02,
 };
 const grid = gridOf(16); // 14 × 20
 
@@ -49,7 +48,6 @@ function rowSignals(row: Float32Array): MatchSignals {
     weightedEntropy: rowEntropy(row, row.length),
     rawCosine: NaN,
     spread: NaN,
-    transferDistance: NaN,
   };
 }
 
@@ -66,7 +64,6 @@ describe('confidenceOf', () => {
       weightedEntropy: [0, 0.1, 0.3, 0.5, 0.8, 1],
       rawCosine: [-2, -1, -0.2, 0, 0.2, 0.4, 0.6, 0.8, 1, 2],
       spread: [0, 0.005, 0.02, 0.05, 0.1, 0.3, 1, 5],
-      transferDistance: [0, 0.005, 0.02, 0.05, 0.1, 0.3, 1, 5],
     };
     for (const [name, values] of Object.entries(steps) as [SignalName, number[]][]) {
       const confidences = values.map((v) => confidenceOf({ ...typical, [name]: v }, constants));

@@ -43,11 +43,6 @@ export interface MatchSignals {
    * query's neighbours (`NEIGHBOUR_OFFSETS`) land, each moved back by its offset; NaN when not computed.
    */
   spread: number;
-  /**
-   * Keypoint-transfer disagreement: the distance, over the target's longer side, from the query's own peak to
-   * where the source cells around it say it lands (`transferredPoint`); NaN when not computed.
-   */
-  transferDistance: number;
 }
 
 export type SignalName = keyof MatchSignals;
@@ -81,7 +76,6 @@ export const SIGNALS: Record<SignalName, Signal> = {
   weightedEntropy: signal(-1, 0, 1),
   rawCosine: signal(1, -1, 1),
   spread: signal(-1, 0, 2, logDistance),
-  transferDistance: signal(-1, 0, 2, logDistance),
 };
 
 /** Cells within this many input pixels of the peak belong to its mode (the 3×3 window at stride 16). */

@@ -225,24 +225,6 @@ describe('match', () => {
     expect(transferred.probability).toBeCloseTo(landings[0].probability, 6);
   });
 
-  it('measures the transfer’s disagreement with the point’s own peak, with the transfer on or off', async () => {
-    const points = [
-      { x: 50, y: 37 },
-      { x: 20, y: 60 },
-    ];
-    const own = await model.match(a, b, points, { allSignals: true });
-    const moved = await model.match(a, b, points, { transfer: true, allSignals: true });
-    const longer = Math.max(b.width, b.height);
-    for (const [n, m] of own.entries()) {
-      const expected = Math.hypot(m.target.x - moved[n].target.x, m.target.y - moved[n].target.y) / longer;
-      expect(expected).toBeGreaterThan(0);
-      expect(m.signals.transferDistance).toBeCloseTo(expected, 6);
-      expect(moved[n].signals.transferDistance).toBeCloseTo(expected, 6);
-    }
-    // Not computed when nothing reads it.
-    expect(Number.isNaN((await model.match(a, b, points, { transfer: false }))[0].signals.transferDistance)).toBe(true);
-  });
-
   it('answers every mode and scale it supports, on that mode’s grid', async () => {
     for (const [mode, scale, cells] of [
       ['mmnet', 1, 56 * 80],

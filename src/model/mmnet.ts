@@ -156,7 +156,7 @@ export class Matcher {
     const wants = (name: SignalName) => allSignals || readsSignal(calibrator, name);
     const companion = wants('scaleDistance') ? companionScale(mode, scale) : undefined;
     const plans = wants('spread') ? asked.map(neighbourPlan) : undefined;
-    const transfers = transfer || wants('transferDistance') ? asked.map((q) => transferPlan(q, grid, constants)) : undefined;
+    const transfers = transfer ? asked.map((q) => transferPlan(q, grid, constants)) : undefined;
     // The neighbours' and the transfer's rows are stacked after the queries' own (one readback for all), each row once.
     const extras = plans ? asked.flatMap((q, k) => (plans[k].extra.length > 0 ? [{ ...q, points: plans[k].extra }] : [])) : [];
     const transferExtras = transfers ? asked.map((q, k) => ({ ...q, points: transfers[k].extra })) : [];
@@ -168,10 +168,9 @@ export class Matcher {
     const companionValues = companionRows && companionRows.values;
     const forwardPeaks = peaksOf(values, forward, grid);
     const peaks = forwardPeaks.slice(0, asked.length);
-    const ownTargets = asked.map((q, k) => peaks[k].map((peak) => targetPoint(peak, grid, q.target)));
-    const transferred =
-      transfers && transferredTargets(values, forward, forwardPeaks, transfers, { grid, mode, exponent: constants.transferExponent });
-    const targets = transfer ? transferred! : ownTargets;
+    const targets = transfers
+      ? transferredTargets(values, forward, forwardPeaks, transfers, { grid, mode, exponent: constants.transferExponent })
+      : asked.map((q, k) => peaks[k].map((peak) => targetPoint(peak, grid, q.target)));
     // The forward–backward check: every prediction matched back onto its source.
     const backward = asked.map((q, k) => ({ source: q.target, target: q.source, points: targets[k] }));
     const { values: backValues } = await this.readRows(backward, { ...settings, scale });
@@ -201,7 +200,6 @@ export class Matcher {
         agreement: agreements[k],
         raw,
         neighbours: neighbours?.[k],
-        transfer: transferred && { own: ownTargets[k], transferred: transferred[k] },
       };
       answers.set(q, readMatches(values, q, grid, first, { mode, heatmap, calibrator }, checks));
       first += q.points.length;
@@ -461,8 +459,6 @@ interface Checks {
   raw?: Float32Array;
   /** Where each point's `NEIGHBOUR_OFFSETS` neighbours land, four per point in order (input coordinates; when computed). */
   neighbours?: Point[];
-  /** Each point's own peak and its keypoint-transfer prediction (original target coordinates; when computed). */
-  transfer?: { own: Point[]; transferred: Point[] };
 }
 
 /** The matches of one query from the stacked rows, its first row at `first`. */
@@ -472,7 +468,7 @@ function readMatches(
   grid: Grid,
   first: number,
   { mode, heatmap, calibrator }: { mode: MatchMode; heatmap: boolean; calibrator?: CalibratorConstants },
-  { peaks, targets, backs, companions, plain, supports, mirrored, agreement, raw, neighbours, transfer }: Checks,
+  { peaks, targets, backs, companions, plain, supports, mirrored, agreement, raw, neighbours }: Checks,
 ): Match[] {
   const cells = grid.height * grid.width;
   const logitScale = heatLogitScale(mode);
@@ -499,7 +495,6 @@ function readMatches(
       spread: neighbours
         ? neighbourSpread(query, predicted, neighboursOf(query), neighbours.slice(n * around, (n + 1) * around)) / longerSide(target)
         : NaN,
-      transferDistance: transfer ? distance(transfer.own[n], transfer.transferred[n]) / longerSide(target) : NaN,
     };
     return {
       source: { x: p.x, y: p.y },
