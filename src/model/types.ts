@@ -82,8 +82,8 @@ export interface MatchOptions {
   heatmap?: boolean;
   /**
    * Compute every confidence signal, also those the shipped calibration does not read (for refitting it):
-   * `scaleDistance` costs the companion scale's rows, `spread` four neighbours' rows per point, `rawCosine` and
-   * `rawGap` the trunk's cosine rows.
+   * `scaleDistance` costs the companion scale's rows, `spread` four neighbours' rows per point, `rawCosine` the
+   * trunk's cosine rows.
    */
   allSignals?: boolean;
   /**
