@@ -12,7 +12,7 @@ import { featuresPath, firstMatchesPath, type FirstMatches } from '../../src/app
 import { DEFAULT_SETTINGS } from '../../src/app/protocol';
 import { selectBackend } from '../../src/model/backend';
 import { readFeatures, serializeFeatures } from '../../src/model/feature-file';
-import { Matcher } from '../../src/model/mmnet';
+import { Matcher } from '../../src/model/matcher';
 import { fileFetch, loadNodeModel, modelUrl, readJpeg } from '../../src/model/node/io';
 import { REPO_ROOT } from '../../src/model/testing/paths';
 import { loadMetadata } from '../../src/model/weights';

@@ -21,7 +21,8 @@ import { cellCentres, gridOf, mapTensors, scoredRows, softmaxRow, type FeatureMa
 import { describeOnBackends, expectClose, randomValues } from './testing/backends';
 import { encodedPair, fixtureRgb, pairPoints } from './testing/parity-fixtures';
 import { TEST_MODEL_DIR } from './testing/paths';
-import type { Features, MMNet } from './mmnet';
+import type { Features } from './features';
+import type { MMNet } from './mmnet';
 import type { Match } from './types';
 
 /** Brute-force offset histograms of votes [S, T] on an h×w grid: plain, then with target columns reversed. */

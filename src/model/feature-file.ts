@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { MMNetError } from './errors';
 import { preprocess, readImage } from './image';
 import type { FlatMap, FeatureMaps } from './matching';
-import { Features } from './mmnet';
+import { Features } from './features';
 import type { ImageInput } from './types';
 
 const MAGIC = 'MMNF';

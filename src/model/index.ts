@@ -1,4 +1,6 @@
-export { loadMMNet, Matcher, MMNet, Features, type LoadOptions, type MatchQuery } from './mmnet';
+export { loadMMNet, MMNet, type LoadOptions } from './mmnet';
+export { Matcher, type MatchQuery } from './matcher';
+export { Features } from './features';
 export { loadMetadata } from './weights';
 export { readFeatures, serializeFeatures } from './feature-file';
 export { selectBackend } from './backend';

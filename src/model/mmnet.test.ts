@@ -5,7 +5,7 @@ import { TEST_MODEL_DIR } from './testing/paths';
 import { fileFetch, loadNodeModel, modelUrl } from './node/io';
 import { MMNetError, loadMMNet, type MMNet, type Features, type Match } from '.';
 import { INPUT_HEIGHT, INPUT_WIDTH } from './constants';
-import { neighbourPlan } from './mmnet';
+import { neighbourPlan } from './matcher';
 import { toInput, toOriginal } from './image';
 import { gridOf } from './matching';
 import { transferCentres, transferredPoint, type Landing } from './transfer';

@@ -29,7 +29,8 @@ import { TEST_SHIPPED_MODEL_DIR, TEST_SHIPPED_SCHEME } from './testing/paths';
 import type { Scheme } from './quantization';
 import { scaleSpec, type ScaleIndex } from './constants';
 import { gridOf } from './matching';
-import type { Features, MMNet } from './mmnet';
+import type { Features } from './features';
+import type { MMNet } from './mmnet';
 import type { Match, MatchMode } from './types';
 
 /** e per scheme, from scripts/eval/quant-sensitivity.ts (max over G_1…G_4 and raw of its whole-scheme rows). */

@@ -20,7 +20,8 @@ import {
   pairRows,
 } from './testing/parity-fixtures';
 import { TEST_MODEL_DIR } from './testing/paths';
-import type { MMNet, Features } from './mmnet';
+import type { Features } from './features';
+import type { MMNet } from './mmnet';
 import { preprocess } from './image';
 import { gridOf } from './matching';
 import { runTrunk } from './trunk';
