@@ -74,13 +74,15 @@ export interface LoadedWeights {
 type Fetch = (url: string) => Promise<Response>;
 
 /**
- * Shards downloaded at once. A shard is used only once it is whole and verified, so on a slow link each
- * should be whole as early as possible: one at a time, in order, each shard is decoded (and its
- * convolutions warmed) while the next downloads. Four at once (until round 5) finished together, and all
- * their work waited for the end (at 50 Mbit/s, 1–2 s after the last byte). One stream fills a link of a
- * few tens of Mbit/s, and it leaves the browser's connections to the backend's own files (the wasm binaries).
+ * Shards downloaded at once, in order. A shard is used only once it is whole and verified, so on a slow link
+ * each should be whole as early as possible, to be decoded (and its convolutions warmed) while the next ones
+ * download. Four at once (until round 5) finished together, and all their work waited for the end (at
+ * 50 Mbit/s, 1–2 s after the last byte). One at a time left the decoding nothing to wait for but fetched
+ * 1–1.5 s slower under DevTools' 50 Mbit/s throttle; two at a time fetched nearly as fast as four and left
+ * 0.2 s of decoding after the last byte (docs/first-screen.md, fifth round). It also leaves the browser's
+ * connections to the backend's own files (the wasm binaries).
  */
-const PARALLEL_DOWNLOADS = 1;
+export const PARALLEL_DOWNLOADS = 2;
 
 export interface WeightLoadOptions {
   fetch?: Fetch;
