@@ -386,19 +386,18 @@ const neighbourPoints = (p: Point, source: Features): Point[] =>
   neighboursOf(toInput(p, source.size)).map((q) => toOriginal(q, source.size));
 
 /**
- * The points a query's neighbours add (`extra`: those it does not ask for itself; a grid's neighbours are mostly
- * its own points) and, for each of its points' `NEIGHBOUR_OFFSETS` neighbours in order, its index in
- * [the query's points, …extra]. @internal
+ * Points to match once each: `wanted[n]`, the points the n-th asks about (original source coordinates), as
+ * indices into [...own, ...extra], `extra` holding those not already in `own` or met before. Keys at 0.001 px:
+ * a point that is another up to rounding is that point.
  */
-export function neighbourPlan({ points, source }: MatchQuery): { extra: Point[]; index: number[] } {
-  // Keys at 0.001 px: a neighbour that is a query point up to rounding is that point.
+function matchedOnce(own: readonly Point[], wanted: readonly Point[][]): { extra: Point[]; index: number[][] } {
   const key = (p: Point) => `${Math.round(p.x * 1e3)},${Math.round(p.y * 1e3)}`;
-  const at = new Map(points.map((p, n) => [key(p), n]));
+  const at = new Map(own.map((p, n) => [key(p), n]));
   const extra: Point[] = [];
-  const index = points.flatMap((p) =>
-    neighbourPoints(p, source).map((q) => {
+  const index = wanted.map((points) =>
+    points.map((q) => {
       const k = key(q);
-      if (!at.has(k)) at.set(k, points.length + extra.push(q) - 1);
+      if (!at.has(k)) at.set(k, own.length + extra.push(q) - 1);
       return at.get(k)!;
     }),
   );
@@ -406,26 +405,27 @@ export function neighbourPlan({ points, source }: MatchQuery): { extra: Point[];
 }
 
 /**
- * The source cells a query's points transfer from (`transferCentres`): `centres` (input coordinates) and the
- * same as `extra` points to match (original source coordinates), each cell once for all the query's points;
- * `members`: per point, the indices of its cells. @internal
+ * The points a query's neighbours add (`extra`: those it does not ask for itself; a grid's neighbours are mostly
+ * its own points) and, for each of its points' `NEIGHBOUR_OFFSETS` neighbours in order, its index in
+ * [the query's points, …extra]. @internal
  */
-export function transferPlan(
-  { points, source }: MatchQuery,
-  grid: Grid,
-  { transferRadius }: TransferConstants,
-): { centres: Point[]; extra: Point[]; members: number[][] } {
-  const at = new Map<string, number>();
-  const centres: Point[] = [];
-  const members = points.map((p) =>
-    transferCentres(toInput(p, source.size), grid, transferRadius).map((c) => {
-      const key = `${c.x},${c.y}`;
-      if (!at.has(key)) at.set(key, centres.push(c) - 1);
-      return at.get(key)!;
-    }),
+export function neighbourPlan({ points, source }: MatchQuery): { extra: Point[]; index: number[] } {
+  const { extra, index } = matchedOnce(
+    points,
+    points.map((p) => neighbourPoints(p, source)),
   );
-  return { centres, extra: centres.map((c) => toOriginal(c, source.size)), members };
+  return { extra, index: index.flat() };
 }
+
+/**
+ * The source cells a query's points transfer from (`transferCentres`), each matched once for all its points:
+ * `extra`, the cells' centres (original source coordinates), and per point the indices of its cells in `extra`.
+ */
+const transferPlan = ({ points, source }: MatchQuery, grid: Grid, { transferRadius }: TransferConstants) =>
+  matchedOnce(
+    [],
+    points.map((p) => transferCentres(toInput(p, source.size), grid, transferRadius).map((c) => toOriginal(c, source.size))),
+  );
 
 /**
  * Each asked point's prediction by keypoint transfer (original target coordinates), from the rows stacked in
@@ -447,13 +447,13 @@ function transferredTargets(
     return { from, to: peakPoint(peak, grid.stride), probability };
   };
   const cellsQuery = forward.length - plans.length;
-  return plans.map(({ centres, members }, k) => {
+  return plans.map(({ extra, index }, k) => {
     const { source, target, points } = forward[k];
     // A cell shared by several points (a grid) lands once.
-    const fromCells = centres.map((c, m) => landing(cellsQuery + k, m, c));
+    const fromCells = extra.map((c, m) => landing(cellsQuery + k, m, toInput(c, source.size)));
     return points.map((p, n) => {
       const q = toInput(p, source.size);
-      const landings = [landing(k, n, q), ...members[n].map((m) => fromCells[m])];
+      const landings = [landing(k, n, q), ...index[n].map((m) => fromCells[m])];
       return toOriginal(transferredPoint(q, landings, exponent), target.size);
     });
   });
