@@ -78,7 +78,7 @@ type Fetch = (url: string) => Promise<Response>;
  * each should be whole as early as possible, to be decoded (and its convolutions warmed) while the next ones
  * download. Four at once (until round 5) finished together, and all their work waited for the end (at
  * 50 Mbit/s, 1–2 s after the last byte). One at a time left the decoding nothing to wait for but fetched
- * 1–1.5 s slower under DevTools' 50 Mbit/s throttle; two at a time fetched nearly as fast as four and left
+ * 1.0–1.9 s slower under DevTools' 50 Mbit/s throttle; two at a time fetched nearly as fast as four and left
  * 0.2 s of decoding after the last byte (docs/first-screen.md, fifth round). It also leaves the browser's
  * connections to the backend's own files (the wasm binaries).
  */
