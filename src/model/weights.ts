@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import pLimit from 'p-limit';
 import { filledTensor } from './backend';
 import { MMNetError } from './errors';
 import { dequantize, storedBytes, type StoredTensor } from './quantization';
@@ -152,7 +153,8 @@ async function fetchShards(
   const timings = { hashMs: 0 };
   const writes: Promise<void>[] = [];
 
-  const download = limiter(PARALLEL_DOWNLOADS);
+  // p-limit runs queued work first in, first out: the shards come in their order.
+  const download = pLimit(PARALLEL_DOWNLOADS);
   // Every shard is looked up in the cache at once; the misses queue for a download, in the shards' order.
   const shards = await Promise.all(
     metadata.shards.map(async (shard) => {
@@ -203,24 +205,6 @@ export async function decodeFetched({ metadata, stored, tensors, fromCache, timi
   const decoded = performance.now();
   await cached;
   return { metadata, weights, fromCache, timings: { ...timings, decodeMs: decoded - start, cacheWriteMs: performance.now() - decoded } };
-}
-
-/** Runs the work handed to it at most `limit` at a time, in the order it was handed in. */
-function limiter(limit: number) {
-  let running = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(work: () => Promise<T>): Promise<T> => {
-    if (running < limit) running++;
-    else await new Promise<void>((go) => waiting.push(go));
-    try {
-      return await work();
-    } finally {
-      // The slot passes to the next in line, or is freed.
-      const next = waiting.shift();
-      if (next) next();
-      else running--;
-    }
-  };
 }
 
 function checkSize(shard: ModelMetadata['shards'][number], buffer: ArrayBuffer) {
