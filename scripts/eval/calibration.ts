@@ -3,6 +3,7 @@
  * confidence is monotone in every signal), and the measures of a probability's worth: AUROC, ECE and the
  * reliability table.
  */
+import { sigmoid } from '../../src/model/confidence';
 
 /** One labelled example: its features and whether the match was right. */
 export interface Example {
@@ -14,8 +15,6 @@ export interface LogisticFit {
   bias: number;
   weights: number[];
 }
-
-const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
 /** Solves A x = b (A symmetric positive definite, small) by Gaussian elimination with partial pivoting. */
 function solve(a: number[][], b: number[]): number[] {
