@@ -102,3 +102,34 @@ test('on a phone the first view stays hidden (the panes stack under a taller too
   await expect(page.getByTestId('first-paint')).toHaveCount(0);
   await context.close();
 });
+
+for (const [what, query] of [
+  ['on the example', '?backend=wasm'],
+  ['on empty panes', '?backend=wasm&example=none'],
+  ['embedded', '?backend=wasm&embed=1'],
+]) {
+  test(`opening ${what}, the model loads before the app's chunk has run, and the app takes over its worker`, async ({ page }) => {
+    // Every message the page's one model worker sends, noted as it arrives.
+    await page.addInitScript(() => {
+      const Native = window.Worker;
+      window.Worker = class extends Native {
+        constructor(...args: ConstructorParameters<typeof Worker>) {
+          super(...args);
+          const seen = (document.documentElement.dataset.workers = String(Number(document.documentElement.dataset.workers ?? 0) + 1));
+          this.addEventListener('message', ({ data }) => {
+            if (data?.type === 'ready') document.documentElement.dataset.modelReady = seen;
+          });
+        }
+      };
+    });
+    const app = await holdApp(page);
+    await page.goto(`./${query}`);
+    // The whole load, its progress and `ready` included, goes by while the app's chunk is held back.
+    await expect(page.locator('html')).toHaveAttribute('data-model-ready', '1', { timeout: 90_000 });
+    await expect(page.locator('#root'), 'the app has not run').toBeEmpty();
+    app.release();
+    // The app can only know from the `ready` it was given, sent before it ran.
+    await expect(page.locator('.app')).toHaveAttribute('data-model', 'ready');
+    await expect(page.locator('html'), 'one model worker').toHaveAttribute('data-workers', '1');
+  });
+}

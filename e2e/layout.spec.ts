@@ -228,6 +228,49 @@ for (const { name, viewport, desktop, touch, query, views, exports } of SIZES) {
   });
 }
 
+/** Holds every query the page sends its worker for `ms`: each is slow enough to show "Matching…". */
+async function slowQueries(page: Page, ms: number) {
+  await page.addInitScript((ms) => {
+    const send = Worker.prototype.postMessage as (this: Worker, message: unknown, transfer: Transferable[]) => void;
+    Worker.prototype.postMessage = function (this: Worker, message: { type?: string }, transfer: Transferable[] = []) {
+      if (message?.type === 'query') setTimeout(() => send.call(this, message, transfer), ms);
+      else send.call(this, message, transfer);
+    } as Worker['postMessage'];
+  }, ms);
+}
+
+for (const { name, viewport, desktop, touch, query = '?backend=wasm' } of SIZES) {
+  test(`at ${name} the example's first screen: ${desktop ? 'every pin chip in view, ' : ''}"Matching…" covers no control`, async ({
+    browser,
+    baseURL,
+  }) => {
+    const context = await browser.newContext({ baseURL, viewport, isMobile: touch, hasTouch: touch, deviceScaleFactor: touch ? 2 : 1 });
+    const page = await context.newPage();
+    await slowQueries(page, 5_000);
+    await page.goto(`./${query}`);
+    await expect(page.getByTestId('photo')).toHaveCount(2);
+    if (desktop) {
+      // The example's pins, each chip whole inside the list without scrolling it.
+      const chips = page.getByTestId('pin');
+      await expect(chips).toHaveCount(4);
+      const list = (await page.getByTestId('pins').boundingBox())!;
+      for (const { label, box } of await boxes(chips)) {
+        expect(overlap(box, list), `${label} in view in the chip list`).toBeCloseTo(box.width * box.height, 0);
+      }
+    }
+    await tapSource(page, touch, 0.5, 0.6);
+    const matching = page.getByText('Matching…');
+    await expect(matching).toBeVisible();
+    await shot(page, `${name}-matching`);
+    const badge = (await matching.boundingBox())!;
+    expect(inside(badge, viewport), '"Matching…" inside the viewport').toBe(true);
+    for (const control of await boxes(page.locator(CONTROLS), true)) {
+      expect(overlap(badge, control.box), `"Matching…" over ${control.label}`).toBe(0);
+    }
+    await context.close();
+  });
+}
+
 /** Renames the first pin, then finds the name in the pair's JSON and CSV and in the gallery's COCO and CSV. */
 async function renamedPinInExports(page: Page) {
   const first = page.getByTestId('pin').first();

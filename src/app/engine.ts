@@ -3,35 +3,14 @@
  * every pin, the hover point and the dense grid answered. Queries are coalesced: at most one per animation
  * frame and never more than one in flight, so hover keeps up with the pointer instead of queueing work.
  */
-import { MODEL_NAME } from '../model/constants';
 import { sha256Hex } from '../model/sha256';
 import { gridShown, useGallery } from './gallery/gallery';
 import { decodeImage, ImageError } from './images';
-import { backends, threads } from './params';
+import { listen, post, worker } from './modelWorker';
 import type { MatchSettings, Query, Request, Response, Side } from './protocol';
 import { clearImage, notify, queryKey, setImage, settingsKey, swapImages, undoReplace, useStore, type AppState } from './store';
 
 const { getState: get, setState: set } = useStore;
-
-/** Shared with the gallery (`galleryEngine.ts`), which listens for its own message types. */
-export const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
-export const post = (request: Request) => worker.postMessage(request);
-
-worker.onmessage = ({ data }: MessageEvent<Response>) => receive(data);
-worker.onerror = (e) => {
-  set({ model: { ...get().model, phase: 'error', message: `The model worker stopped: ${e.message}` } });
-};
-
-export function startModel() {
-  set({ model: { phase: 'loading', loaded: 0, total: 0, startedAt: performance.now() } });
-  post({
-    type: 'load',
-    modelUrl: new URL(`models/${MODEL_NAME}/`, document.baseURI).href,
-    wasmPaths: new URL('tfjs-wasm/', document.baseURI).href,
-    threads,
-    backends,
-  });
-}
 
 /**
  * Decodes a file into a pane and has the worker encode it (once; later matches reuse the features).
@@ -111,7 +90,11 @@ function flush() {
     owners.set(key, owner);
     queries.push({ key, side, point });
   };
-  for (const pin of state.pins) ask(pin.id, pin.side, pin.point, pin.result?.key);
+  // Pins that show no answer (a fresh click) are asked first, alone: the example's pins, shown with their
+  // build-time answers, are asked again after them. Before the wasm backend has started, matching runs on
+  // tfjs's cpu backend at about half a second a point, and a click would wait for all of them.
+  const unanswered = state.pins.filter((pin) => !pin.result);
+  for (const pin of unanswered.length > 0 ? unanswered : state.pins) ask(pin.id, pin.side, pin.point, pin.result?.key);
   if (state.hoverMode && state.hover) ask('hover', state.hover.side, state.hover.point, state.hover.result?.key);
   const denseKey = `${settingsKey(state)}|${mirrorEpoch}`;
   const dense = state.dense && state.denseResult?.key !== denseKey;
@@ -212,3 +195,6 @@ function receive(message: Response) {
       return set({ model: { ...state.model, phase: 'error', message: message.message } });
   }
 }
+
+// Last: the messages that came in before the app's chunk ran are handled at once, by the code above.
+listen(receive, (message) => set({ model: { ...get().model, phase: 'error', message: `The model worker stopped: ${message}` } }));

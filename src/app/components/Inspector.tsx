@@ -33,7 +33,7 @@ function Readout() {
         {waiting ??
           (grid
             ? 'Click a point of the source: the pin is carried onto every target.'
-            : 'Click a point of the source to find it in the target (or click the target for the reverse).')}
+            : 'Click either photo to find that point in the other.')}
       </p>
     );
   }

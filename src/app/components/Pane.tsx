@@ -54,10 +54,24 @@ export function Pane({ side }: { side: Side }) {
           </div>
         )}
         {image && image.encodeMs === undefined && <div className="busy">{encodingStatus(image, model)}</div>}
+        {side === 'source' && <Matching />}
       </div>
       {image?.attribution && <p className="attribution">{image.attribution}</p>}
     </section>
   );
+}
+
+/**
+ * Shown while a query takes long (the first flip-averaged match encodes the mirrored images): in the
+ * source's corner, where the pane headers' buttons and the encoding badge are not.
+ */
+function Matching() {
+  const slow = useStore((s) => s.slowQuery);
+  return slow ? (
+    <div className="matching" role="status">
+      Matching…
+    </div>
+  ) : null;
 }
 
 function ImageFrame({ side, image }: { side: Side; image: PaneImage }) {

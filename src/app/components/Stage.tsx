@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
-import { openImage, startModel } from '../engine';
+import { openImage } from '../engine';
+import { startModel } from '../modelWorker';
 import { gridShown, useGallery } from '../gallery/gallery';
 import { useStore } from '../store';
 import { downloadStatus } from './loading';
@@ -32,7 +33,6 @@ export function Stage() {
       {grid ? <GalleryGrid /> : <Pane side="target" />}
       <Overlay stage={ref} />
       <ModelProgress />
-      <Matching />
     </div>
   );
 }
@@ -64,14 +64,4 @@ function ModelProgress() {
       )}
     </div>
   );
-}
-
-/** Shown while a query takes long (the first flip-averaged match encodes the mirrored images). */
-function Matching() {
-  const slow = useStore((s) => s.slowQuery);
-  return slow ? (
-    <div className="matching" role="status">
-      Matching…
-    </div>
-  ) : null;
 }

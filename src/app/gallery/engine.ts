@@ -3,7 +3,7 @@
  * and every change of the source pins re-matches all targets in one message, at most one in flight.
  */
 import { sha256Hex } from '../../model/sha256';
-import { post, worker } from '../engine';
+import { post, worker } from '../modelWorker';
 import { admit, galleryKey, MAX_GALLERY_IMAGES, gridShown, sourcePins, staleDigests, useGallery, type GalleryItem } from './gallery';
 import { decodeImage, ImageError } from '../images';
 import type { Request, Response } from '../protocol';

@@ -1,5 +1,5 @@
 /** Keeps the multi-scale view answered: one `scales` request at a time, for the latest selected pin. */
-import { post, worker } from '../engine';
+import { post, worker } from '../modelWorker';
 import type { Response } from '../protocol';
 import { selectedPin, useStore } from '../store';
 import { scalesKey, useScales } from './scales';
