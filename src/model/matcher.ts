@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { applyPrior, applySupport, fitsMirrored, pairConsensus, priorRow, supportRow, type PairConsensus } from './consensus';
+import {
+  applyPrior,
+  applySupport,
+  fitsMirrored,
+  localHistograms,
+  pairConsensus,
+  priorRow,
+  scaledSupportRow,
+  supportRow,
+  type PairConsensus,
+} from './consensus';
 import { DEFAULT_SCALE, FUSED_SCALES, RAW_STRIDE, SCALE_INDICES, type ScaleIndex } from './constants';
 import {
   calibrationKey,
@@ -85,6 +95,7 @@ export class Matcher {
       consensus = constants.consensus,
       mirror = constants.mirror,
       scaleHypotheses = true,
+      local = constants.local,
       transfer = constants.transfer,
     } = options;
     checkMatchOptions(scale, mode);
@@ -100,7 +111,7 @@ export class Matcher {
 
     const useFlip = flip && !hasOneGrid(mode);
     if (useFlip) for (const q of asked) this.ensureFlipped(q.source, q.target);
-    const settings = { mode, flip: useFlip, consensus, mirror, scaleHypotheses };
+    const settings = { mode, flip: useFlip, consensus, mirror, scaleHypotheses, local };
 
     const calibrator = this.metadata.confidence?.models[calibrationKey({ mode, scale, flip: useFlip, consensus })];
     const grid = rowGrid(mode, scale);
@@ -175,6 +186,7 @@ export class Matcher {
       consensus,
       mirror,
       scaleHypotheses,
+      local,
       withRaw = false,
     }: {
       scale: ScaleIndex;
@@ -183,6 +195,7 @@ export class Matcher {
       consensus: boolean;
       mirror: boolean;
       scaleHypotheses: boolean;
+      local: boolean;
       withRaw?: boolean;
     },
   ): Promise<{
@@ -225,6 +238,7 @@ export class Matcher {
     const plain = consensus ? values.slice() : values;
     // The transport's target prior is the same for every point of a pair.
     const prior = new Float32Array(cells);
+    const localSupport = new Float32Array(cells);
     let offset = 0;
     for (const [k, { source, points }] of queries.entries()) {
       if (consensus) priorRow(pairs[k], grid, mirrored[k], prior);
@@ -234,6 +248,11 @@ export class Matcher {
         if (consensus) {
           applySupport(values, offset, support, constants.weight, heatLogitScale(mode));
           applyPrior(values, offset, prior, heatLogitScale(mode));
+          const near = local && localHistograms(pairs[k], toInput(p, source.size), mirrored[k], constants, constants.sigma);
+          if (near) {
+            scaledSupportRow(near, toInput(p, source.size), grid, mirrored[k], localSupport);
+            applySupport(values, offset, localSupport, constants.localWeight, heatLogitScale(mode));
+          }
         }
         offset += cells;
       }
