@@ -25,7 +25,7 @@ import { encodedPair, fixtureRgb, pairPoints } from './testing/parity-fixtures';
 import { TEST_MODEL_DIR } from './testing/paths';
 import type { Features } from './features';
 import type { MMNet } from './mmnet';
-import type { Match } from './types';
+import type { Match, Point } from './types';
 
 /** Brute-force offset histograms of votes [S, T] on an h×w grid: plain, then with target columns reversed. */
 function referenceHistograms(votes: Float32Array, h: number, w: number): Float32Array {
@@ -457,18 +457,22 @@ describe('a match with the consensus', () => {
   let source: Features;
   let target: Features;
   encodedPair(TEST_MODEL_DIR, (m, a, b) => ([model, source, target] = [m, a, b]));
+  /** The fused s2 row of `q` before the consensus, and the pair's consensus. */
+  const fusedS2Row = async (q: Point) => {
+    const grid = gridOf(8);
+    const rows = scoredRows(source.maps, target.maps, [q], 2, 'fused');
+    const row = (await rows.data()) as Float32Array;
+    rows.dispose();
+    const c = await pairConsensus(source.maps, target.maps, target.maps, model.metadata.matching);
+    return { row, c, grid, cells: grid.height * grid.width };
+  };
 
   it('shows the row it predicted from: the fused row plus weight · log histogram plus the transport prior', async () => {
     const constants = model.metadata.matching;
     expect(constants.transportIterations * constants.transportWeight).toBeGreaterThan(0);
     const q = pairPoints[0];
     const [m] = await model.match(source, target, [q], { scale: 2, mode: 'fused', heatmap: true, consensus: true, mirror: false });
-    const grid = gridOf(8);
-    const cells = grid.height * grid.width;
-    const rows = scoredRows(source.maps, target.maps, [q], 2, 'fused');
-    const row = (await rows.data()) as Float32Array;
-    rows.dispose();
-    const c = await pairConsensus(source.maps, target.maps, target.maps, constants);
+    const { row, c, grid, cells } = await fusedS2Row(q);
     applySupport(row, 0, supportRow(c, q, grid, false, new Float32Array(cells)), constants.weight, 1);
     const withoutPrior = softmaxRow(row, cells);
     applyPrior(row, 0, priorRow(c, grid, false, new Float32Array(cells)), 1);
@@ -480,12 +484,7 @@ describe('a match with the consensus', () => {
     const constants = model.metadata.matching;
     expect(constants.local).toBe(false);
     const q = pairPoints[2];
-    const grid = gridOf(8);
-    const cells = grid.height * grid.width;
-    const rows = scoredRows(source.maps, target.maps, [q], 2, 'fused');
-    const row = (await rows.data()) as Float32Array;
-    rows.dispose();
-    const c = await pairConsensus(source.maps, target.maps, target.maps, constants);
+    const { row, c, grid, cells } = await fusedS2Row(q);
     applySupport(row, 0, supportRow(c, q, grid, false, new Float32Array(cells)), constants.weight, 1);
     applyPrior(row, 0, priorRow(c, grid, false, new Float32Array(cells)), 1);
     const withoutLocal = softmaxRow(row, cells);

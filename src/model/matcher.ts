@@ -111,7 +111,7 @@ export class Matcher {
 
     const useFlip = flip && !hasOneGrid(mode);
     if (useFlip) for (const q of asked) this.ensureFlipped(q.source, q.target);
-    const settings = { mode, flip: useFlip, consensus, mirror, scaleHypotheses, local };
+    const settings = { mode, flip: useFlip, consensus, mirror, scaleHypotheses };
 
     const calibrator = this.metadata.confidence?.models[calibrationKey({ mode, scale, flip: useFlip, consensus })];
     const grid = rowGrid(mode, scale);
@@ -125,7 +125,7 @@ export class Matcher {
     const transferExtras = transfers ? asked.map((q, k) => ({ ...q, points: transfers[k].extra })) : [];
     const forward = [...asked, ...extras, ...transferExtras];
     const [{ values, plain, supports, mirrored, agreements, raw }, companionRows] = await Promise.all([
-      this.readRows(forward, { ...settings, scale, withRaw: wants('rawCosine') }),
+      this.readRows(forward, { ...settings, scale, withRaw: wants('rawCosine'), local: local ? new Set(asked) : undefined }),
       companion && this.readRows(asked, { ...settings, scale: companion }),
     ]);
     const companionValues = companionRows && companionRows.values;
@@ -195,7 +195,12 @@ export class Matcher {
       consensus: boolean;
       mirror: boolean;
       scaleHypotheses: boolean;
-      local: boolean;
+      /**
+       * The queries whose rows the query-centred histogram also weighs: the asked points' own; the rows the
+       * confidence's signals read (neighbours, backward, companion scale) keep the pair's histogram alone, whose
+       * rows the calibrator was fit on, and a click stays within a frame (one recast of the votes per point).
+       */
+      local?: ReadonlySet<MatchQuery>;
       withRaw?: boolean;
     },
   ): Promise<{
@@ -240,7 +245,8 @@ export class Matcher {
     const prior = new Float32Array(cells);
     const localSupport = new Float32Array(cells);
     let offset = 0;
-    for (const [k, { source, points }] of queries.entries()) {
+    for (const [k, query] of queries.entries()) {
+      const { source, points } = query;
       if (consensus) priorRow(pairs[k], grid, mirrored[k], prior);
       for (const p of points) {
         const support = supports.subarray(offset, offset + cells);
@@ -248,7 +254,7 @@ export class Matcher {
         if (consensus) {
           applySupport(values, offset, support, constants.weight, heatLogitScale(mode));
           applyPrior(values, offset, prior, heatLogitScale(mode));
-          const near = local && localHistograms(pairs[k], toInput(p, source.size), mirrored[k], constants, constants.sigma);
+          const near = local?.has(query) && localHistograms(pairs[k], toInput(p, source.size), mirrored[k], constants, constants.sigma);
           if (near) {
             scaledSupportRow(near, toInput(p, source.size), grid, mirrored[k], localSupport);
             applySupport(values, offset, localSupport, constants.localWeight, heatLogitScale(mode));
