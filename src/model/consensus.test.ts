@@ -8,11 +8,13 @@ import {
   explained,
   gaussianTaps,
   houghHistograms,
+  localHistograms,
   offsetBins,
   pairConsensus,
   pairVotes,
   priorRow,
   scaledHistograms,
+  scaledSupportRow,
   supportRow,
   transportScaling,
   type PairConsensus,
@@ -23,7 +25,7 @@ import { encodedPair, fixtureRgb, pairPoints } from './testing/parity-fixtures';
 import { TEST_MODEL_DIR } from './testing/paths';
 import type { Features } from './features';
 import type { MMNet } from './mmnet';
-import type { Match } from './types';
+import type { Match, Point } from './types';
 
 /** Brute-force offset histograms of votes [S, T] on an h×w grid: plain, then with target columns reversed. */
 function referenceHistograms(votes: Float32Array, h: number, w: number): Float32Array {
@@ -212,6 +214,44 @@ function referenceScaling(logits: number[][], iterations: number): number[] {
   }
   return b.map(Math.log);
 }
+
+describe('localHistograms (query-centred)', () => {
+  const grid = gridOf(16); // 14×20
+  const cells = grid.height * grid.width;
+  // Two parts moving apart: source columns 0–11 land 2 cells right, columns 14–19 (the minority) 3 cells left.
+  const votes = new Float32Array(cells * cells);
+  for (let i = 0; i < grid.height; i++)
+    for (let j = 0; j < grid.width; j++) {
+      const shift = j < 12 ? 2 : j >= 14 ? -3 : undefined;
+      if (shift !== undefined) votes[(i * grid.width + j) * cells + i * grid.width + j + shift] = 1;
+    }
+  const scaled = scaledHistograms(votes, grid, [1, 1.25], 0.5, false);
+  const histogram = { data: new Float32Array(27 * 39), peak: 1, explained: 1, targetPrior: new Float32Array(cells), scaled, votes };
+  const c: PairConsensus = { plain: histogram, mirrored: histogram, grid };
+  const argmax = (row: Float32Array) => row.indexOf(row.reduce((a, b) => Math.max(a, b)));
+  const q = { x: 17.5 * 16, y: 7.5 * 16 }; // cell (7, 17), in the minority part: its match is cell (7, 14)
+  const near = { localRadius: 1.5, localHole: 0, localMix: 1, localScales: true };
+
+  it('picks the offset of the query’s own part, where the global histogram picks the majority’s', () => {
+    expect(argmax(scaledSupportRow(scaled, q, grid, false, new Float32Array(cells)))).toBe(7 * grid.width + 19);
+    const local = localHistograms(c, q, false, near, 0.5)!;
+    const support = scaledSupportRow(local, q, grid, false, new Float32Array(cells));
+    expect(argmax(support)).toBe(7 * grid.width + 14);
+    expect(Math.max(...support)).toBeLessThanOrEqual(1);
+    // A query in the majority part keeps the majority's offset.
+    const left = { x: 4.5 * 16, y: 7.5 * 16 };
+    expect(argmax(scaledSupportRow(localHistograms(c, left, false, near, 0.5)!, left, grid, false, new Float32Array(cells)))).toBe(
+      7 * grid.width + 6,
+    );
+  });
+
+  it('is the global histogram at λ = 0 and translation alone without `localScales`', () => {
+    const global = localHistograms(c, q, false, { ...near, localMix: 0 }, 0.5)!;
+    global.histograms.forEach((h, k) => expectClose(h.data, scaled.histograms[k].data, 1e-6));
+    expect(global.total).toBeCloseTo(scaled.total, 5);
+    expect(localHistograms(c, q, false, { ...near, localScales: false }, 0.5)!.histograms.map((h) => h.scale)).toEqual([1]);
+  });
+});
 
 describe('transportScaling (Sinkhorn)', () => {
   // Every source cell likes target 0 best (a background cell, say); sources 1 and 2 also like targets 1, 2.
@@ -417,23 +457,51 @@ describe('a match with the consensus', () => {
   let source: Features;
   let target: Features;
   encodedPair(TEST_MODEL_DIR, (m, a, b) => ([model, source, target] = [m, a, b]));
+  /** The fused s2 row of `q` before the consensus, and the pair's consensus. */
+  const fusedS2Row = async (q: Point) => {
+    const grid = gridOf(8);
+    const rows = scoredRows(source.maps, target.maps, [q], 2, 'fused');
+    const row = (await rows.data()) as Float32Array;
+    rows.dispose();
+    const c = await pairConsensus(source.maps, target.maps, target.maps, model.metadata.matching);
+    return { row, c, grid, cells: grid.height * grid.width };
+  };
 
   it('shows the row it predicted from: the fused row plus weight · log histogram plus the transport prior', async () => {
     const constants = model.metadata.matching;
     expect(constants.transportIterations * constants.transportWeight).toBeGreaterThan(0);
     const q = pairPoints[0];
     const [m] = await model.match(source, target, [q], { scale: 2, mode: 'fused', heatmap: true, consensus: true, mirror: false });
-    const grid = gridOf(8);
-    const cells = grid.height * grid.width;
-    const rows = scoredRows(source.maps, target.maps, [q], 2, 'fused');
-    const row = (await rows.data()) as Float32Array;
-    rows.dispose();
-    const c = await pairConsensus(source.maps, target.maps, target.maps, constants);
+    const { row, c, grid, cells } = await fusedS2Row(q);
     applySupport(row, 0, supportRow(c, q, grid, false, new Float32Array(cells)), constants.weight, 1);
     const withoutPrior = softmaxRow(row, cells);
     applyPrior(row, 0, priorRow(c, grid, false, new Float32Array(cells)), 1);
     expectClose(m.heatmap!.data, softmaxRow(row, cells), 1e-5);
     expect(Math.max(...m.heatmap!.data.map((v, k) => Math.abs(v - withoutPrior[k])))).toBeGreaterThan(1e-3);
+  });
+
+  it('with `local` (off by default), adds localWeight · log of the query-centred support to the row it shows', async () => {
+    const constants = model.metadata.matching;
+    expect(constants.local).toBe(false);
+    const q = pairPoints[2];
+    const { row, c, grid, cells } = await fusedS2Row(q);
+    applySupport(row, 0, supportRow(c, q, grid, false, new Float32Array(cells)), constants.weight, 1);
+    applyPrior(row, 0, priorRow(c, grid, false, new Float32Array(cells)), 1);
+    const withoutLocal = softmaxRow(row, cells);
+    applySupport(
+      row,
+      0,
+      scaledSupportRow(localHistograms(c, q, false, constants, constants.sigma)!, q, grid, false, new Float32Array(cells)),
+      constants.localWeight,
+      1,
+    );
+    const options = { scale: 2, mode: 'fused', heatmap: true, consensus: true, mirror: false } as const;
+    const before = tf.memory().numTensors;
+    const [m] = await model.match(source, target, [q], { ...options, local: true });
+    expect(tf.memory().numTensors).toBe(before);
+    expectClose(m.heatmap!.data, softmaxRow(row, cells), 1e-5);
+    expect(Math.max(...m.heatmap!.data.map((v, k) => Math.abs(v - withoutLocal[k])))).toBeGreaterThan(1e-3);
+    expectClose((await model.match(source, target, [q], options))[0].heatmap!.data, withoutLocal, 1e-5);
   });
 
   it('weighs by the scale hypotheses unless told not to (`scaleHypotheses: false`: translation alone)', async () => {

@@ -54,6 +54,30 @@ export interface ConsensusConstants {
   houghScales?: number[];
 }
 
+/**
+ * The query-centred histogram (`localHistograms`, match option `local`): the votes of source cell s weigh
+ * (1 − localMix) + localMix · exp(−|s − q|² / 2·localRadius²), and a row gets `localWeight` · log of its support
+ * beside `weight` · log of the global one.
+ */
+export interface LocalConstants {
+  /** Query-centred Hough histogram by default (`MatchOptions.local`). */
+  local: boolean;
+  /** ρ of the source cells' Gaussian weight, in cells of the consensus grid. */
+  localRadius: number;
+  /**
+   * Source cells within this distance of the query (in cells; 0: none) cast no local votes: their fused rows share
+   * the query's features, hence its mistakes, so their votes would confirm the query's own row rather than check it
+   * (docs/geometry.md, "Round 6").
+   */
+  localHole: number;
+  /** λ: 0 is the global histogram, 1 the neighbourhood's alone. */
+  localMix: number;
+  /** Weight of log(local support) in a row, in logit units, added to the global term's. */
+  localWeight: number;
+  /** The local histogram has the scale hypotheses too (else translation alone). */
+  localScales: boolean;
+}
+
 /** Offsets of one histogram, `bins.height × bins.width`, normalised to a maximum of 1. */
 export interface HoughHistogram {
   /** Row-major (dy, dx), dy from −(h−1) to h−1, dx from −(w−1) to w−1. */
@@ -69,6 +93,8 @@ export interface HoughHistogram {
   targetPrior: Float32Array;
   /** The histograms of `ConsensusConstants.houghScales` (when shipped): what `supportRow` reads unless told not to. */
   scaled?: ScaledHistograms;
+  /** The votes [S, T] they were cast from, row-major (with `scaled`): `localHistograms` recasts them per query. */
+  votes?: Float32Array;
 }
 
 /** A pair's consensus, read back once per pair. */
@@ -263,7 +289,15 @@ export async function pairConsensus(
     const peak = data.reduce((a, b) => Math.max(a, b), 0);
     const targetPrior = priorValues.slice(k * cells, (k + 1) * cells) as Float32Array;
     // Without the mirror rule's votes the mirrored geometry goes unused: no scaled histograms for it.
-    return { data: peak > 0 ? data.map((v) => v / peak) : data.fill(1), peak, explained: explains[k], targetPrior, scaled: scaled?.[k] };
+    const votes = voteValues[k] as Float32Array | undefined;
+    return {
+      data: peak > 0 ? data.map((v) => v / peak) : data.fill(1),
+      peak,
+      explained: explains[k],
+      targetPrior,
+      scaled: scaled?.[k],
+      votes,
+    };
   };
   return { plain: histogram(0), mirrored: histogram(1), grid };
 }
@@ -340,6 +374,7 @@ export function scaledHistograms(
   scales: readonly number[],
   sigma: number,
   mirrored: boolean,
+  cellWeights?: Float32Array,
 ): ScaledHistograms {
   const cells = grid.height * grid.width;
   // Cell centres sit at (k + 0.5) bins, so a source cell's votes all share one fractional bin offset: its row of
@@ -352,9 +387,11 @@ export function scaledHistograms(
     const width = originX + grid.width + 3;
     const data = new Float32Array(height * width);
     for (let s = 0; s < cells; s++) {
+      const weight = cellWeights ? cellWeights[s] : 1;
+      if (weight === 0) continue;
       const [y, wy] = split(0.5 - scale * (Math.floor(s / grid.width) + 0.5) + originY);
       const [x, wx] = split(0.5 - scale * ((s % grid.width) + 0.5) + originX);
-      const [w00, w01, w10, w11] = [(1 - wy) * (1 - wx), (1 - wy) * wx, wy * (1 - wx), wy * wx];
+      const [w00, w01, w10, w11] = [(1 - wy) * (1 - wx), (1 - wy) * wx, wy * (1 - wx), wy * wx].map((v) => v * weight);
       for (let i = 0; i < grid.height; i++) {
         const from = s * cells + i * grid.width;
         const row = (y + i) * width + x;
@@ -371,8 +408,48 @@ export function scaledHistograms(
     }
     return { scale, height, width, originY, originX, data: smoothed(data, height, width, gaussianTaps(sigma)) };
   });
-  const total = histograms.reduce((sum, h) => sum + h.data.reduce((a, b) => Math.max(a, b), 0), 0);
-  return { histograms, total, stride: grid.stride };
+  return withTotal(histograms, grid.stride);
+}
+
+/** Histograms with Σ of their peaks. */
+const withTotal = (histograms: ScaledHistogram[], stride: number): ScaledHistograms => ({
+  histograms,
+  total: histograms.reduce((sum, h) => sum + h.data.reduce((a, b) => Math.max(a, b), 0), 0),
+  stride,
+});
+
+/** Source cells whose Gaussian weight falls below this cast no votes into a query's neighbourhood histogram. */
+const LOCAL_WEIGHT_FLOOR = 1e-3;
+
+/**
+ * A query's own histograms (`LocalConstants`): the pair's votes recast with source cell s weighed by
+ * exp(−|s − q|² / 2ρ²) (ρ = `localRadius` cells, cells below `LOCAL_WEIGHT_FLOOR` skipped), mixed with the
+ * pair's global histograms as (1 − λ)·global + λ·neighbourhood (smoothing is linear, so the smoothed ones mix).
+ * So a click is regularized by the geometry of its own part of the object, which a viewpoint change or an
+ * articulated part moves away from the pair's dominant one. Undefined when the pair has no votes read back.
+ */
+export function localHistograms(
+  c: PairConsensus,
+  q: Point,
+  mirrored: boolean,
+  { localRadius, localHole, localMix, localScales }: Pick<LocalConstants, 'localRadius' | 'localHole' | 'localMix' | 'localScales'>,
+  sigma: number,
+): ScaledHistograms | undefined {
+  const { scaled, votes } = mirrored ? c.mirrored : c.plain;
+  if (!scaled || !votes) return undefined;
+  const { grid } = c;
+  const global = localScales ? scaled.histograms : scaled.histograms.filter((h) => h.scale === 1);
+  const qy = q.y / grid.stride - 0.5;
+  const qx = q.x / grid.stride - 0.5;
+  const weights = Float32Array.from({ length: grid.height * grid.width }, (_, s) => {
+    const d2 = (Math.floor(s / grid.width) - qy) ** 2 + ((s % grid.width) - qx) ** 2;
+    const g = Math.exp(-d2 / (2 * localRadius * localRadius));
+    return g < LOCAL_WEIGHT_FLOOR || (localHole > 0 && d2 <= localHole * localHole) ? 0 : g;
+  });
+  const scales = global.map((h) => h.scale);
+  const near = scaledHistograms(votes, grid, scales, sigma, mirrored, weights).histograms;
+  const mixed = near.map((h, k) => ({ ...h, data: h.data.map((v, i) => (1 - localMix) * global[k].data[i] + localMix * v) }));
+  return withTotal(mixed, grid.stride);
 }
 
 /** A row-major table smoothed by separable taps, zeros beyond its border (the backend's 'same' convolution). */
@@ -393,7 +470,7 @@ function smoothed(table: Float32Array, height: number, width: number, taps: Floa
 }
 
 /** `supportRow` from the scale hypotheses: Σ_k H_k(t − k·q) / Σ_k max H_k, in [0, 1]. */
-function scaledSupportRow(
+export function scaledSupportRow(
   { histograms, total, stride }: ScaledHistograms,
   q: Point,
   rowGrid: Grid,

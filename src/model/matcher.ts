@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { applyPrior, applySupport, fitsMirrored, pairConsensus, priorRow, supportRow, type PairConsensus } from './consensus';
+import {
+  applyPrior,
+  applySupport,
+  fitsMirrored,
+  localHistograms,
+  pairConsensus,
+  priorRow,
+  scaledSupportRow,
+  supportRow,
+  type PairConsensus,
+} from './consensus';
 import { DEFAULT_SCALE, FUSED_SCALES, RAW_STRIDE, SCALE_INDICES, type ScaleIndex } from './constants';
 import {
   calibrationKey,
@@ -85,6 +95,7 @@ export class Matcher {
       consensus = constants.consensus,
       mirror = constants.mirror,
       scaleHypotheses = true,
+      local = constants.local,
       transfer = constants.transfer,
     } = options;
     checkMatchOptions(scale, mode);
@@ -114,7 +125,7 @@ export class Matcher {
     const transferExtras = transfers ? asked.map((q, k) => ({ ...q, points: transfers[k].extra })) : [];
     const forward = [...asked, ...extras, ...transferExtras];
     const [{ values, plain, supports, mirrored, agreements, raw }, companionRows] = await Promise.all([
-      this.readRows(forward, { ...settings, scale, withRaw: wants('rawCosine') }),
+      this.readRows(forward, { ...settings, scale, withRaw: wants('rawCosine'), local: local ? new Set(asked) : undefined }),
       companion && this.readRows(asked, { ...settings, scale: companion }),
     ]);
     const companionValues = companionRows && companionRows.values;
@@ -175,6 +186,7 @@ export class Matcher {
       consensus,
       mirror,
       scaleHypotheses,
+      local,
       withRaw = false,
     }: {
       scale: ScaleIndex;
@@ -183,6 +195,12 @@ export class Matcher {
       consensus: boolean;
       mirror: boolean;
       scaleHypotheses: boolean;
+      /**
+       * The queries whose rows the query-centred histogram also weighs: the asked points' own; the rows the
+       * confidence's signals read (neighbours, backward, companion scale) keep the pair's histogram alone, whose
+       * rows the calibrator was fit on, and a click stays within a frame (one recast of the votes per point).
+       */
+      local?: ReadonlySet<MatchQuery>;
       withRaw?: boolean;
     },
   ): Promise<{
@@ -225,8 +243,10 @@ export class Matcher {
     const plain = consensus ? values.slice() : values;
     // The transport's target prior is the same for every point of a pair.
     const prior = new Float32Array(cells);
+    const localSupport = new Float32Array(cells);
     let offset = 0;
-    for (const [k, { source, points }] of queries.entries()) {
+    for (const [k, query] of queries.entries()) {
+      const { source, points } = query;
       if (consensus) priorRow(pairs[k], grid, mirrored[k], prior);
       for (const p of points) {
         const support = supports.subarray(offset, offset + cells);
@@ -234,6 +254,11 @@ export class Matcher {
         if (consensus) {
           applySupport(values, offset, support, constants.weight, heatLogitScale(mode));
           applyPrior(values, offset, prior, heatLogitScale(mode));
+          const near = local?.has(query) && localHistograms(pairs[k], toInput(p, source.size), mirrored[k], constants, constants.sigma);
+          if (near) {
+            scaledSupportRow(near, toInput(p, source.size), grid, mirrored[k], localSupport);
+            applySupport(values, offset, localSupport, constants.localWeight, heatLogitScale(mode));
+          }
         }
         offset += cells;
       }

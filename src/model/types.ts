@@ -102,6 +102,12 @@ export interface MatchOptions {
    */
   scaleHypotheses?: boolean;
   /**
+   * With the consensus: weigh each row also by a query-centred histogram, whose votes are weighed by how near their
+   * source cell is to the point (`localRadius`, `localMix`, `localWeight`, `localScales` of `metadata.matching`);
+   * default: `metadata.matching.local`.
+   */
+  local?: boolean;
+  /**
    * Place each point by keypoint transfer from the source cells around it (`transferRadius`, `transferExponent`
    * of `metadata.matching`) rather than at its own row's peak alone; default: `metadata.matching.transfer`.
    */

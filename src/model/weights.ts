@@ -8,12 +8,12 @@ import { sha256Hex } from './sha256';
 import type { LoadProgress, LoadTimings } from './types';
 import type { ScaleSpec } from './constants';
 import type { ConfidenceCalibration } from './confidence';
-import type { ConsensusConstants } from './consensus';
+import type { ConsensusConstants, LocalConstants } from './consensus';
 import type { HyperpixelConstants } from './hyperpixels';
 import type { TransferConstants } from './transfer';
 
 /** What `match` does when not told, and the consensus constants (chosen on the selection split). */
-export interface MatchingDefaults extends ConsensusConstants, TransferConstants {
+export interface MatchingDefaults extends ConsensusConstants, LocalConstants, TransferConstants {
   consensus: boolean;
   mirror: boolean;
   /** Place points by keypoint transfer (`MatchOptions.transfer`). */
