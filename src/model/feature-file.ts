@@ -4,19 +4,18 @@
  * read one back. The layout is generic over `FeatureMaps`: every tensor it holds is stored, however the maps
  * are nested, so maps added later travel without a format change.
  *
- * Layout: "MMNF", u32 version, u32 header bytes, the JSON header, zero padding to 4 bytes, then per stored
- * tensor its float32 scales (one per channel, the last axis) followed by its int8 values, padded to 4.
+ * Layout: a container "MMNF" (container.ts), then per stored tensor its float32 scales (one per channel, the
+ * last axis) followed by its int8 values, padded to 4.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { padded, readContainer, writeContainer } from './container';
 import { MMNetError } from './errors';
 import { preprocess, readImage } from './image';
 import type { FlatMap, FeatureMaps } from './matching';
 import { Features } from './features';
 import type { ImageInput } from './types';
 
-const MAGIC = 'MMNF';
-const VERSION = 1;
-const PREAMBLE_BYTES = 12;
+const FORMAT = { magic: 'MMNF', version: 1, what: 'features file' };
 const INT8_MAX = 127;
 
 /** A stored tensor in the header's skeleton: `flat` is a `FlatMap` stored once, as its `cells`. */
@@ -64,24 +63,17 @@ function quantize(values: Float32Array, channels: number): { scales: Float32Arra
   return { scales, codes };
 }
 
-const padded = (bytes: number) => Math.ceil(bytes / 4) * 4;
 const lastAxis = (shape: number[]) => shape[shape.length - 1];
 const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 const storedBytes = (shape: number[]) => 4 * lastAxis(shape) + padded(sizeOf(shape));
+const bodyBytes = ({ shapes }: Header) => shapes.reduce((sum, shape) => sum + storedBytes(shape), 0);
 
 /** The file's bytes (reads the tensors back: a build-time step, not for a hot path). */
 export async function serializeFeatures(features: Features): Promise<Uint8Array> {
   features.assertAlive();
   const { skeleton, tensors } = skeletonOf(features.maps);
   const header: Header = { width: features.width, height: features.height, maps: skeleton, shapes: tensors.map((t) => t.shape) };
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const bodyStart = padded(PREAMBLE_BYTES + json.byteLength);
-  const out = new Uint8Array(bodyStart + header.shapes.reduce((sum, shape) => sum + storedBytes(shape), 0));
-  const view = new DataView(out.buffer);
-  out.set(new TextEncoder().encode(MAGIC), 0);
-  view.setUint32(4, VERSION, true);
-  view.setUint32(8, json.byteLength, true);
-  out.set(json, PREAMBLE_BYTES);
+  const { bytes: out, bodyStart } = writeContainer(FORMAT, header, bodyBytes(header));
   let offset = bodyStart;
   for (const tensor of tensors) {
     const { scales, codes } = quantize((await tensor.data()) as Float32Array, lastAxis(tensor.shape));
@@ -99,7 +91,7 @@ export async function serializeFeatures(features: Features): Promise<Uint8Array>
  */
 export async function readFeatures(bytes: ArrayBuffer | Uint8Array, image: ImageInput): Promise<Features> {
   const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  const header = parseHeader(data);
+  const { header, bodyStart, view } = readContainer(data, FORMAT, bodyBytes);
   const { pixels, size } = await readImage(image);
   const input = preprocess(pixels);
   pixels.dispose();
@@ -110,9 +102,8 @@ export async function readFeatures(bytes: ArrayBuffer | Uint8Array, image: Image
       `these features are of a ${header.width}×${header.height} image, not ${size.width}×${size.height}`,
     );
   }
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const tensors: tf.Tensor[] = [];
-  let offset = padded(PREAMBLE_BYTES + view.getUint32(8, true));
+  let offset = bodyStart;
   for (const shape of header.shapes) {
     const channels = lastAxis(shape);
     // Read through a DataView: the file's bytes need not be aligned for a float32 view.
@@ -136,17 +127,4 @@ export async function readFeatures(bytes: ArrayBuffer | Uint8Array, image: Image
     return value;
   }) as FeatureMaps;
   return new Features(maps, input, header.width, header.height);
-}
-
-function parseHeader(data: Uint8Array): Header {
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const magic = new TextDecoder().decode(data.subarray(0, 4));
-  if (data.byteLength < PREAMBLE_BYTES || magic !== MAGIC) throw new MMNetError('bad-argument', 'not a features file');
-  const version = view.getUint32(4, true);
-  if (version !== VERSION) throw new MMNetError('bad-argument', `features file version ${version}, this code reads ${VERSION}`);
-  const header = JSON.parse(new TextDecoder().decode(data.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + view.getUint32(8, true)))) as Header;
-  const expected = padded(PREAMBLE_BYTES + view.getUint32(8, true)) + header.shapes.reduce((sum, shape) => sum + storedBytes(shape), 0);
-  if (expected !== data.byteLength)
-    throw new MMNetError('bad-argument', `features file of ${data.byteLength} bytes, its header says ${expected}`);
-  return header;
 }
