@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { bandsOf } from '../../src/app/confidence/bands';
 import { toCorrespondence, toEncoded } from '../../src/app/correspondence';
-import { featuresPath, firstMatchesPath, type FirstMatches } from '../../src/app/examples/files';
+import { consensusPath, featuresPath, firstMatchesPath, type FirstMatches } from '../../src/app/examples/files';
 import { DEFAULT_SETTINGS } from '../../src/app/protocol';
 import { selectBackend } from '../../src/model/backend';
 import { readFeatures, serializeFeatures } from '../../src/model/feature-file';
@@ -55,13 +55,18 @@ export async function buildExampleFeatures(modelDir: string): Promise<void> {
 
 /**
  * Each example pair's pins matched on the shipped features, as the page's worker first matches them: the
- * model's metadata (no weights), the panes' default settings, no mirror rule. Cheap, so always redone.
+ * model's metadata (no weights), the panes' default settings, no mirror rule; and the pair's consensus both
+ * ways, which that matching computed. Cheap, so always redone.
  */
 export async function buildFirstMatches(modelDir: string): Promise<void> {
   if (!existsSync(CALTECH_DIR)) return;
   const matcher = await exampleMatcher(modelDir);
   for (const example of EXAMPLES) {
-    writeFileSync(join(REPO_ROOT, 'public', firstMatchesPath(pairOf(example))), JSON.stringify(await firstMatches(example, matcher)));
+    const { source, target } = pairOf(example);
+    const { first, consensus } = await pairFiles(example, matcher);
+    writeFileSync(join(REPO_ROOT, 'public', firstMatchesPath(pairOf(example))), JSON.stringify(first));
+    writeFileSync(join(REPO_ROOT, 'public', consensusPath(source, target)), consensus.forward);
+    writeFileSync(join(REPO_ROOT, 'public', consensusPath(target, source)), consensus.backward);
   }
   console.log(`npm run models: first matches of ${EXAMPLES.length} example pairs`);
 }
@@ -78,8 +83,14 @@ export const pairOf = (example: ExampleSpec) => ({
   target: photoName(example.category, example.target),
 });
 
-/** The example's pins matched on its shipped features (written by `buildExampleFeatures`). */
-export async function firstMatches(example: ExampleSpec, matcher: Matcher): Promise<FirstMatches> {
+/**
+ * The example's pins matched on its shipped features (written by `buildExampleFeatures`), and the pair's
+ * consensus that matching computed, source to target (`forward`) and back (the backward check's).
+ */
+export async function pairFiles(
+  example: ExampleSpec,
+  matcher: Matcher,
+): Promise<{ first: FirstMatches; consensus: { forward: Uint8Array; backward: Uint8Array } }> {
   const images = await Promise.all(
     [example.source, example.target].map((file) =>
       readFeatures(readFileSync(featuresFile(photoName(example.category, file))), readJpeg(join(CALTECH_DIR, example.category, file))),
@@ -93,8 +104,14 @@ export async function firstMatches(example: ExampleSpec, matcher: Matcher): Prom
       mirror: false,
     });
     return {
-      settings: DEFAULT_SETTINGS,
-      matches: found.map((match, n) => toCorrespondence(match, example.pins[n], from, to, bandsOf(matcher.metadata))),
+      first: {
+        settings: DEFAULT_SETTINGS,
+        matches: found.map((match, n) => toCorrespondence(match, example.pins[n], from, to, bandsOf(matcher.metadata))),
+      },
+      consensus: {
+        forward: await matcher.consensusFile(from.features, to.features, true),
+        backward: await matcher.consensusFile(to.features, from.features),
+      },
     };
   } finally {
     for (const features of images) features.dispose();

@@ -38,6 +38,14 @@ function encode(side: Side, shipped?: ArrayBuffer) {
   worker.postMessage({ type: 'encode', side, version, bitmap, width, height, digest, shipped } satisfies Request, shipped ? [shipped] : []);
 }
 
+/**
+ * An example pair's consensus files (`consensusPath`), for its photos (by digest) wherever they now are: the
+ * worker adopts them for the first match before the weights arrive.
+ */
+export function shipConsensus(source: string, target: string, forward: ArrayBuffer, backward: ArrayBuffer) {
+  worker.postMessage({ type: 'consensus', source, target, forward, backward } satisfies Request, [forward, backward]);
+}
+
 /** Matches can be asked for: the model is ready, or both photos have shipped features (flip needs the weights). */
 const matchable = ({ model, images, settings }: AppState) =>
   model.phase === 'ready' || (!!images.source?.shipped && !!images.target?.shipped && !settings.flip);

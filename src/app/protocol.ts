@@ -84,6 +84,11 @@ export type Request =
       shipped?: ArrayBuffer;
     }
   | { type: 'swap' }
+  /**
+   * An example pair's consensus both ways (src/model/consensus-file.ts), by its photos' digests: matched before
+   * the weights arrive, the pair then skips its one-off work.
+   */
+  | { type: 'consensus'; source: string; target: string; forward: ArrayBuffer; backward: ArrayBuffer }
   | { type: 'query'; id: number; settings: MatchSettings; queries: Query[]; dense: boolean }
   /** Tensor memory of the worker (for the benchmark and leak checks). */
   | { type: 'stats' }

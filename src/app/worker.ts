@@ -143,6 +143,12 @@ async function handle(request: Request): Promise<void> {
     case 'swap':
       [slots.source, slots.target] = [slots.target, slots.source];
       return;
+    case 'consensus':
+      // Only the example just opened matters: an earlier one's files, never adopted, go.
+      shippedConsensus.clear();
+      shippedConsensus.set(`${request.source}>${request.target}`, request.forward);
+      shippedConsensus.set(`${request.target}>${request.source}`, request.backward);
+      return;
     case 'query':
       return withFallback(() => query(request));
     case 'stats':
@@ -288,10 +294,39 @@ async function encodeBitmap(bitmap: ImageBitmap, onProgress?: (fraction: number)
   return features;
 }
 
+/** An example pair's consensus files, by `source digest>target digest` (`consensus` requests), until adopted. */
+const shippedConsensus = new Map<string, ArrayBuffer>();
+
+/**
+ * Before the weights, the panes' pair takes the site's consensus files for it, both ways, into the matcher
+ * that answers then: the first match skips the pair's one-off work, seconds on tfjs's cpu backend.
+ */
+async function adoptShippedConsensus(source: Slot, target: Slot) {
+  if (model || !earlyMatcher || shippedConsensus.size === 0) return;
+  const matcher = await earlyMatcher;
+  for (const [from, to] of [
+    [source, target],
+    [target, source],
+  ]) {
+    const key = `${from.digest}>${to.digest}`;
+    const file = shippedConsensus.get(key);
+    shippedConsensus.delete(key);
+    // A file that cannot be read, or of other constants, is no loss: the pair is computed as for any photos.
+    if (file) {
+      try {
+        matcher.adoptConsensus(from.features, to.features, file);
+      } catch {
+        /* computed instead */
+      }
+    }
+  }
+}
+
 async function query({ id, settings, queries, dense }: Extract<Request, { type: 'query' }>): Promise<void> {
   const start = performance.now();
   const results: QueryResult[] = [];
   if (!slots.source || !slots.target) throw new MMNetError('bad-argument', 'both images must be encoded first');
+  await adoptShippedConsensus(slots.source, slots.target);
   for (const side of ['source', 'target'] as const) {
     const asked = queries.filter((q) => q.side === side);
     const found = await correspond(

@@ -10,6 +10,7 @@ import {
   supportRow,
   type PairConsensus,
 } from './consensus';
+import { readConsensus, serializeConsensus } from './consensus-file';
 import { DEFAULT_SCALE, FUSED_SCALES, RAW_STRIDE, SCALE_INDICES, type ScaleIndex } from './constants';
 import {
   calibrationKey,
@@ -62,6 +63,8 @@ interface CachedConsensus {
   /** The constants it was computed with. */
   key: string;
   withMirror: boolean;
+  /** It holds the votes (computed here, not read from a file): a query-centred histogram recasts them. */
+  withVotes: boolean;
   pair: Promise<PairConsensus>;
 }
 
@@ -118,7 +121,7 @@ export class Matcher {
     // The signals that cost extra rows, computed only when the calibrator reads them.
     const wants = (name: SignalName) => allSignals || readsSignal(calibrator, name);
     const companion = wants('scaleDistance') ? companionScale(mode, scale) : undefined;
-    const plans = wants('spread') ? asked.map(neighbourPlan) : undefined;
+    const plans = wants('spread') ? asked.map((q) => neighbourPlan(q, !local)) : undefined;
     const transfers = transfer ? asked.map((q) => transferPlan(q, grid, constants)) : undefined;
     // The neighbours' and the transfer's rows are stacked after the queries' own (one readback for all), each row once.
     const extras = plans ? asked.flatMap((q, k) => (plans[k].extra.length > 0 ? [{ ...q, points: plans[k].extra }] : [])) : [];
@@ -214,7 +217,9 @@ export class Matcher {
     const constants = this.metadata.matching;
     const useMirror = consensus && mirror;
     if (useMirror) for (const q of queries) this.ensureFlipped(q.target);
-    const pairs = await Promise.all(queries.map(({ source, target }) => this.pairConsensus(source, target, useMirror)));
+    const pairs = await Promise.all(
+      queries.map(({ source, target }) => this.pairConsensus(source, target, useMirror, local !== undefined)),
+    );
     const hyperTau = constants.hyperpixels?.tau;
     const mirrored = pairs.map((pair) => useMirror && fitsMirrored(pair, constants));
     // A target matched mirrored is scored on its mirror image's maps (its flip average on its own).
@@ -268,17 +273,57 @@ export class Matcher {
   }
 
   /**
-   * The pair's consensus, cached; its mirrored histogram comes from the target's mirror image only when
-   * the mirror rule needs it (an encode), else from the target's own maps (and goes unused).
+   * The pair's consensus as a file (src/model/consensus-file.ts), for a site that ships the pair's features
+   * (an example): a matcher given it (`adoptConsensus`) skips the pair's one-off work. Plain geometry only;
+   * `withVotes`: with the votes the query-centred histogram (`local`) recasts, needed in the direction clicks
+   * match, not their backward check's.
    */
-  private pairConsensus(source: Features, target: Features, withMirror: boolean): Promise<PairConsensus> {
+  async consensusFile(source: Features, target: Features, withVotes = false): Promise<Uint8Array> {
+    const consensus = await this.pairConsensus(source, target, false, withVotes);
+    return serializeConsensus(consensus, this.consensusKey(source, target), withVotes);
+  }
+
+  /**
+   * Takes the pair's consensus from `consensusFile` instead of computing it on its first match; false (and
+   * nothing kept) when it was computed with other constants than this matcher's.
+   */
+  adoptConsensus(source: Features, target: Features, file: ArrayBuffer | Uint8Array): boolean {
+    const { key, consensus } = readConsensus(file);
+    if (key !== this.consensusKey(source, target)) return false;
+    const withVotes = consensus.plain.votes !== undefined;
+    this.consensusCache(source).set(target, { key, withMirror: false, withVotes, pair: Promise.resolve(consensus) });
+    return true;
+  }
+
+  /**
+   * The pair's consensus, cached; its mirrored histogram comes from the target's mirror image only when
+   * the mirror rule needs it (an encode), else from the target's own maps (and goes unused). `withVotes`: the
+   * query-centred histogram will recast the votes, which an adopted consensus does not hold.
+   */
+  private pairConsensus(source: Features, target: Features, withMirror: boolean, withVotes: boolean): Promise<PairConsensus> {
+    const bySource = this.consensusCache(source);
+    let cached = bySource.get(target);
+    const key = this.consensusKey(source, target);
+    if (!cached || cached.key !== key || (withMirror && !cached.withMirror) || (withVotes && !cached.withVotes)) {
+      const constants = this.metadata.matching;
+      const mirror = withMirror ? target.flipped! : target.maps;
+      const prior = votePrior(constants.hyperpixels, source, target);
+      cached = { key, withMirror, withVotes: true, pair: pairConsensus(source.maps, target.maps, mirror, constants, prior) };
+      bySource.set(target, cached);
+    }
+    return cached.pair;
+  }
+
+  private consensusCache(source: Features): WeakMap<Features, CachedConsensus> {
     const bySource = this.consensusOf.get(source) ?? new WeakMap<Features, CachedConsensus>();
     this.consensusOf.set(source, bySource);
-    let cached = bySource.get(target);
+    return bySource;
+  }
+
+  /** The constants a pair's consensus depends on (they only change when a selection run edits the metadata). */
+  private consensusKey(source: Features, target: Features): string {
     const constants = this.metadata.matching;
-    const prior = votePrior(constants.hyperpixels, source, target);
-    // The constants only change when a selection run edits the metadata.
-    const key = JSON.stringify([
+    return JSON.stringify([
       constants.sigma,
       constants.cosineExponent,
       constants.fusedExponent,
@@ -287,14 +332,8 @@ export class Matcher {
       constants.mirrorSigma,
       constants.mirrorBorder,
       constants.houghScales,
-      prior === hyperVotes,
+      votePrior(constants.hyperpixels, source, target) === hyperVotes,
     ]);
-    if (!cached || cached.key !== key || (withMirror && !cached.withMirror)) {
-      const mirror = withMirror ? target.flipped! : target.maps;
-      cached = { key, withMirror, pair: pairConsensus(source.maps, target.maps, mirror, constants, prior) };
-      bySource.set(target, cached);
-    }
-    return cached.pair;
   }
 
   /** The mirror images' maps that `flip` and the mirror rule need: an encode each, so the weights must be here. */
@@ -432,14 +471,17 @@ function matchedOnce(own: readonly Point[], wanted: readonly Point[][]): { extra
 /**
  * The points a query's neighbours add (`extra`: those it does not ask for itself; a grid's neighbours are mostly
  * its own points) and, for each of its points' `NEIGHBOUR_OFFSETS` neighbours in order, its index in
- * [the query's points, …extra]. @internal
+ * [the query's points, …extra]. Without `shareAsked` every neighbour is matched as an extra: an asked point's
+ * row carries the query-centred histogram (`local`), which a neighbour's row, read by the confidence, does not.
+ * @internal
  */
-export function neighbourPlan({ points, source }: MatchQuery): { extra: Point[]; index: number[] } {
+export function neighbourPlan({ points, source }: MatchQuery, shareAsked = true): { extra: Point[]; index: number[] } {
   const { extra, index } = matchedOnce(
-    points,
+    shareAsked ? points : [],
     points.map((p) => neighbourPoints(p, source)),
   );
-  return { extra, index: index.flat() };
+  const offset = shareAsked ? 0 : points.length;
+  return { extra, index: index.flat().map((i) => i + offset) };
 }
 
 /**

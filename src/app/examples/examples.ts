@@ -3,13 +3,13 @@
  * features (computed by `npm run models`) and the pins the first screen shows matched. The page opens on the
  * first one, which answers before the model has loaded.
  */
-import { openImage } from '../engine';
+import { openImage, shipConsensus } from '../engine';
 import { addToGallery, removeFromGallery, setGallery } from '../gallery/engine';
 import { useGallery } from '../gallery/gallery';
 import { exampleParam } from '../params';
 import { addPin, clearPins, selectPin, useStore } from '../store';
 import { withFirstMatches } from './firstMatches';
-import { featuresPath, photoCredit, type FirstMatches } from './files';
+import { consensusPath, featuresPath, photoCredit, type FirstMatches } from './files';
 import { bytesOf, firstMatchesOf, loadManifest, photoBlob } from './site';
 
 /**
@@ -25,21 +25,33 @@ export async function openExample(index: number, withPins = false) {
   // The last example's pins meant points of its photos: they go without an "Undo" offer.
   clearPins();
   const sides = inGallery ? (['source'] as const) : (['source', 'target'] as const);
-  const [first] = await Promise.all([
-    withPins && !inGallery ? firstMatchesOf(pair) : undefined,
-    ...sides.map(async (side) => {
+  const consensus =
+    !inGallery && Promise.all([bytesOf(consensusPath(pair.source, pair.target)), bytesOf(consensusPath(pair.target, pair.source))]);
+  const opened = Promise.all(
+    sides.map(async (side) => {
       const photo = pair[side];
       // The photo first: the features (0.4 MiB) would hold up its connection behind theirs and the weights'.
       const blob = photoBlob(photo);
       const shipped = bytesOf(featuresPath(photo));
       await openImage(side, await blob, photo, photoCredit(m), shipped);
+      return useStore.getState().images[side]?.digest;
     }),
+  );
+  const [first, digests] = await Promise.all([
+    withPins && !inGallery ? firstMatchesOf(pair) : undefined,
+    opened,
     inGallery && fillGallery([pair.target, ...pair.gallery], `Photos: ${m.attribution}.`),
   ]);
+  if (consensus) void consensus.then((files) => shipPairConsensus(digests, files));
   if (!withPins && !inGallery) return;
   for (const point of pair.pins) addPin('source', point);
   if (first) showFirstMatches(first);
   selectPin(null);
+}
+
+/** The pair's consensus files, where both came and both photos opened (a site built without them has none). */
+function shipPairConsensus([source, target]: (string | undefined)[], [forward, backward]: (ArrayBuffer | undefined)[]) {
+  if (source && target && forward && backward) shipConsensus(source, target, forward, backward);
 }
 
 /** The gallery's targets replaced by example photos, its grid shown. */

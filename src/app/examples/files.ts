@@ -18,6 +18,13 @@ export const featuresPath = (photo: string) => `models/${MODEL_NAME}/examples/${
 export const firstMatchesPath = (pair: Pick<ExamplePair, 'source' | 'target'>) =>
   `models/${MODEL_NAME}/examples/${pair.source}--${pair.target}.matches.json`;
 
+/**
+ * A pair's consensus (src/model/consensus-file.ts), written by `npm run models` beside its first matches, one
+ * file per direction: the first click's match and its backward check then skip the pair's one-off work, which
+ * takes seconds on tfjs's cpu backend before the weights arrive.
+ */
+export const consensusPath = (source: string, target: string) => `models/${MODEL_NAME}/examples/${source}--${target}.consensus`;
+
 export interface FirstMatches {
   settings: MatchSettings;
   /** One per pin, in the pair's order. */
