@@ -471,7 +471,8 @@ describe('a match with the consensus', () => {
     const constants = model.metadata.matching;
     expect(constants.transportIterations * constants.transportWeight).toBeGreaterThan(0);
     const q = pairPoints[0];
-    const [m] = await model.match(source, target, [q], { scale: 2, mode: 'fused', heatmap: true, consensus: true, mirror: false });
+    const options = { scale: 2, mode: 'fused', heatmap: true, consensus: true, mirror: false, local: false } as const;
+    const [m] = await model.match(source, target, [q], options);
     const { row, c, grid, cells } = await fusedS2Row(q);
     applySupport(row, 0, supportRow(c, q, grid, false, new Float32Array(cells)), constants.weight, 1);
     const withoutPrior = softmaxRow(row, cells);
@@ -480,9 +481,9 @@ describe('a match with the consensus', () => {
     expect(Math.max(...m.heatmap!.data.map((v, k) => Math.abs(v - withoutPrior[k])))).toBeGreaterThan(1e-3);
   });
 
-  it('with `local` (off by default), adds localWeight · log of the query-centred support to the row it shows', async () => {
+  it('with `local` (on by default since round 6), adds localWeight · log of the query-centred support to the row it shows', async () => {
     const constants = model.metadata.matching;
-    expect(constants.local).toBe(false);
+    expect(constants.local).toBe(true);
     const q = pairPoints[2];
     const { row, c, grid, cells } = await fusedS2Row(q);
     applySupport(row, 0, supportRow(c, q, grid, false, new Float32Array(cells)), constants.weight, 1);
@@ -497,11 +498,11 @@ describe('a match with the consensus', () => {
     );
     const options = { scale: 2, mode: 'fused', heatmap: true, consensus: true, mirror: false } as const;
     const before = tf.memory().numTensors;
-    const [m] = await model.match(source, target, [q], { ...options, local: true });
+    const [m] = await model.match(source, target, [q], options);
     expect(tf.memory().numTensors).toBe(before);
     expectClose(m.heatmap!.data, softmaxRow(row, cells), 1e-5);
     expect(Math.max(...m.heatmap!.data.map((v, k) => Math.abs(v - withoutLocal[k])))).toBeGreaterThan(1e-3);
-    expectClose((await model.match(source, target, [q], options))[0].heatmap!.data, withoutLocal, 1e-5);
+    expectClose((await model.match(source, target, [q], { ...options, local: false }))[0].heatmap!.data, withoutLocal, 1e-5);
   });
 
   it('weighs by the scale hypotheses unless told not to (`scaleHypotheses: false`: translation alone)', async () => {
@@ -521,6 +522,7 @@ describe('a match with the consensus', () => {
         heatmap: true,
         consensus: true,
         mirror: false,
+        local: false,
         scaleHypotheses,
       });
       const row = fused.slice();

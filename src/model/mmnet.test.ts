@@ -195,22 +195,27 @@ describe('match', () => {
     const { extra, index } = neighbourPlan({ source: a, target: b, points: grid });
     expect(extra).toHaveLength(10); // 24 neighbours, 14 of them grid points
     expect(index.filter((i) => i < grid.length)).toHaveLength(14);
-    const together = await model.match(a, b, grid, { allSignals: true });
-    for (const [n, p] of grid.entries()) {
-      const [alone] = await model.match(a, b, [p], { allSignals: true });
-      expect(together[n].signals.spread).toBeCloseTo(alone.signals.spread, 5);
+    // With `local` an asked point's row carries its own histogram: the neighbours are then all matched as extras.
+    expect(neighbourPlan({ source: a, target: b, points: grid }, false).extra).toHaveLength(16); // the 10, and the 6 grid points again
+    for (const local of [false, true]) {
+      const together = await model.match(a, b, grid, { allSignals: true, local });
+      for (const [n, p] of grid.entries()) {
+        const [alone] = await model.match(a, b, [p], { allSignals: true, local });
+        expect(together[n].signals.spread).toBeCloseTo(alone.signals.spread, 5);
+      }
     }
   });
 
   it('places a point by keypoint transfer: its own and its 3×3 nearest cells’ landings, weighed by their probabilities', async () => {
     const { transfer, transferRadius, transferExponent } = model.metadata.matching;
     const p = { x: 50, y: 37 };
-    const [transferred] = await model.match(a, b, [p], { transfer: true });
+    // The cells' rows carry the pair's histogram alone, so the query-centred one is off for the comparison.
+    const [transferred] = await model.match(a, b, [p], { transfer: true, local: false });
     // Off by default (docs/geometry.md, round 5): the point at its own row's peak.
     expect(transfer).toBe(false);
     expect((await model.match(a, b, [p]))[0].target).toEqual((await model.match(a, b, [p], { transfer: false }))[0].target);
     const alone = async (at: Point): Promise<Landing> => {
-      const [m] = await model.match(a, b, [at], { transfer: false });
+      const [m] = await model.match(a, b, [at], { transfer: false, local: false });
       return { from: toInput(at, a.size), to: toInput(m.target, b.size), probability: m.probability };
     };
     const q = toInput(p, a.size);
