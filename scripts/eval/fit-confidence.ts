@@ -56,13 +56,16 @@ async function main(): Promise<void> {
   const pairs = splitPairs(willow, 'val').slice(0, args.limit ? Number(args.limit) : undefined);
   const model = await loadNodeModel(args.model ?? BUILT_MODEL_DIR);
   const progress = progressLog();
-  const features = await encodeImages(willow, pairs, model, progress, { hyperpixels: settings.some((s) => s.mode === 'hyper') });
+  // Hyperpixels only for the settings that read them: with `hyperpixels.votes`, images encoded with them would also
+  // cast every other setting's consensus votes, and those settings would be fitted on matches they never make.
+  const features = await encodeImages(willow, pairs, model, progress);
+  const hyperFeatures = settings.some((s) => s.mode === 'hyper') ? await encodeImages(willow, pairs, model, progress, { hyperpixels: true }) : undefined;
 
   const previous = existsSync(args.out) ? (JSON.parse(readFileSync(args.out, 'utf8')) as ConfidenceCalibration) : undefined;
   const models: Record<string, CalibratorConstants> = { ...previous?.models };
   for (const setting of settings) {
     const key = calibrationKey(setting);
-    const matches = await collectMatches(willow, pairs, model, features, setting);
+    const matches = await collectMatches(willow, pairs, model, setting.mode === 'hyper' ? hyperFeatures! : features, setting);
     // A signal that never varies here (raw's scale distance) carries nothing.
     const used = signals.filter((name) => new Set(matches.map((m) => m.signals[name])).size > 1);
     const examples: Example[] = matches.map((m) => ({ features: used.map((name) => SIGNALS[name].feature(m.signals[name])), right: m.right }));
@@ -78,7 +81,7 @@ async function main(): Promise<void> {
         `fit auroc=${auroc(predicted, right).toFixed(3)} ece=${ece(predicted, right).toFixed(3)}; ${JSON.stringify(models[key])}`,
     );
   }
-  features.forEach((f) => f.dispose());
+  for (const f of [...features.values(), ...(hyperFeatures?.values() ?? [])]) f.dispose();
   model.dispose();
 
   const calibration: ConfidenceCalibration = {
