@@ -230,7 +230,7 @@ describe('localHistograms (query-centred)', () => {
   const c: PairConsensus = { plain: histogram, mirrored: histogram, grid };
   const argmax = (row: Float32Array) => row.indexOf(row.reduce((a, b) => Math.max(a, b)));
   const q = { x: 17.5 * 16, y: 7.5 * 16 }; // cell (7, 17), in the minority part: its match is cell (7, 14)
-  const near = { localRadius: 1.5, localHole: 0, localMix: 1, localScales: true };
+  const near = { localRadius: 1.5, localHole: 0, localScales: true };
 
   it('picks the offset of the query’s own part, where the global histogram picks the majority’s', () => {
     expect(argmax(scaledSupportRow(scaled, q, grid, false, new Float32Array(cells)))).toBe(7 * grid.width + 19);
@@ -245,8 +245,18 @@ describe('localHistograms (query-centred)', () => {
     );
   });
 
-  it('is the global histogram at λ = 0 and translation alone without `localScales`', () => {
-    const global = localHistograms(c, q, false, { ...near, localMix: 0 }, 0.5)!;
+  it('recasts each query into the pair’s own buffers, with nothing left from the last query', () => {
+    const first = localHistograms(c, q, false, near, 0.5)!.histograms.map((h) => h.data.slice());
+    const other = localHistograms(c, { x: 4.5 * 16, y: 7.5 * 16 }, false, near, 0.5)!;
+    const again = localHistograms(c, q, false, near, 0.5)!;
+    again.histograms.forEach((h, k) => {
+      expect(h.data).toBe(other.histograms[k].data);
+      expectClose(h.data, first[k], 1e-7);
+    });
+  });
+
+  it('is the global histogram for a neighbourhood wider than the grid, and translation alone without `localScales`', () => {
+    const global = localHistograms(c, q, false, { ...near, localRadius: Infinity }, 0.5)!;
     global.histograms.forEach((h, k) => expectClose(h.data, scaled.histograms[k].data, 1e-6));
     expect(global.total).toBeCloseTo(scaled.total, 5);
     expect(localHistograms(c, q, false, { ...near, localScales: false }, 0.5)!.histograms.map((h) => h.scale)).toEqual([1]);

@@ -56,8 +56,8 @@ export interface ConsensusConstants {
 
 /**
  * The query-centred histogram (`localHistograms`, match option `local`): the votes of source cell s weigh
- * (1 − localMix) + localMix · exp(−|s − q|² / 2·localRadius²), and a row gets `localWeight` · log of its support
- * beside `weight` · log of the global one.
+ * exp(−|s − q|² / 2·localRadius²), and a row gets `localWeight` · log of its support beside `weight` · log of the
+ * global one.
  */
 export interface LocalConstants {
   /** Query-centred Hough histogram by default (`MatchOptions.local`). */
@@ -70,8 +70,6 @@ export interface LocalConstants {
    * (docs/geometry.md, "Round 6").
    */
   localHole: number;
-  /** λ: 0 is the global histogram, 1 the neighbourhood's alone. */
-  localMix: number;
   /** Weight of log(local support) in a row, in logit units, added to the global term's. */
   localWeight: number;
   /** The local histogram has the scale hypotheses too (else translation alone). */
@@ -375,8 +373,10 @@ export function scaledHistograms(
   sigma: number,
   mirrored: boolean,
   cellWeights?: Float32Array,
+  scratch?: HistogramScratch,
 ): ScaledHistograms {
   const cells = grid.height * grid.width;
+  const taps = gaussianTaps(sigma);
   // Cell centres sit at (k + 0.5) bins, so a source cell's votes all share one fractional bin offset: its row of
   // votes is laid down as a whole, shifted, with four bilinear weights.
   const split = (bin: number) => [Math.floor(bin), bin - Math.floor(bin)];
@@ -385,7 +385,9 @@ export function scaledHistograms(
     const originX = Math.ceil((scale * INPUT_WIDTH) / grid.stride) + 2;
     const height = originY + grid.height + 3;
     const width = originX + grid.width + 3;
-    const data = new Float32Array(height * width);
+    const buffers = scratch?.get(scale) ?? { data: new Float32Array(height * width), pass: new Float32Array(height * width) };
+    scratch?.set(scale, buffers);
+    const data = buffers.data.fill(0);
     for (let s = 0; s < cells; s++) {
       const weight = cellWeights ? cellWeights[s] : 1;
       if (weight === 0) continue;
@@ -406,7 +408,7 @@ export function scaledHistograms(
         }
       }
     }
-    return { scale, height, width, originY, originX, data: smoothed(data, height, width, gaussianTaps(sigma)) };
+    return { scale, height, width, originY, originX, data: smoothInPlace(data, height, width, taps, buffers.pass) };
   });
   return withTotal(histograms, grid.stride);
 }
@@ -421,52 +423,59 @@ const withTotal = (histograms: ScaledHistogram[], stride: number): ScaledHistogr
 /** Source cells whose Gaussian weight falls below this cast no votes into a query's neighbourhood histogram. */
 const LOCAL_WEIGHT_FLOOR = 1e-3;
 
+/** Each scale's histogram and smoothing buffers, kept between calls (`scaledHistograms`' `scratch`). */
+type HistogramScratch = Map<number, { data: Float32Array; pass: Float32Array }>;
+
+/** Per pair's votes: a query's histograms are recast on every click and hover, into the same buffers. */
+const localScratch = new WeakMap<Float32Array, { weights: Float32Array; histograms: HistogramScratch }>();
+
 /**
  * A query's own histograms (`LocalConstants`): the pair's votes recast with source cell s weighed by
- * exp(−|s − q|² / 2ρ²) (ρ = `localRadius` cells, cells below `LOCAL_WEIGHT_FLOOR` skipped), mixed with the
- * pair's global histograms as (1 − λ)·global + λ·neighbourhood (smoothing is linear, so the smoothed ones mix).
- * So a click is regularized by the geometry of its own part of the object, which a viewpoint change or an
- * articulated part moves away from the pair's dominant one. Undefined when the pair has no votes read back.
+ * exp(−|s − q|² / 2ρ²) (ρ = `localRadius` cells, cells below `LOCAL_WEIGHT_FLOOR` skipped). So a click is
+ * regularized by the geometry of its own part of the object, which a viewpoint change or an articulated part moves
+ * away from the pair's dominant one (the row weighs the global histogram too, by `weight`). Undefined when the
+ * pair has no votes read back. The histograms are the pair's scratch: read them before the pair's next query.
  */
 export function localHistograms(
   c: PairConsensus,
   q: Point,
   mirrored: boolean,
-  { localRadius, localHole, localMix, localScales }: Pick<LocalConstants, 'localRadius' | 'localHole' | 'localMix' | 'localScales'>,
+  { localRadius, localHole, localScales }: Pick<LocalConstants, 'localRadius' | 'localHole' | 'localScales'>,
   sigma: number,
 ): ScaledHistograms | undefined {
   const { scaled, votes } = mirrored ? c.mirrored : c.plain;
   if (!scaled || !votes) return undefined;
   const { grid } = c;
-  const global = localScales ? scaled.histograms : scaled.histograms.filter((h) => h.scale === 1);
+  const scratch = localScratch.get(votes) ?? { weights: new Float32Array(grid.height * grid.width), histograms: new Map() };
+  localScratch.set(votes, scratch);
   const qy = q.y / grid.stride - 0.5;
   const qx = q.x / grid.stride - 0.5;
-  const weights = Float32Array.from({ length: grid.height * grid.width }, (_, s) => {
+  for (let s = 0; s < scratch.weights.length; s++) {
     const d2 = (Math.floor(s / grid.width) - qy) ** 2 + ((s % grid.width) - qx) ** 2;
     const g = Math.exp(-d2 / (2 * localRadius * localRadius));
-    return g < LOCAL_WEIGHT_FLOOR || (localHole > 0 && d2 <= localHole * localHole) ? 0 : g;
-  });
-  const scales = global.map((h) => h.scale);
-  const near = scaledHistograms(votes, grid, scales, sigma, mirrored, weights).histograms;
-  const mixed = near.map((h, k) => ({ ...h, data: h.data.map((v, i) => (1 - localMix) * global[k].data[i] + localMix * v) }));
-  return withTotal(mixed, grid.stride);
+    scratch.weights[s] = g < LOCAL_WEIGHT_FLOOR || (localHole > 0 && d2 <= localHole * localHole) ? 0 : g;
+  }
+  const scales = localScales ? scaled.histograms.map((h) => h.scale) : [1];
+  return scaledHistograms(votes, grid, scales, sigma, mirrored, scratch.weights, scratch.histograms);
 }
 
-/** A row-major table smoothed by separable taps, zeros beyond its border (the backend's 'same' convolution). */
-function smoothed(table: Float32Array, height: number, width: number, taps: Float32Array): Float32Array {
+/**
+ * A row-major table smoothed by separable taps, zeros beyond its border (the backend's 'same' convolution), in
+ * place: `pass` (as large) holds the first pass.
+ */
+function smoothInPlace(table: Float32Array, height: number, width: number, taps: Float32Array, pass: Float32Array): Float32Array {
   const radius = (taps.length - 1) / 2;
-  const pass = (from: Float32Array, step: number, size: number, coordinate: (k: number) => number) => {
-    const to = new Float32Array(from.length);
+  const run = (from: Float32Array, to: Float32Array, step: number, size: number, coordinate: (k: number) => number) => {
     for (let k = 0; k < from.length; k++) {
       const c = coordinate(k);
       let sum = 0;
       for (let o = -radius; o <= radius; o++) if (c + o >= 0 && c + o < size) sum += taps[o + radius] * from[k + o * step];
       to[k] = sum;
     }
-    return to;
   };
-  const rows = pass(table, width, height, (k) => Math.floor(k / width));
-  return pass(rows, 1, width, (k) => k % width);
+  run(table, pass, width, height, (k) => Math.floor(k / width));
+  run(pass, table, 1, width, (k) => k % width);
+  return table;
 }
 
 /** `supportRow` from the scale hypotheses: Σ_k H_k(t − k·q) / Σ_k max H_k, in [0, 1]. */

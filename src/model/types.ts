@@ -103,7 +103,7 @@ export interface MatchOptions {
   scaleHypotheses?: boolean;
   /**
    * With the consensus: weigh each row also by a query-centred histogram, whose votes are weighed by how near their
-   * source cell is to the point (`localRadius`, `localMix`, `localWeight`, `localScales` of `metadata.matching`);
+   * source cell is to the point (`localRadius`, `localHole`, `localWeight`, `localScales` of `metadata.matching`);
    * default: `metadata.matching.local`.
    */
   local?: boolean;
