@@ -9,7 +9,7 @@ import { halfBits, toHalfBits } from './npy';
 export const defaultScheme = (): Scheme => (process.env.MMNET_QUANTIZE as Scheme | undefined) ?? DEFAULT_SCHEME;
 
 /** Inputs per 4-bit group: 32 costs 0.625 bytes per weight (64: 0.5625) and loses less at the fine scales. */
-export const INT4_GROUP = 32;
+const INT4_GROUP = 32;
 /**
  * Filters smaller than this stay float16: conv1, the MS blocks' dilated 32→32 convs, attention,
  * up-sampling and fuse layers, 0.9 M values (1.8 MB) that the matching maps pass through last.

@@ -25,11 +25,11 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { REPO_ROOT, SHARED_DIR } from '../../src/model/testing/paths';
 
-export const TRUNK_NAME = 'resnet_v2_101';
+const TRUNK_NAME = 'resnet_v2_101';
 /** Committed manifest: origin, candidate base URLs and sha256/bytes/shape of each float32 file. */
-export const DEFAULT_SOURCES_PATH = path.join(REPO_ROOT, 'models', `${TRUNK_NAME}.sources.json`);
+const DEFAULT_SOURCES_PATH = path.join(REPO_ROOT, 'models', `${TRUNK_NAME}.sources.json`);
 /** The project's read-only data folder, a sibling of the repository (absent in a public clone). */
-export const DEFAULT_SHARED_DIR = SHARED_DIR;
+const DEFAULT_SHARED_DIR = SHARED_DIR;
 /** Records the files of the cache whose sha256 was checked, so later builds only compare sizes. */
 export const VERIFIED_MARKER = '.verified.json';
 
@@ -89,7 +89,7 @@ export interface ResolveTrunkOptions {
 // Manifest and local folders
 
 /** Checks the manifest's structure, so a bad edit fails here rather than as a confusing download error. */
-export function parseTrunkSources(json: unknown, origin = 'trunk sources'): TrunkSources {
+function parseTrunkSources(json: unknown, origin = 'trunk sources'): TrunkSources {
   const o = json as Partial<TrunkSources> | null;
   if (!o || typeof o !== 'object' || !Array.isArray(o.candidate_base_urls) || !o.files || typeof o.files !== 'object') {
     throw new Error(`${origin}: expected { candidate_base_urls: string[], files: { name: { sha256, bytes } } }`);
@@ -109,7 +109,7 @@ export function loadTrunkSources(file = DEFAULT_SOURCES_PATH): TrunkSources {
   return parseTrunkSources(JSON.parse(readFileSync(file, 'utf8')), file);
 }
 
-export const trunkFileNames = (sources: TrunkSources): string[] => Object.keys(sources.files);
+const trunkFileNames = (sources: TrunkSources): string[] => Object.keys(sources.files);
 
 const isFile = (p: string): boolean => {
   try {
@@ -120,7 +120,7 @@ const isFile = (p: string): boolean => {
 };
 
 /** The manifest's files that `dir` lacks (all of them when `dir` does not exist). */
-export function missingTrunkFiles(dir: string, sources: TrunkSources): string[] {
+function missingTrunkFiles(dir: string, sources: TrunkSources): string[] {
   return trunkFileNames(sources).filter((name) => !isFile(path.join(dir, name)));
 }
 
@@ -136,7 +136,7 @@ export function assertTrunkFiles(dir: string, sources: TrunkSources): void {
  * A local folder either lacks the trunk (false: try the next source), holds all of it (true), or is a broken
  * copy (throws naming a missing file: quietly downloading 110 MB would hide the broken copy).
  */
-export function localTrunkPresent(dir: string, sources: TrunkSources): boolean {
+function localTrunkPresent(dir: string, sources: TrunkSources): boolean {
   const missing = missingTrunkFiles(dir, sources);
   if (missing.length === trunkFileNames(sources).length) return false;
   assertTrunkFiles(dir, sources);
@@ -158,7 +158,7 @@ export function baseUrlsFor(env: NodeJS.ProcessEnv, sources: TrunkSources): stri
 
 const withSlash = (base: string): string => (base.endsWith('/') ? base : `${base}/`);
 
-export const fileUrl = (base: string, name: string): string => new URL(encodeURIComponent(name), withSlash(base)).href;
+const fileUrl = (base: string, name: string): string => new URL(encodeURIComponent(name), withSlash(base)).href;
 
 // ---------------------------------------------------------------------------------------------------------
 // Small pure helpers
@@ -169,9 +169,9 @@ export function contentRangeStart(header: string | undefined): number | undefine
   return m ? Number(m[1]) : undefined;
 }
 
-export const backoffMs = (attempt: number, baseMs: number): number => baseMs * 2 ** attempt;
+const backoffMs = (attempt: number, baseMs: number): number => baseMs * 2 ** attempt;
 
-export function formatBytes(n: number): string {
+function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
   return `${(n / 1024 ** 2).toFixed(1)} MB`;
@@ -194,7 +194,7 @@ export function formatProgress(s: ProgressState, width = 24): string {
 }
 
 /** Error text that is never empty (Node's connect errors can be AggregateErrors with no message). */
-export function describeError(e: unknown): string {
+function describeError(e: unknown): string {
   if (e instanceof AggregateError && !e.message) return e.errors.map(describeError).join('; ') || 'AggregateError';
   if (e instanceof Error) return e.message || (e as NodeJS.ErrnoException).code || e.name;
   return String(e);
@@ -274,7 +274,7 @@ class TimeoutError extends Error {}
 class VerifyError extends Error {}
 
 /** Network errors, stalls, truncation and server-side errors may pass; a 404 or a wrong checksum won't. */
-export function isRetryable(e: unknown): boolean {
+function isRetryable(e: unknown): boolean {
   if (e instanceof VerifyError) return false;
   if (e instanceof HttpStatusError) return e.status >= 500 || e.status === 408 || e.status === 429;
   return true;
@@ -410,7 +410,7 @@ async function fetchToPart(url: string, part: string, expected: number, timeoutM
   }
 }
 
-export function sha256File(file: string): Promise<string> {
+function sha256File(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
     createReadStream(file)

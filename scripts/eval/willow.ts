@@ -8,7 +8,7 @@ import type { Features, MMNet, Point } from '../../src/model';
 import { readPng } from '../../src/model/node/io';
 import { REPO_ROOT, SHARED_DIR } from '../../src/model/testing/paths';
 
-export const WILLOW_DIR = join(SHARED_DIR, 'datasets', 'pf-willow');
+const WILLOW_DIR = join(SHARED_DIR, 'datasets', 'pf-willow');
 const SPLIT_FILE = join(REPO_ROOT, 'scripts', 'eval', 'pf-willow-split.json');
 export const SPLITS = ['all', 'val', 'test'] as const;
 export type Split = (typeof SPLITS)[number];

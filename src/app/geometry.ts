@@ -21,7 +21,7 @@ export function denseGrid(width: number, height: number): Point[] {
  * A match is consistent when matching it back lands within 5 % of the image's longer side of the query
  * (the PCK@0.05 radius), i.e. the round trip stays on the same part.
  */
-export const CONSISTENCY_TOLERANCE = 0.05;
+const CONSISTENCY_TOLERANCE = 0.05;
 
 export const isConsistent = (backError: number, width: number, height: number) =>
   backError <= CONSISTENCY_TOLERANCE * Math.max(width, height);

@@ -2,9 +2,9 @@
 import { readImageSize } from './imageSize';
 
 /** Larger images are refused: decoding one would take hundreds of megabytes. */
-export const MAX_PIXELS = 50_000_000;
+const MAX_PIXELS = 50_000_000;
 /** Larger images are shown and encoded from a downscaled copy (the network sees 320 × 224 anyway). */
-export const MAX_SIDE = 2048;
+const MAX_SIDE = 2048;
 
 export interface DecodedImage {
   name: string;

@@ -7,7 +7,7 @@ import { addPin, deletePin, movePin, selectPin, useStore, type Pin } from './sto
 const { getState: get, setState: set } = useStore;
 
 /** The pin of this pane nearest to `point` within `radius` (image pixels), if any. */
-export function pinAt(side: Side, point: Point, radius: number): Pin | undefined {
+function pinAt(side: Side, point: Point, radius: number): Pin | undefined {
   let best: Pin | undefined;
   for (const pin of get().pins) {
     if (pin.side === side && distance(pin.point, point) <= radius && (!best || distance(pin.point, point) < distance(best.point, point))) {

@@ -14,7 +14,7 @@ const BACKEND_TIMEOUT_MS = 20_000;
  * `blob:` workers) stops its thread pool without an error, and tfjs would wait forever. wasm then starts on
  * one thread.
  */
-export const WASM_THREADS_TIMEOUT_MS = 10_000;
+const WASM_THREADS_TIMEOUT_MS = 10_000;
 
 export interface BackendOptions {
   /**

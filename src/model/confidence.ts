@@ -79,7 +79,7 @@ export const SIGNALS: Record<SignalName, Signal> = {
 };
 
 /** Cells within this many input pixels of the peak belong to its mode (the 3×3 window at stride 16). */
-export const SECOND_MODE_RADIUS = 1.5 * RAW_STRIDE;
+const SECOND_MODE_RADIUS = 1.5 * RAW_STRIDE;
 
 /** One mode/scale's logistic model: confidence = σ(bias + Σ weight · feature). */
 export interface CalibratorConstants {
@@ -134,7 +134,7 @@ export function companionScale(mode: MatchMode, scale: ScaleIndex): ScaleIndex |
 }
 
 /** The linear score of a model (its logit), from the signals it names. */
-export function calibratorLogit(signals: MatchSignals, constants: CalibratorConstants): number {
+function calibratorLogit(signals: MatchSignals, constants: CalibratorConstants): number {
   let logit = constants.bias;
   for (const [name, weight] of Object.entries(constants.weights) as [SignalName, number][]) {
     logit += weight * SIGNALS[name].feature(signals[name]);

@@ -46,7 +46,7 @@ export function landingCell(match: Point, target: Size, out: Rect): Rect {
  * The colour of grid cell `k` (row-major, as `denseGrid` orders them): hue turns across the columns and
  * lightness falls down the rows, so every region of the source has its own colour and neighbours look alike.
  */
-export function cellColour(k: number): string {
+function cellColour(k: number): string {
   const row = Math.floor(k / GRID_COLUMNS);
   const column = k % GRID_COLUMNS;
   const hue = Math.round((300 * column) / (GRID_COLUMNS - 1));

@@ -20,7 +20,7 @@ export const REPO_ROOT = repoRoot(dirname(fileURLToPath(import.meta.url)));
 /** ../shared beside the checkout: fixtures and datasets (read-only). */
 export const SHARED_DIR = join(REPO_ROOT, '..', 'shared');
 /** Where `npm run models` puts the default model. */
-export const MODEL_DIR = join(REPO_ROOT, 'public', 'models');
+const MODEL_DIR = join(REPO_ROOT, 'public', 'models');
 /** The model `npm run models` builds, which the CLIs load unless told otherwise. */
 export const BUILT_MODEL_DIR = join(MODEL_DIR, MODEL_NAME);
 /** The model the Node tests load: head v0, whose outputs ../shared/fixtures hold (built by scripts/testing/global-setup.ts). */
