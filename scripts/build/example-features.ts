@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { bandsOf } from '../../src/app/confidence/bands';
 import { toCorrespondence, toEncoded } from '../../src/app/correspondence';
-import { consensusPath, featuresPath, firstMatchesPath, type FirstMatches } from '../../src/app/examples/files';
+import { consensusPath, featuresPath, firstMatchesPath, type ExamplePair, type FirstMatches } from '../../src/app/examples/files';
 import { DEFAULT_SETTINGS } from '../../src/app/protocol';
 import { selectBackend } from '../../src/model/backend';
 import { readFeatures, serializeFeatures } from '../../src/model/feature-file';
@@ -16,7 +16,7 @@ import { Matcher } from '../../src/model/matcher';
 import { fileFetch, loadNodeModel, modelUrl, readJpeg } from '../../src/model/node/io';
 import { REPO_ROOT } from '../../src/model/testing/paths';
 import { loadMetadata } from '../../src/model/weights';
-import { CALTECH_DIR, EXAMPLES, examplePhotos, photoName, type ExampleSpec } from './example-pairs';
+import { CALTECH_DIR, EXAMPLES, examplePhotos, photoName } from './example-pairs';
 
 /** The file of a photo's features under the site's root (`public/`). */
 export const featuresFile = (photo: string) => join(REPO_ROOT, 'public', featuresPath(photo));
@@ -78,7 +78,7 @@ export async function exampleMatcher(modelDir: string): Promise<Matcher> {
 }
 
 /** The pair's photo names in the site's `examples/`. */
-export const pairOf = (example: ExampleSpec) => ({
+export const pairOf = (example: ExamplePair) => ({
   source: photoName(example.category, example.source),
   target: photoName(example.category, example.target),
 });
@@ -88,7 +88,7 @@ export const pairOf = (example: ExampleSpec) => ({
  * consensus that matching computed, source to target (`forward`) and back (the backward check's).
  */
 export async function pairFiles(
-  example: ExampleSpec,
+  example: ExamplePair,
   matcher: Matcher,
 ): Promise<{ first: FirstMatches; consensus: { forward: Uint8Array; backward: Uint8Array } }> {
   const images = await Promise.all(

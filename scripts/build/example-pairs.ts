@@ -5,23 +5,13 @@
  */
 import { join } from 'node:path';
 import { SHARED_DIR } from '../../src/model/testing/paths';
-import type { Point } from '../../src/model/types';
+import type { ExamplePair } from '../../src/app/examples/files';
 
 /** Where the photos come from (read-only; absent in a public clone). */
 export const CALTECH_DIR = join(SHARED_DIR, 'datasets/caltech101-subset');
 
-export interface ExampleSpec {
-  category: string;
-  /** Label in the example strip. */
-  label: string;
-  source: string;
-  target: string;
-  pins: Point[];
-  /** Further photos of the category, the same way round: with the target, the gallery's targets in gallery mode. */
-  gallery: string[];
-}
-
-export const EXAMPLES: ExampleSpec[] = [
+/** The category is the photos' folder in the Caltech subset; the strip shows the label. */
+export const EXAMPLES: ExamplePair[] = [
   {
     category: 'Faces_easy',
     label: 'Faces',
