@@ -30,17 +30,6 @@ const typical: MatchSignals = {
   weightedEntropy: 0.3,
   rawCosine: 0.5,
   spread: 0.03,
-  localSupport: 0.5,
-  localRelative: 0.8,
-  localPeak: 0.05,
-  localEntropy: 0.5,
-  localSupportEntropy: 0.5,
-  localShift: 0.02,
-  localMove: 0.02,
-  weightedMargin: 4,
-  weightedProbability: 0.5,
-  supportEntropy: 0.5,
-  supportRelative: 0.8,
 };
 const grid = gridOf(16); // 14 × 20
 
@@ -59,17 +48,6 @@ function rowSignals(row: Float32Array): MatchSignals {
     weightedEntropy: rowEntropy(row, row.length),
     rawCosine: NaN,
     spread: NaN,
-    localSupport: NaN,
-    localRelative: NaN,
-    localPeak: NaN,
-    localEntropy: NaN,
-    localSupportEntropy: NaN,
-    localShift: NaN,
-    localMove: NaN,
-    weightedMargin: secondModeMargin(row, grid, 0, peak),
-    weightedProbability: cellProbability(row, row.length, 0, peak),
-    supportEntropy: NaN,
-    supportRelative: NaN,
   };
 }
 
@@ -86,17 +64,6 @@ describe('confidenceOf', () => {
       weightedEntropy: [0, 0.1, 0.3, 0.5, 0.8, 1],
       rawCosine: [-2, -1, -0.2, 0, 0.2, 0.4, 0.6, 0.8, 1, 2],
       spread: [0, 0.005, 0.02, 0.05, 0.1, 0.3, 1, 5],
-      localSupport: [0, 0.001, 0.01, 0.1, 0.4, 0.8, 1],
-      localRelative: [0, 0.1, 0.4, 0.8, 1],
-      localPeak: [0, 1e-4, 0.01, 0.1, 1, 10, 100],
-      localEntropy: [0, 0.1, 0.3, 0.5, 0.8, 1],
-      localSupportEntropy: [0, 0.1, 0.3, 0.5, 0.8, 1],
-      localShift: [0, 0.005, 0.02, 0.05, 0.1, 0.3, 1, 5],
-      localMove: [0, 0.005, 0.02, 0.05, 0.1, 0.3, 1, 5],
-      weightedMargin: [0, 0.5, 1, 2, 4, 8, 40],
-      weightedProbability: [0.001, 0.01, 0.1, 0.3, 0.6, 0.9, 1],
-      supportEntropy: [0, 0.1, 0.3, 0.5, 0.8, 1],
-      supportRelative: [0, 0.1, 0.4, 0.8, 1],
     };
     for (const [name, values] of Object.entries(steps) as [SignalName, number[]][]) {
       const confidences = values.map((v) => confidenceOf({ ...typical, [name]: v }, constants));

@@ -43,28 +43,6 @@ export interface MatchSignals {
    * query's neighbours (`NEIGHBOUR_OFFSETS`) land, each moved back by its offset; NaN when not computed.
    */
   spread: number;
-  /** The query-centred histogram's support (`local`) of the peak cell, in [0, 1]; NaN when the row had no local term. */
-  localSupport: number;
-  /** `localSupport` over the largest local support of the row, in [0, 1]; NaN when none. */
-  localRelative: number;
-  /** The query-centred translation histogram's peak per unit of voting weight (the neighbourhood's agreement); NaN when none. */
-  localPeak: number;
-  /** Entropy of the query-centred translation histogram over log(bins); NaN when none. */
-  localEntropy: number;
-  /** Entropy of the local support row (as a distribution over the target's cells) over log(cells); NaN when none. */
-  localSupportEntropy: number;
-  /** Distance between the best cells of the global and the local support rows, over the target's longer side; NaN when none. */
-  localShift: number;
-  /** Distance between the row's argmax before the local term and the prediction, over the target's longer side; NaN when none. */
-  localMove: number;
-  /** `margin` of the row the prediction comes from (after the consensus weighed it). */
-  weightedMargin: number;
-  /** `probability` of the row the prediction comes from (`Match.probability`). */
-  weightedProbability: number;
-  /** Entropy of the pair's (global) support row for the query, as a distribution over the target's cells, over log(cells). */
-  supportEntropy: number;
-  /** `support` over the largest global support of the row, in [0, 1]. */
-  supportRelative: number;
 }
 
 export type SignalName = keyof MatchSignals;
@@ -98,17 +76,6 @@ export const SIGNALS: Record<SignalName, Signal> = {
   weightedEntropy: signal(-1, 0, 1),
   rawCosine: signal(1, -1, 1),
   spread: signal(-1, 0, 2, logDistance),
-  localSupport: signal(1, 1e-4, 1, Math.log),
-  localRelative: signal(1, 0, 1),
-  localPeak: signal(1, 1e-6, 10, Math.log),
-  localEntropy: signal(-1, 0, 1),
-  localSupportEntropy: signal(-1, 0, 1),
-  localShift: signal(-1, 0, 2, logDistance),
-  localMove: signal(-1, 0, 2, logDistance),
-  weightedMargin: signal(1, 0, 30),
-  weightedProbability: signal(1, 1e-6, 1, Math.log),
-  supportEntropy: signal(-1, 0, 1),
-  supportRelative: signal(1, 0, 1),
 };
 
 /** Cells within this many input pixels of the peak belong to its mode (the 3×3 window at stride 16). */
@@ -200,18 +167,6 @@ export function rowEntropy(row: ArrayLike<number>, cells: number, offset = 0, sc
   }
   // H = log Σe − Σ e·z / Σe, with z the logits less their max.
   return (Math.log(sum) - weighted / sum) / Math.log(cells);
-}
-
-/** Entropy of the distribution ∝ values[offset … offset+n) (non-negative) over log(n), in [0, 1]. */
-export function massEntropy(values: ArrayLike<number>, n: number, offset = 0): number {
-  let sum = 0;
-  for (let k = 0; k < n; k++) sum += values[offset + k];
-  let h = 0;
-  for (let k = 0; k < n; k++) {
-    const p = values[offset + k] / sum;
-    if (p > 0) h -= p * Math.log(p);
-  }
-  return h / Math.log(n);
 }
 
 /**

@@ -352,7 +352,7 @@ export interface ScaledHistograms {
  * Offsets d = t − k·s of one scale k, in input pixels, in bins of the consensus grid's stride (k = 1: the
  * translation histogram's bins); bin (originY, originX) is offset 0, with room for every offset and a bin more.
  */
-export interface ScaledHistogram {
+interface ScaledHistogram {
   scale: number;
   height: number;
   width: number;
@@ -434,7 +434,7 @@ export function localHistograms(
   mirrored: boolean,
   { localRadius, localHole, localMix, localScales }: Pick<LocalConstants, 'localRadius' | 'localHole' | 'localMix' | 'localScales'>,
   sigma: number,
-): (ScaledHistograms & { mass: number }) | undefined {
+): ScaledHistograms | undefined {
   const { scaled, votes } = mirrored ? c.mirrored : c.plain;
   if (!scaled || !votes) return undefined;
   const { grid } = c;
@@ -449,7 +449,7 @@ export function localHistograms(
   const scales = global.map((h) => h.scale);
   const near = scaledHistograms(votes, grid, scales, sigma, mirrored, weights).histograms;
   const mixed = near.map((h, k) => ({ ...h, data: h.data.map((v, i) => (1 - localMix) * global[k].data[i] + localMix * v) }));
-  return { ...withTotal(mixed, grid.stride), mass: weights.reduce((a, b) => a + b, 0) };
+  return withTotal(mixed, grid.stride);
 }
 
 /** A row-major table smoothed by separable taps, zeros beyond its border (the backend's 'same' convolution). */

@@ -19,7 +19,6 @@ import {
   NEIGHBOUR_OFFSETS,
   neighboursOf,
   neighbourSpread,
-  massEntropy,
   readsSignal,
   rowEntropy,
   secondModeMargin,
@@ -128,7 +127,7 @@ export class Matcher {
     const extras = plans ? asked.flatMap((q, k) => (plans[k].extra.length > 0 ? [{ ...q, points: plans[k].extra }] : [])) : [];
     const transferExtras = transfers ? asked.map((q, k) => ({ ...q, points: transfers[k].extra })) : [];
     const forward = [...asked, ...extras, ...transferExtras];
-    const [{ values, plain, supports, mirrored, agreements, raw, near }, companionRows] = await Promise.all([
+    const [{ values, plain, supports, mirrored, agreements, raw }, companionRows] = await Promise.all([
       this.readRows(forward, { ...settings, scale, withRaw: wants('rawCosine'), local: local ? new Set(asked) : undefined }),
       companion && this.readRows(asked, { ...settings, scale: companion }),
     ]);
@@ -167,7 +166,6 @@ export class Matcher {
         agreement: agreements[k],
         raw,
         neighbours: neighbours?.[k],
-        near,
       };
       answers.set(q, readMatches(values, q, grid, first, { mode, heatmap, calibrator }, checks));
       first += q.points.length;
@@ -215,7 +213,6 @@ export class Matcher {
     mirrored: boolean[];
     agreements: number[];
     raw?: Float32Array;
-    near?: NearStats;
   }> {
     const constants = this.metadata.matching;
     const useMirror = consensus && mirror;
@@ -251,13 +248,7 @@ export class Matcher {
     const plain = consensus ? values.slice() : values;
     // The transport's target prior is the same for every point of a pair.
     const prior = new Float32Array(cells);
-    const rowCount = values.length / cells;
-    const near: NearStats | undefined = local && {
-      supports: new Float32Array(values.length).fill(NaN),
-      before: new Int32Array(rowCount).fill(-1),
-      peak: new Float32Array(rowCount).fill(NaN),
-      entropy: new Float32Array(rowCount).fill(NaN),
-    };
+    const localSupport = new Float32Array(cells);
     let offset = 0;
     for (const [k, query] of queries.entries()) {
       const { source, points } = query;
@@ -268,15 +259,9 @@ export class Matcher {
         if (consensus) {
           applySupport(values, offset, support, constants.weight, heatLogitScale(mode));
           applyPrior(values, offset, prior, heatLogitScale(mode));
-          const hist = local?.has(query) && localHistograms(pairs[k], toInput(p, source.size), mirrored[k], constants, constants.sigma);
-          if (hist && near) {
-            const localSupport = near.supports.subarray(offset, offset + cells);
-            scaledSupportRow(hist, toInput(p, source.size), grid, mirrored[k], localSupport);
-            const row = offset / cells;
-            near.before[row] = argmaxCell(values, offset, cells);
-            const translation = hist.histograms.find((h) => h.scale === 1) ?? hist.histograms[0];
-            near.peak[row] = translation.data.reduce((a, b) => Math.max(a, b), 0) / hist.mass;
-            near.entropy[row] = massEntropy(translation.data, translation.data.length);
+          const near = local?.has(query) && localHistograms(pairs[k], toInput(p, source.size), mirrored[k], constants, constants.sigma);
+          if (near) {
+            scaledSupportRow(near, toInput(p, source.size), grid, mirrored[k], localSupport);
             applySupport(values, offset, localSupport, constants.localWeight, heatLogitScale(mode));
           }
         }
@@ -284,7 +269,7 @@ export class Matcher {
       }
     }
     const agreements = pairs.map((pair, k) => (mirrored[k] ? pair.mirrored : pair.plain).peak / (pair.grid.height * pair.grid.width));
-    return { values, plain, supports, mirrored, agreements, raw, near };
+    return { values, plain, supports, mirrored, agreements, raw };
   }
 
   /**
@@ -403,26 +388,6 @@ interface Checks {
   raw?: Float32Array;
   /** Where each point's `NEIGHBOUR_OFFSETS` neighbours land, four per point in order (input coordinates; when computed). */
   neighbours?: Point[];
-  near?: NearStats;
-}
-
-/** What the query-centred histogram said of each row it weighed, stacked like the rows (NaN / −1 elsewhere). */
-interface NearStats {
-  /** The local support rows. */
-  supports: Float32Array;
-  /** Each row's argmax cell before the local term. */
-  before: Int32Array;
-  /** The local translation histogram's peak per unit of voting weight. */
-  peak: Float32Array;
-  /** Its entropy over log(bins). */
-  entropy: Float32Array;
-}
-
-/** Index (within the row) of the largest of values[offset … offset+cells). */
-function argmaxCell(values: ArrayLike<number>, offset: number, cells: number): number {
-  let best = 0;
-  for (let k = 1; k < cells; k++) if (values[offset + k] > values[offset + best]) best = k;
-  return best;
 }
 
 /** The matches of one query from the stacked rows, its first row at `first`. */
@@ -432,7 +397,7 @@ function readMatches(
   grid: Grid,
   first: number,
   { mode, heatmap, calibrator }: { mode: MatchMode; heatmap: boolean; calibrator?: CalibratorConstants },
-  { peaks, targets, backs, companions, plain, supports, mirrored, agreement, raw, neighbours, near }: Checks,
+  { peaks, targets, backs, companions, plain, supports, mirrored, agreement, raw, neighbours }: Checks,
 ): Match[] {
   const cells = grid.height * grid.width;
   const logitScale = heatLogitScale(mode);
@@ -446,12 +411,6 @@ function readMatches(
     const predicted = toInput(targets[n], target.size);
     const query = toInput(p, source.size);
     const around = NEIGHBOUR_OFFSETS.length;
-    const row = first + n;
-    const hasNear = near !== undefined && near.before[row] >= 0;
-    const centre = (c: number): Point =>
-      toOriginal({ x: ((c % grid.width) + 0.5) * grid.stride, y: (Math.floor(c / grid.width) + 0.5) * grid.stride }, target.size);
-    const cellDistance = (a: number, b: number) => distance(centre(a), centre(b)) / longerSide(target);
-    const localMax = hasNear ? near.supports[offset + argmaxCell(near.supports, offset, cells)] : NaN;
     const signals: MatchSignals = {
       probability: cellProbability(plain, cells, offset, cell, logitScale),
       margin: secondModeMargin(plain, grid, offset, cell, logitScale),
@@ -465,17 +424,6 @@ function readMatches(
       spread: neighbours
         ? neighbourSpread(query, predicted, neighboursOf(query), neighbours.slice(n * around, (n + 1) * around)) / longerSide(target)
         : NaN,
-      localSupport: hasNear ? near.supports[offset + cell] : NaN,
-      localRelative: hasNear ? near.supports[offset + cell] / localMax : NaN,
-      localPeak: hasNear ? near.peak[row] : NaN,
-      localEntropy: hasNear ? near.entropy[row] : NaN,
-      localSupportEntropy: hasNear ? massEntropy(near.supports, cells, offset) : NaN,
-      localShift: hasNear ? cellDistance(argmaxCell(supports, offset, cells), argmaxCell(near.supports, offset, cells)) : NaN,
-      localMove: hasNear ? cellDistance(near.before[row], cell) : NaN,
-      weightedMargin: secondModeMargin(values, grid, offset, cell, logitScale),
-      weightedProbability: cellProbability(values, cells, offset, cell, logitScale),
-      supportEntropy: massEntropy(supports, cells, offset),
-      supportRelative: supports[offset + cell] / supports[offset + argmaxCell(supports, offset, cells)],
     };
     return {
       source: { x: p.x, y: p.y },
