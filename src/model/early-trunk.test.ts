@@ -1,0 +1,113 @@
+/** The staged encode: an image's trunk run while the head's weights still download (`LoadOptions.onTrunk`). */
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_MODEL_DIR } from './testing/paths';
+import { fileFetch, loadNodeModel, modelUrl } from './node/io';
+import { MMNetError, type MMNet, type TrunkEncoder, type TrunkFeatures } from '.';
+import { mapTensors } from './matching';
+import { loadMetadata } from './weights';
+import { selectBackend } from './backend';
+import type { Features } from './features';
+
+/** A textured 96×128 image. */
+const image = () =>
+  tf.tidy(() => {
+    const [h, w] = [96, 128];
+    const values = Array.from({ length: h * w * 3 }, (_, k) => {
+      const c = k % 3;
+      const x = Math.floor(k / 3) % w;
+      const y = Math.floor(k / 3 / w);
+      return (Math.sin(x * 0.3 + c) * Math.cos(y * 0.2 - c) * 0.5 + 0.5) * 255;
+    });
+    return tf.tensor3d(values, [h, w, 3]);
+  });
+
+let lastShard: string;
+let photo: tf.Tensor3D;
+
+beforeAll(async () => {
+  await selectBackend({ backend: 'wasm' });
+  lastShard = (await loadMetadata(modelUrl(TEST_MODEL_DIR), { fetch: fileFetch })).shards.at(-1)!.path;
+  photo = image();
+});
+afterAll(() => photo.dispose());
+
+/**
+ * Loads the test model with the last shard (the head's) held back until `trunk` has run its trunk on the
+ * photo from `onTrunk`: the staged path, not a race. `failHead`: the held shard then fails to download.
+ */
+function loadStaged(options: { hyperpixels?: boolean; failHead?: boolean } = {}) {
+  let trunkRun!: (trunk: Promise<TrunkFeatures>) => void;
+  const trunk = new Promise<TrunkFeatures>((done) => (trunkRun = done));
+  let trunkBeforeReady = false;
+  const loading = loadNodeModel(TEST_MODEL_DIR, {
+    fetch: async (url) => {
+      if (!url.endsWith(lastShard)) return fileFetch(url);
+      await trunk.catch(() => undefined);
+      return options.failHead ? new Response(null, { status: 404 }) : fileFetch(url);
+    },
+    onTrunk: (early: TrunkEncoder) => {
+      trunkBeforeReady = true;
+      trunkRun(early.encodeTrunk(photo, { hyperpixels: options.hyperpixels }));
+    },
+  });
+  return { loading, trunk, trunkBeforeReady: () => trunkBeforeReady };
+}
+
+const maxDifference = async (a: Features, b: Features) => {
+  const [as, bs] = [mapTensors(a.maps), mapTensors(b.maps)];
+  expect(as.map((t) => t.shape)).toEqual(bs.map((t) => t.shape));
+  let worst = 0;
+  for (const [k, t] of as.entries()) {
+    const [x, y] = [await t.data(), await bs[k].data()];
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]));
+  }
+  return worst;
+};
+
+describe('the staged encode', () => {
+  let model: MMNet;
+  let before: number;
+
+  it.each([false, true])('gives the features a plain encode does (hyperpixels: %s), leaving no tensor behind', async (hyperpixels) => {
+    before = tf.memory().numTensors;
+    const staged = loadStaged({ hyperpixels });
+    const trunk = await staged.trunk;
+    model = await staged.loading;
+    expect(staged.trunkBeforeReady()).toBe(true);
+    expect(trunk.used).toBe(false);
+    const [early, plain] = [await model.encode(trunk), await model.encode(photo, { hyperpixels })];
+    expect(trunk.used).toBe(true);
+    expect(early.size).toEqual(plain.size);
+    expect(early.maps.hyper !== undefined).toBe(hyperpixels);
+    expect(await maxDifference(early, plain)).toBeLessThan(1e-5);
+    await expect(model.encode(trunk)).rejects.toThrow(MMNetError);
+    early.dispose();
+    plain.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('frees a trunk whose image is replaced before the head arrives', async () => {
+    before = tf.memory().numTensors;
+    const staged = loadStaged();
+    const trunk = await staged.trunk;
+    const held = tf.memory().numTensors;
+    trunk.dispose();
+    expect(tf.memory().numTensors).toBeLessThan(held);
+    model = await staged.loading;
+    await expect(model.encode(trunk)).rejects.toThrow(/disposed or already encoded/);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("disposes the trunks not yet encoded when the head's download fails", async () => {
+    before = tf.memory().numTensors;
+    const staged = loadStaged({ failHead: true });
+    const trunk = await staged.trunk;
+    expect(trunk.used).toBe(false);
+    await expect(staged.loading).rejects.toMatchObject({ code: 'model-load' });
+    expect(trunk.used).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
