@@ -147,7 +147,11 @@ export async function encodeTrunk(
 ): Promise<TrunkMaps> {
   checkTaps(hyperTaps ?? []);
   const headTaps: [string, tf.Tensor4D][] = [];
-  const pass = new TrunkPass(hyperTaps ?? [], (name, tap) => void (TAPS.includes(name) && headTaps.push([name, tf.clone(tap)])), onProgress);
+  const pass = new TrunkPass(
+    hyperTaps ?? [],
+    (name, tap) => void (TAPS.includes(name) && headTaps.push([name, tf.clone(tap)])),
+    onProgress,
+  );
   const maps = { headTaps, pass, hyperTaps };
   try {
     for (const [name, tap] of trunkTaps(weights, input)) {
