@@ -59,10 +59,8 @@ let model: MMNet | undefined;
 let modelLoading: Promise<MMNet> | undefined;
 /** The loading model's trunk, once its weights are made (undefined if the model was ready first, or failed). */
 let trunkEncoder: Promise<TrunkEncoder | undefined> | undefined;
-/** Photos that came before the model, by version: their trunk, run while the head's weights download. */
+/** Photos that came before the model, by version: their trunk, run while the weights download. */
 const earlyTrunks = new Map<number, Promise<TrunkFeatures | undefined>>();
-/** The early trunks run one at a time, in the photos' order. */
-let trunksRun: Promise<unknown> = Promise.resolve();
 /** Started first, so shipped features can be read while the weights download. */
 let backendStarted: ReturnType<typeof selectBackend> | undefined;
 /** Ready at once (cpu): shipped features are read and matched there while `backendStarted` is under way. */
@@ -287,18 +285,17 @@ async function encode({ side, version, bitmap, width, height, digest, shipped }:
 }
 
 /**
- * Before the model is ready, a photo's trunk runs as soon as the trunk's weights are made (the head's
- * download last), reporting its progress; its encode in the queue then runs the head alone.
+ * Before the model is ready, a photo's trunk runs unit by unit as the weights are made (the head's come
+ * last), beside any other photo's, reporting its progress; its encode in the queue then runs the head alone.
  */
 function startTrunk({ version, bitmap }: EncodeRequest) {
   if (model || !trunkEncoder) return;
-  const encoder = trunkEncoder;
-  const trunk = trunksRun.then(async () => {
-    const early = await encoder;
+  const trunk = trunkEncoder.then((early) =>
     // The model may be in by now: the photo's encode in the queue then runs whole.
-    return early && !model ? early.encodeTrunk(bitmap, { onProgress: reportProgress(version) }) : undefined;
-  });
-  trunksRun = trunk.catch(() => undefined);
+    early && !model ? early.encodeTrunk(bitmap, { onProgress: reportProgress(version) }) : undefined,
+  );
+  // A failed trunk is the photo's encode's to notice (it then encodes whole, or reports the load's failure).
+  trunk.catch(() => undefined);
   earlyTrunks.set(version, trunk);
 }
 

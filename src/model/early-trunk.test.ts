@@ -101,6 +101,44 @@ describe('the staged encode', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('runs each unit of the trunk as soon as its weights are made, long before the last of them', async () => {
+    before = tf.memory().numTensors;
+    // A shard in the middle of the trunk's weights (block 3) is held until the trunk has run its units before it.
+    const middle = `group1-shard5of${lastShard.match(/of(\d+)/)![1]}.bin`;
+    let started!: () => void;
+    const unitsRun = new Promise<void>((done) => (started = done));
+    let fractionHeld = NaN;
+    let trunk: Promise<TrunkFeatures> | undefined;
+    const loading = loadNodeModel(TEST_MODEL_DIR, {
+      fetch: async (url) => {
+        if (url.endsWith(middle)) {
+          await unitsRun;
+          // Some units ran, and while the shard is held no more can.
+          await new Promise((done) => setTimeout(done, 200));
+          expect(fractionHeld).toBeLessThan(1);
+        }
+        return fileFetch(url);
+      },
+      onTrunk: (early) => {
+        trunk = early.encodeTrunk(photo, {
+          onProgress: (fraction) => {
+            fractionHeld = fraction;
+            started();
+          },
+        });
+      },
+    });
+    model = await loading;
+    expect(fractionHeld).toBeGreaterThan(0);
+    const early = await model.encode(await trunk!);
+    const plain = await model.encode(photo);
+    expect(await maxDifference(early, plain)).toBeLessThan(1e-5);
+    early.dispose();
+    plain.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it("disposes the trunks not yet encoded when the head's download fails", async () => {
     before = tf.memory().numTensors;
     const staged = loadStaged({ failHead: true });

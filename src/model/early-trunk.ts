@@ -1,7 +1,7 @@
 /**
- * The staged encode: on a first visit the head's weights are the last shards, seconds after the trunk's. An
- * image that arrives before the model is ready runs its trunk as soon as the trunk's weights are made
- * (`LoadOptions.onTrunk`), while the head's still download; `MMNet.encode` then runs only its head.
+ * The staged encode: on a first visit the weights arrive over seconds, the trunk's first and the head's last.
+ * An image that arrives before the model is ready runs its trunk unit by unit as each unit's weights are
+ * made (`LoadOptions.onTrunk`), while the rest still download; `MMNet.encode` then runs only its head.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { disposeTrunk, encodeTrunk, type TrunkMaps } from './encoder';
@@ -47,23 +47,32 @@ export class TrunkFeatures {
   }
 }
 
+/** A trunk step waiting for its weights. */
+interface Waiting {
+  names: readonly string[];
+  done: () => void;
+  fail: (e: unknown) => void;
+}
+
 /**
  * The trunk's half of a model still loading, handed out by `loadMMNet`'s `onTrunk`. If the load then fails,
  * every trunk it made that was not yet encoded is disposed, and it encodes no more.
  */
 export class TrunkEncoder {
   private readonly live = new Set<TrunkFeatures>();
+  private waiting: Waiting[] = [];
   private failed = false;
 
-  /** @internal */
+  /** @internal `weights`: the tensors made so far, filled as the load goes on (`made` says when). */
   constructor(
     private readonly weights: WeightMap,
     private readonly metadata: ModelMetadata,
   ) {}
 
   /**
-   * Runs an image's trunk, a unit per task (the load's own work goes on in between). `onProgress`: the
-   * fraction of the trunk's units run; `hyperpixels` as for `MMNet.encode`.
+   * Runs an image's trunk, a unit per task (the load's own work goes on in between), each unit as soon as
+   * its weights are made. `onProgress`: the fraction of the trunk's units run; `hyperpixels` as for
+   * `MMNet.encode`.
    */
   async encodeTrunk(
     image: ImageInput,
@@ -74,7 +83,7 @@ export class TrunkEncoder {
     const { input, size } = await networkInput(image);
     try {
       this.assertLoading();
-      const maps = await encodeTrunk(this.weights, input, { onProgress, hyperTaps, pause: () => this.pause() });
+      const maps = await encodeTrunk(this.weights, input, { onProgress, hyperTaps, weightsFor: (names) => this.weightsFor(names) });
       const trunk = new TrunkFeatures(maps, input, size.width, size.height, (t) => this.live.delete(t));
       this.live.add(trunk);
       return trunk;
@@ -84,15 +93,29 @@ export class TrunkEncoder {
     }
   }
 
+  /** @internal More of the weights were made. */
+  made(): void {
+    const ready = this.waiting.filter((w) => this.has(w.names));
+    this.waiting = this.waiting.filter((w) => !ready.includes(w));
+    for (const w of ready) w.done();
+  }
+
   /** @internal The load failed: its weights are gone, and so is every trunk not yet encoded. */
   fail(): void {
     this.failed = true;
     for (const trunk of [...this.live]) trunk.dispose();
+    for (const w of this.waiting.splice(0)) w.fail(new MMNetError('model-load', 'the model failed to load'));
   }
 
-  private async pause(): Promise<void> {
+  private has(names: readonly string[]): boolean {
+    return names.every((name) => this.weights[name]);
+  }
+
+  /** Returns in a new task (the thread's other work goes first), once `names` are made. */
+  private async weightsFor(names: readonly string[]): Promise<void> {
     await nextTask();
     this.assertLoading();
+    if (!this.has(names)) await new Promise<void>((done, fail) => this.waiting.push({ names, done, fail }));
   }
 
   private assertLoading(): void {

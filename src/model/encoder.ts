@@ -4,7 +4,7 @@ import { ScaleAccumulator } from './head';
 import { MMNetError } from './errors';
 import { concatHyperpixels, headTapScale, isHyperpixelTap, l2Normalize, tapOnGrid } from './hyperpixels';
 import { gridOf, type FeatureMaps, type FlatMap } from './matching';
-import { trunkTaps } from './trunk';
+import { trunkStepWeights, trunkTaps } from './trunk';
 import type { WeightMap } from './weights';
 
 const TRUNK_UNITS = BLOCK_UNITS.reduce((a, b) => a + b, 0);
@@ -58,7 +58,7 @@ function checkTaps(tapNames: readonly string[]) {
 class TrunkPass {
   raw?: tf.Tensor4D;
   readonly kept = new Map<string, tf.Tensor4D>();
-  private units = 0;
+  units = 0;
 
   constructor(
     private readonly tapNames: readonly string[],
@@ -67,7 +67,8 @@ class TrunkPass {
   ) {}
 
   take(name: string, tap: tf.Tensor4D): void {
-    this.onProgress?.(++this.units / TRUNK_UNITS);
+    this.units++;
+    this.onProgress?.(this.units / TRUNK_UNITS);
     this.toHead(name, tap);
     if (name === RAW_TAP) this.raw = l2Normalize(tap);
     if (this.tapNames.includes(name)) this.kept.set(name, tapOnGrid(tap, gridOf(HYPERPIXEL_STRIDE)));
@@ -136,14 +137,14 @@ export interface TrunkMaps {
 
 /**
  * The trunk's half of `encodeMaps` (not mirrored), which needs only the trunk's weights: the head runs later,
- * on what it keeps (`encodeHead`). `pause` runs between units (a wait for a new task lets a busy thread's
- * other work in; a throw stops the pass, leaving nothing behind). Holds about 49 MB of taps per image until
+ * on what it keeps (`encodeHead`). Before each unit, `weightsFor` waits for its tensors (`weights` may still
+ * be filling up; a throw stops the pass, leaving nothing behind). Holds about 49 MB of taps per image until
  * the head has run.
  */
 export async function encodeTrunk(
   weights: WeightMap,
   input: tf.Tensor4D,
-  { onProgress, hyperTaps, pause }: Omit<EncodeOptions, 'mirrored'> & { pause: () => Promise<void> },
+  { onProgress, hyperTaps, weightsFor }: Omit<EncodeOptions, 'mirrored'> & { weightsFor: (names: readonly string[]) => Promise<void> },
 ): Promise<TrunkMaps> {
   checkTaps(hyperTaps ?? []);
   const headTaps: [string, tf.Tensor4D][] = [];
@@ -153,10 +154,13 @@ export async function encodeTrunk(
     onProgress,
   );
   const maps = { headTaps, pass, hyperTaps };
+  const steps = trunkStepWeights();
   try {
+    await weightsFor(steps[0]);
     for (const [name, tap] of trunkTaps(weights, input)) {
       pass.take(name, tap);
-      await pause();
+      const next = steps[pass.units];
+      if (next) await weightsFor(next);
     }
   } catch (e) {
     disposeTrunk(maps);

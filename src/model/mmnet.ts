@@ -5,7 +5,6 @@ import { encodeHead, encodeMaps } from './encoder';
 import { MMNetError } from './errors';
 import { shippedHyperpixelTaps } from './hyperpixels';
 import { networkInput } from './image';
-import { trunkWeightNames } from './trunk';
 import type { BackendReport, ImageInput, LoadTimings, Match, MatchOptions, Point } from './types';
 import type { FeatureMaps } from './matching';
 import type { Size } from './image';
@@ -18,8 +17,9 @@ export interface LoadOptions extends BackendOptions, WeightLoadOptions {
   /** A backend already being started (`selectBackend`, e.g. so shipped features can be read meanwhile): used instead of starting one. */
   backendStarted?: Promise<BackendReport>;
   /**
-   * Called once every weight of the trunk is made, while the head's may still download: images given to the
-   * `TrunkEncoder` meanwhile run their trunk now and only their head in `MMNet.encode`.
+   * Called once the first weights are made, long before the last (the head's) arrive: images given to the
+   * `TrunkEncoder` meanwhile run their trunk, unit by unit as its weights are made, and only their head in
+   * `MMNet.encode`.
    */
   onTrunk?: (trunk: TrunkEncoder) => void;
 }
@@ -132,7 +132,6 @@ export async function loadMMNet(baseUrl: string, options: LoadOptions = {}): Pro
   // The backend starts while the weights download: only the tensors need it.
   const backendStarted = options.backendStarted ?? selectBackend(options);
   const warmTrunk = trunkWarmer();
-  const trunkWeights = trunkWeightNames();
   let early: TrunkEncoder | undefined;
   try {
     const [{ backend, backendMs }, fetched] = await Promise.all([
@@ -142,10 +141,11 @@ export async function loadMMNet(baseUrl: string, options: LoadOptions = {}): Pro
         backendReady: backendStarted,
         onTensors: (made, metadata) => {
           warmTrunk(made);
-          if (options.onTrunk && !early && trunkWeights.every((name) => made[name])) {
+          if (options.onTrunk && !early) {
             early = new TrunkEncoder(made, metadata);
             options.onTrunk(early);
           }
+          early?.made();
           options.onTensors?.(made, metadata);
         },
       }),

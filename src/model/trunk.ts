@@ -85,13 +85,19 @@ const preactWeights = (prefix: string) => ({
   offset: `${prefix}preact_FusedBatchNorm_add_param`,
 });
 
-/** Every tensor the trunk reads: once these are made, it can run (the head's weights may still be on their way). */
-export function trunkWeightNames(): string[] {
-  const units = BLOCK_UNITS.flatMap((count, b) => Array.from({ length: count }, (_, u) => unitPrefix(b + 1, u + 1)));
-  return [
-    ...trunkConvs().flatMap((conv) => Object.values(trunkConvWeights(conv))),
-    ...units.flatMap((prefix) => Object.values(preactWeights(prefix))),
-  ];
+/**
+ * The tensors each step of `trunkTaps` reads, in order (the first step runs the stem too): a step can run
+ * once its tensors are made, while later ones may still be on their way.
+ */
+export function trunkStepWeights(): string[][] {
+  const steps = BLOCK_UNITS.flatMap((count, b) =>
+    Array.from({ length: count }, (_, u) => {
+      const convs = Object.values(unitConvs(b + 1, u + 1)).filter((conv) => conv !== undefined);
+      return [...convs.flatMap((conv) => Object.values(trunkConvWeights(conv))), ...Object.values(preactWeights(unitPrefix(b + 1, u + 1)))];
+    }),
+  );
+  steps[0].unshift(...Object.values(trunkConvWeights(STEM)));
+  return steps;
 }
 
 /** Pre-activation bottleneck unit; output = shortcut + residual, with no final relu. */
