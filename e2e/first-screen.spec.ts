@@ -5,7 +5,7 @@
  */
 import type { Page } from '@playwright/test';
 import { PNG } from 'pngjs';
-import { expect, screenshot, test, watchPage } from './fixtures';
+import { clickImage, dropFile, exampleFile, expect, screenshot, test, waitEncoded, watchPage } from './fixtures';
 
 const SIZES = [
   { name: '1366x768', viewport: { width: 1366, height: 768 } },
@@ -88,6 +88,30 @@ test('the example answers before the weights arrive, and says what is still load
   await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.3);
   await expect(page.getByTestId('hint')).toContainText('Pin placed: it is matched as soon as the target photo is encoded.');
   await screenshot(page, 'first-screen-waiting');
+});
+
+test("photos dropped before the model run their trunk while the head's weights download, then are matched", async ({ page }) => {
+  // The last shard (the head's weights) waits until both trunks have run, so the staged encode is seen, not raced.
+  let release!: () => void;
+  const held = new Promise<void>((done) => (release = done));
+  await page.route('**/models/**/group1-shard*', async (route) => {
+    if (/shard(\d+)of\1\.bin$/.test(route.request().url())) await held;
+    await route.continue();
+  });
+  await page.goto('./?backend=wasm&example=none');
+  const photos = await Promise.all(['Motorbikes-000.jpg', 'Motorbikes-002.jpg'].map((name) => exampleFile(page, name)));
+  await dropFile(page, 'source', photos[0]);
+  await dropFile(page, 'target', photos[1]);
+  for (const side of ['source', 'target']) {
+    await expect(page.getByTestId(`pane-${side}`).locator('.busy')).toHaveText('Encoding… waiting for the rest of the model');
+  }
+  await expect(page.locator('.app')).toHaveAttribute('data-model', 'loading');
+  await screenshot(page, 'first-screen-staged-encode');
+  release();
+  await waitEncoded(page);
+  await clickImage(page, 'source', 136, 74, { width: 272 });
+  await expect(page.getByTestId('pin')).toHaveCount(1);
+  await expect(page.getByTestId('pin')).not.toHaveAttribute('data-match', '');
 });
 
 test('the example answers clicks on the backend that is ready at once, while the fast one has not started', async ({ page }) => {

@@ -21,6 +21,8 @@ import {
   type MMNet,
   type ModelMetadata,
   type Point,
+  type TrunkEncoder,
+  type TrunkFeatures,
 } from '../model/index';
 import { bandsOf } from './confidence/bands';
 import { toCorrespondence, toEncoded, toOriginal } from './correspondence';
@@ -55,6 +57,10 @@ const post = (message: Response) => self.postMessage(message);
 let model: MMNet | undefined;
 /** The load under way: encodes wait for it; matching shipped features needs only the backend. */
 let modelLoading: Promise<MMNet> | undefined;
+/** The loading model's trunk, once its weights are made (undefined if the model was ready first, or failed). */
+let trunkEncoder: Promise<TrunkEncoder | undefined> | undefined;
+/** Photos that came before the model, by version: their trunk, run while the weights download. */
+const earlyTrunks = new Map<number, Promise<TrunkFeatures | undefined>>();
 /** Started first, so shipped features can be read while the weights download. */
 let backendStarted: ReturnType<typeof selectBackend> | undefined;
 /** Ready at once (cpu): shipped features are read and matched there while `backendStarted` is under way. */
@@ -88,6 +94,8 @@ self.onmessage = ({ data }: MessageEvent<Request>) => {
     galleryQueue = galleryQueue.filter((image) => !data.digests.includes(image.digest));
     for (const image of removed) image.bitmap.close();
   }
+  // A photo's trunk starts on arrival, not in the queue, where it would wait behind the photo before it.
+  if (data.type === 'encode' && !data.shipped) startTrunk(data);
   enqueue(data);
 };
 
@@ -192,6 +200,8 @@ function load(backends?: readonly BackendName[]): Promise<MMNet> {
     (backend) => post({ type: 'backend', backend }),
     () => undefined,
   );
+  let trunkIn!: (trunk: TrunkEncoder | undefined) => void;
+  trunkEncoder = new Promise((done) => (trunkIn = done));
   modelLoading = loadMMNet(loadRequest!.modelUrl, {
     backend: backends,
     backendStarted,
@@ -199,6 +209,7 @@ function load(backends?: readonly BackendName[]): Promise<MMNet> {
     threads,
     // Weight files are kept in Cache Storage by their sha256: a second visit downloads nothing.
     cacheName: MODEL_CACHE,
+    onTrunk: trunkIn,
     onProgress: (progress) => {
       const now = performance.now();
       if (now - lastProgress < PROGRESS_INTERVAL_MS && progress.loaded < progress.total) return;
@@ -219,6 +230,11 @@ function load(backends?: readonly BackendName[]): Promise<MMNet> {
     encodeMirrors();
     return loaded;
   });
+  // Settles the wait for the trunk if it never came (no-op if it did).
+  modelLoading.then(
+    () => trunkIn(undefined),
+    () => trunkIn(undefined),
+  );
   return modelLoading;
 }
 
@@ -244,16 +260,43 @@ function warmHead(steps: (() => void)[]) {
     .finally(() => setTimeout(() => warmHead(steps)));
 }
 
-async function encode({ side, version, bitmap, width, height, digest, shipped }: Extract<Request, { type: 'encode' }>) {
+type EncodeRequest = Extract<Request, { type: 'encode' }>;
+
+async function encode({ side, version, bitmap, width, height, digest, shipped }: EncodeRequest) {
   const start = performance.now();
+  const trunk = earlyTrunks.get(version);
+  earlyTrunks.delete(version);
   const other = slots[otherSide(side)];
   release(side);
-  const features =
-    other?.digest === digest
-      ? other.features
-      : ((await readShipped(shipped, bitmap)) ?? (await withFallback(() => encodeBitmap(bitmap, reportProgress(version)))));
-  slots[side] = { bitmap, features, width, height, digest };
-  post({ type: 'encoded', side, version, ms: performance.now() - start, shipped: shippedFeatures.has(features) });
+  try {
+    const features =
+      other?.digest === digest
+        ? other.features
+        : ((await readShipped(shipped, bitmap)) ?? (await withFallback(() => encodeBitmap(bitmap, reportProgress(version), trunk))));
+    slots[side] = { bitmap, features, width, height, digest };
+    post({ type: 'encoded', side, version, ms: performance.now() - start, shipped: shippedFeatures.has(features) });
+  } finally {
+    // A trunk the encode did not use (the photo shared, or the encode failed) is freed when it is done.
+    void trunk?.then(
+      (t) => t?.dispose(),
+      () => undefined,
+    );
+  }
+}
+
+/**
+ * Before the model is ready, a photo's trunk runs unit by unit as the weights are made (the head's come
+ * last), beside any other photo's, reporting its progress; its encode in the queue then runs the head alone.
+ */
+function startTrunk({ version, bitmap }: EncodeRequest) {
+  if (model || !trunkEncoder) return;
+  const trunk = trunkEncoder.then((early) =>
+    // The model may be in by now: the photo's encode in the queue then runs whole.
+    early && !model ? early.encodeTrunk(bitmap, { onProgress: reportProgress(version) }) : undefined,
+  );
+  // A failed trunk is the photo's encode's to notice (it then encodes whole, or reports the load's failure).
+  trunk.catch(() => undefined);
+  earlyTrunks.set(version, trunk);
 }
 
 /** Features that came with the site: matchable before the model has loaded. */
@@ -285,8 +328,14 @@ function reportProgress(version: number) {
   };
 }
 
-async function encodeBitmap(bitmap: ImageBitmap, onProgress?: (fraction: number) => void): Promise<Features> {
-  const features = await (await loadedModel()).encode(bitmap, { onProgress });
+/** `trunk`: the photo's early trunk, if it has one (a failed one, or one used by an earlier try, is run again). */
+async function encodeBitmap(
+  bitmap: ImageBitmap,
+  onProgress?: (fraction: number) => void,
+  trunk?: Promise<TrunkFeatures | undefined>,
+): Promise<Features> {
+  const early = await trunk?.catch(() => undefined);
+  const features = await (await loadedModel()).encode(early && !early.used ? early : bitmap, { onProgress });
   // GPU backends return before the work is done; wait for the last map so the time (and "ready") is true.
   const probe = features.featureMap(1);
   await probe.data();

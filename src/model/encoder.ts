@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BLOCK_UNITS, HYPERPIXEL_STRIDE, RAW_TAP } from './constants';
+import { BLOCK_UNITS, HYPERPIXEL_STRIDE, RAW_TAP, TAPS } from './constants';
 import { ScaleAccumulator } from './head';
 import { MMNetError } from './errors';
 import { concatHyperpixels, headTapScale, isHyperpixelTap, l2Normalize, tapOnGrid } from './hyperpixels';
 import { gridOf, type FeatureMaps, type FlatMap } from './matching';
-import { runTrunk } from './trunk';
+import { trunkStepWeights, trunkTaps } from './trunk';
 import type { WeightMap } from './weights';
 
 const TRUNK_UNITS = BLOCK_UNITS.reduce((a, b) => a + b, 0);
@@ -33,13 +33,51 @@ export function encodeMaps(
   { mirrored = false, onProgress, hyperTaps }: EncodeOptions = {},
 ): FeatureMaps {
   const { maps, taps } = encodeTaps(weights, input, hyperTaps ?? [], { mirrored, onProgress });
-  if (!hyperTaps) return maps;
-  const hyper = tf.tidy(() => flatten(unmirror(concatHyperpixels(taps), mirrored)));
+  return withHyperpixels(maps, taps, hyperTaps !== undefined, mirrored);
+}
+
+/** `maps` with the hyperpixels of `taps` (`encodeTaps`' taps) when `hyper`; disposes the taps. */
+function withHyperpixels(maps: FeatureMaps, taps: tf.Tensor4D[], hyper: boolean, mirrored: boolean): FeatureMaps {
+  if (!hyper) return maps;
+  const hyperMap = tf.tidy(() => flatten(unmirror(concatHyperpixels(taps), mirrored)));
   tf.dispose(taps);
-  return { ...maps, hyper };
+  return { ...maps, hyper: hyperMap };
 }
 
 const unmirror = (x: tf.Tensor4D, mirrored: boolean) => (mirrored ? tf.reverse(x, 2) : x);
+
+function checkTaps(tapNames: readonly string[]) {
+  const unknown = tapNames.filter((name) => !isHyperpixelTap(name));
+  if (unknown.length > 0) throw new MMNetError('bad-argument', `no such tap: ${unknown.join(', ')}`);
+}
+
+/**
+ * What one trunk pass leaves besides the head's input: the fused prior's tap, normalised, and the named trunk
+ * taps laid on the hyperpixel grid; each tap also goes to `toHead`. Counts the units for `onProgress`.
+ */
+class TrunkPass {
+  raw?: tf.Tensor4D;
+  readonly kept = new Map<string, tf.Tensor4D>();
+  units = 0;
+
+  constructor(
+    private readonly tapNames: readonly string[],
+    private readonly toHead: (name: string, tap: tf.Tensor4D) => void,
+    private readonly onProgress?: (fraction: number) => void,
+  ) {}
+
+  take(name: string, tap: tf.Tensor4D): void {
+    this.units++;
+    this.onProgress?.(this.units / TRUNK_UNITS);
+    this.toHead(name, tap);
+    if (name === RAW_TAP) this.raw = l2Normalize(tap);
+    if (this.tapNames.includes(name)) this.kept.set(name, tapOnGrid(tap, gridOf(HYPERPIXEL_STRIDE)));
+  }
+
+  dispose(): void {
+    tf.dispose([this.raw, ...this.kept.values()].filter((t) => t !== undefined));
+  }
+}
 
 /**
  * `encodeMaps` without hyperpixels, plus the named taps (trunk units or head maps, `headTapName`) each laid on
@@ -51,37 +89,103 @@ export function encodeTaps(
   tapNames: readonly string[],
   { mirrored = false, onProgress }: Omit<EncodeOptions, 'hyperTaps'> = {},
 ): { maps: FeatureMaps; taps: tf.Tensor4D[] } {
-  const unknown = tapNames.filter((name) => !isHyperpixelTap(name));
-  if (unknown.length > 0) throw new MMNetError('bad-argument', `no such tap: ${unknown.join(', ')}`);
+  checkTaps(tapNames);
   const accumulator = new ScaleAccumulator(weights);
-  const grid = gridOf(HYPERPIXEL_STRIDE);
+  const pass = new TrunkPass(tapNames, (name, tap) => accumulator.add(name, tap), onProgress);
   const x = mirrored ? tf.reverse(input, 2) : input;
-  let raw: tf.Tensor4D | undefined;
-  const kept = new Map<string, tf.Tensor4D>();
-  let units = 0;
   try {
-    runTrunk(weights, x, (name, tap) => {
-      onProgress?.(++units / TRUNK_UNITS);
-      accumulator.add(name, tap);
-      if (name === RAW_TAP) raw = l2Normalize(tap);
-      if (tapNames.includes(name)) kept.set(name, tapOnGrid(tap, grid));
-    });
+    for (const [name, tap] of trunkTaps(weights, x)) pass.take(name, tap);
   } catch (e) {
     accumulator.dispose();
-    tf.dispose([raw, ...kept.values()].filter((t) => t !== undefined));
+    pass.dispose();
     throw e;
   } finally {
     if (x !== input) x.dispose();
   }
+  return finishHead(accumulator, pass, tapNames, mirrored);
+}
+
+/** The head's last steps (attention, top-down pathway) and the flat maps; takes the pass's tensors. */
+function finishHead(
+  accumulator: ScaleAccumulator,
+  pass: TrunkPass,
+  tapNames: readonly string[],
+  mirrored: boolean,
+): { maps: FeatureMaps; taps: tf.Tensor4D[] } {
   const g = accumulator.finish();
   for (const name of tapNames) {
     const scale = headTapScale(name);
-    if (scale) kept.set(name, tapOnGrid(g[scale - 1], grid));
+    if (scale) pass.kept.set(name, tapOnGrid(g[scale - 1], gridOf(HYPERPIXEL_STRIDE)));
   }
   const flat = (x: tf.Tensor4D): FlatMap => {
     const map = tf.tidy(() => flatten(unmirror(x, mirrored)));
     x.dispose();
     return map;
   };
-  return { maps: { head: g.map(flat), raw: flat(raw!) }, taps: tapNames.map((name) => kept.get(name)!) };
+  return { maps: { head: g.map(flat), raw: flat(pass.raw!) }, taps: tapNames.map((name) => pass.kept.get(name)!) };
+}
+
+/**
+ * An image's trunk pass kept for the head (`encodeTrunk`): every tap the head reads, whole, in the trunk's
+ * order (what `encodeMaps` reduces on the fly, kept because the head's weights are not there yet).
+ */
+export interface TrunkMaps {
+  readonly headTaps: readonly (readonly [name: string, tap: tf.Tensor4D])[];
+  /** @internal */ readonly pass: TrunkPass;
+  readonly hyperTaps?: readonly string[];
+}
+
+/**
+ * The trunk's half of `encodeMaps` (not mirrored), which needs only the trunk's weights: the head runs later,
+ * on what it keeps (`encodeHead`). Before each unit, `weightsFor` waits for its tensors (`weights` may still
+ * be filling up; a throw stops the pass, leaving nothing behind). Holds about 49 MB of taps per image until
+ * the head has run.
+ */
+export async function encodeTrunk(
+  weights: WeightMap,
+  input: tf.Tensor4D,
+  { onProgress, hyperTaps, weightsFor }: Omit<EncodeOptions, 'mirrored'> & { weightsFor: (names: readonly string[]) => Promise<void> },
+): Promise<TrunkMaps> {
+  checkTaps(hyperTaps ?? []);
+  const headTaps: [string, tf.Tensor4D][] = [];
+  const pass = new TrunkPass(
+    hyperTaps ?? [],
+    (name, tap) => void (TAPS.includes(name) && headTaps.push([name, tf.clone(tap)])),
+    onProgress,
+  );
+  const maps = { headTaps, pass, hyperTaps };
+  const steps = trunkStepWeights();
+  try {
+    await weightsFor(steps[0]);
+    for (const [name, tap] of trunkTaps(weights, input)) {
+      pass.take(name, tap);
+      const next = steps[pass.units];
+      if (next) await weightsFor(next);
+    }
+  } catch (e) {
+    disposeTrunk(maps);
+    throw e;
+  }
+  return maps;
+}
+
+/** The head on a trunk pass (`encodeTrunk`): the maps `encodeMaps` makes of the same input. Disposes the trunk's tensors. */
+export function encodeHead(weights: WeightMap, trunk: TrunkMaps): FeatureMaps {
+  const accumulator = new ScaleAccumulator(weights);
+  try {
+    for (const [name, tap] of trunk.headTaps) accumulator.add(name, tap);
+  } catch (e) {
+    accumulator.dispose();
+    trunk.pass.dispose();
+    throw e;
+  } finally {
+    tf.dispose(trunk.headTaps.map(([, tap]) => tap));
+  }
+  const { maps, taps } = finishHead(accumulator, trunk.pass, trunk.hyperTaps ?? [], false);
+  return withHyperpixels(maps, taps, trunk.hyperTaps !== undefined, false);
+}
+
+export function disposeTrunk({ headTaps, pass }: TrunkMaps): void {
+  tf.dispose(headTaps.map(([, tap]) => tap));
+  pass.dispose();
 }

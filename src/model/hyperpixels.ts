@@ -9,7 +9,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BLOCK_UNITS, SCALE_INDICES, type ScaleIndex } from './constants';
 import type { Grid } from './matching';
+import { MMNetError } from './errors';
 import { tapName } from './trunk';
+import type { ModelMetadata } from './weights';
 
 /** Unit-length vectors over the channel axis (PyTorch F.normalize, eps 1e-12). */
 export const l2Normalize = (x: tf.Tensor4D): tf.Tensor4D => tf.tidy(() => tf.div(x, tf.maximum(tf.norm(x, 'euclidean', -1, true), 1e-12)));
@@ -59,3 +61,10 @@ export function tapOnGrid(tap: tf.Tensor4D, grid: Grid): tf.Tensor4D {
  */
 export const concatHyperpixels = (taps: readonly tf.Tensor4D[]): tf.Tensor4D =>
   tf.tidy(() => tf.mul(taps.length === 1 ? taps[0] : tf.concat([...taps], 3), 1 / Math.sqrt(taps.length)));
+
+/** The taps of a model's hyperpixels (`metadata.matching.hyperpixels`), for `encode(…, { hyperpixels: true })`. */
+export function shippedHyperpixelTaps(metadata: ModelMetadata): readonly string[] {
+  const taps = metadata.matching.hyperpixels?.taps;
+  if (!taps) throw new MMNetError('bad-argument', 'this model ships no hyperpixel taps (metadata.matching.hyperpixels)');
+  return taps;
+}

@@ -80,6 +80,14 @@ function checkSize(width: number, height: number): void {
   if (!(width > 0 && height > 0)) throw new MMNetError('bad-image', `the image is empty (${width}×${height})`);
 }
 
+/** An image as the network's input (`preprocess` of `readImage`), and its original size. */
+export async function networkInput(image: ImageInput): Promise<{ input: tf.Tensor4D; size: Size }> {
+  const { pixels, size } = await readImage(image);
+  const input = preprocess(pixels);
+  pixels.dispose();
+  return { input, size };
+}
+
 /** H×W×3 (0..255) → 1×224×320×3 network input, bilinear with half-pixel centres, scaled to [-1, 1]. */
 export function preprocess(pixels: tf.Tensor3D): tf.Tensor4D {
   return tf.tidy(() => {

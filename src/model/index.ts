@@ -1,4 +1,5 @@
 export { loadMMNet, MMNet, type LoadOptions } from './mmnet';
+export type { TrunkEncoder, TrunkFeatures } from './early-trunk';
 export { Matcher, type MatchQuery } from './matcher';
 export { Features } from './features';
 export { loadMetadata } from './weights';

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_MODEL_DIR } from './testing/paths';
+import { texturedImage } from './testing/images';
 import { fileFetch, loadNodeModel, modelUrl } from './node/io';
 import { MMNetError, loadMMNet, type MMNet, type Features, type Match } from '.';
 import { INPUT_HEIGHT, INPUT_WIDTH } from './constants';
@@ -15,22 +16,9 @@ let model: MMNet;
 let a: Features;
 let b: Features;
 
-/** A textured 96×128 image whose right half is the left half shifted, so matches are predictable. */
-const image = (shift = 0) =>
-  tf.tidy(() => {
-    const [h, w] = [96, 128];
-    const values = Array.from({ length: h * w * 3 }, (_, k) => {
-      const c = k % 3;
-      const x = Math.floor(k / 3) % w;
-      const y = Math.floor(k / 3 / w);
-      return (Math.sin((x - shift) * 0.3 + c) * Math.cos(y * 0.2 - c) * 0.5 + 0.5) * 255;
-    });
-    return tf.tensor3d(values, [h, w, 3]);
-  });
-
 beforeAll(async () => {
   model = await loadNodeModel(TEST_MODEL_DIR);
-  const [ia, ib] = [image(), image(8)];
+  const [ia, ib] = [texturedImage(), texturedImage(8)];
   a = await model.encode(ia);
   b = await model.encode(ib);
   tf.dispose([ia, ib]);
@@ -83,7 +71,7 @@ describe('encode', () => {
   });
 
   it('leaves no tensor after encode → match → dispose cycles', async () => {
-    const input = image(3);
+    const input = texturedImage(3);
     // `a` lives on: its mirrored maps, encoded lazily on first use, stay with it until a.dispose().
     await model.match(a, a, [{ x: 1, y: 1 }], { flip: true });
     await withoutLeaks(async () => {
@@ -117,7 +105,7 @@ describe('match', () => {
 
   it('rejects a non-finite point and disposed features', async () => {
     await withoutLeaks(() => expectError(model.match(a, b, [{ x: NaN, y: 1 }]), 'bad-argument', /not a point/));
-    const input = image();
+    const input = texturedImage();
     const f = await model.encode(input);
     input.dispose();
     f.dispose();

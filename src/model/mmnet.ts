@@ -1,9 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendOptions } from './backend';
-import { encodeMaps } from './encoder';
+import { TrunkEncoder, TrunkFeatures } from './early-trunk';
+import { encodeHead, encodeMaps } from './encoder';
 import { MMNetError } from './errors';
-import { preprocess, readImage } from './image';
+import { shippedHyperpixelTaps } from './hyperpixels';
+import { networkInput } from './image';
 import type { BackendReport, ImageInput, LoadTimings, Match, MatchOptions, Point } from './types';
+import type { FeatureMaps } from './matching';
+import type { Size } from './image';
 import { headWarmUps, trunkWarmer, warmUp } from './warmup';
 import { decodeFetched, fetchWeights, type ModelMetadata, type WeightLoadOptions, type WeightMap } from './weights';
 import { Features } from './features';
@@ -12,6 +16,12 @@ import { Matcher, type MatchQuery } from './matcher';
 export interface LoadOptions extends BackendOptions, WeightLoadOptions {
   /** A backend already being started (`selectBackend`, e.g. so shipped features can be read meanwhile): used instead of starting one. */
   backendStarted?: Promise<BackendReport>;
+  /**
+   * Called once the first weights are made, long before the last (the head's) arrive: images given to the
+   * `TrunkEncoder` meanwhile run their trunk, unit by unit as its weights are made, and only their head in
+   * `MMNet.encode`.
+   */
+  onTrunk?: (trunk: TrunkEncoder) => void;
 }
 
 /** MMNet with its weights on one tfjs backend. */
@@ -34,19 +44,27 @@ export class MMNet {
 
   /**
    * Encodes an image once; every later match against it only costs correlation rows. `onProgress`: the
-   * fraction of the trunk's units run so far (on a GPU backend, dispatched so far).
+   * fraction of the trunk's units run so far (on a GPU backend, dispatched so far). Given an image whose
+   * trunk has run (`LoadOptions.onTrunk`), runs its head alone (with the hyperpixels it was asked for then).
    */
   async encode(
-    image: ImageInput,
+    image: ImageInput | TrunkFeatures,
     { onProgress, hyperpixels = false }: { onProgress?: (fraction: number) => void; hyperpixels?: boolean } = {},
   ): Promise<Features> {
     this.assertAlive();
-    const hyperTaps = hyperpixels ? this.hyperpixelTaps() : undefined;
-    const { pixels, size } = await readImage(image);
-    const input = preprocess(pixels);
-    pixels.dispose();
+    if (image instanceof TrunkFeatures) {
+      const { maps, input } = image.take();
+      return this.features(() => encodeHead(this.weights, maps), input, image);
+    }
+    const hyperTaps = hyperpixels ? shippedHyperpixelTaps(this.metadata) : undefined;
+    const { input, size } = await networkInput(image);
+    return this.features(() => encodeMaps(this.weights, input, { onProgress, hyperTaps }), input, size);
+  }
+
+  /** Features of `input`'s maps; the input is disposed if they cannot be made. */
+  private features(maps: () => FeatureMaps, input: tf.Tensor4D, { width, height }: Size): Features {
     try {
-      return new Features(encodeMaps(this.weights, input, { onProgress, hyperTaps }), input, size.width, size.height);
+      return new Features(maps(), input, width, height);
     } catch (e) {
       input.dispose();
       throw e;
@@ -92,13 +110,6 @@ export class MMNet {
     return headWarmUps(this.weights);
   }
 
-  /** The taps of the model's hyperpixels (`metadata.matching.hyperpixels`). */
-  private hyperpixelTaps(): readonly string[] {
-    const taps = this.metadata.matching.hyperpixels?.taps;
-    if (!taps) throw new MMNetError('bad-argument', 'this model ships no hyperpixel taps (metadata.matching.hyperpixels)');
-    return taps;
-  }
-
   private assertAlive(): void {
     if (this.disposed) throw new MMNetError('bad-argument', 'the model was disposed');
   }
@@ -121,23 +132,34 @@ export async function loadMMNet(baseUrl: string, options: LoadOptions = {}): Pro
   // The backend starts while the weights download: only the tensors need it.
   const backendStarted = options.backendStarted ?? selectBackend(options);
   const warmTrunk = trunkWarmer();
-  const [{ backend, backendMs }, fetched] = await Promise.all([
-    backendStarted.then((backend) => ({ backend, backendMs: performance.now() - start })),
-    fetchWeights(baseUrl, {
-      ...options,
-      backendReady: backendStarted,
-      onTensors: (made) => {
-        warmTrunk(made);
-        options.onTensors?.(made);
-      },
-    }),
-  ]);
-  const { weights, metadata, fromCache, timings } = await decodeFetched(fetched);
+  let early: TrunkEncoder | undefined;
   try {
-    await warmUp(weights, backend.name);
+    const [{ backend, backendMs }, fetched] = await Promise.all([
+      backendStarted.then((backend) => ({ backend, backendMs: performance.now() - start })),
+      fetchWeights(baseUrl, {
+        ...options,
+        backendReady: backendStarted,
+        onTensors: (made, metadata) => {
+          warmTrunk(made);
+          if (options.onTrunk && !early) {
+            early = new TrunkEncoder(made, metadata);
+            options.onTrunk(early);
+          }
+          early?.made();
+          options.onTensors?.(made, metadata);
+        },
+      }),
+    ]);
+    const { weights, metadata, fromCache, timings } = await decodeFetched(fetched);
+    try {
+      await warmUp(weights, backend.name);
+    } catch (e) {
+      tf.dispose(Object.values(weights));
+      throw e;
+    }
+    return new MMNet(weights, metadata, backend, fromCache, { ...timings, backendMs, totalMs: performance.now() - start });
   } catch (e) {
-    tf.dispose(Object.values(weights));
+    early?.fail();
     throw e;
   }
-  return new MMNet(weights, metadata, backend, fromCache, { ...timings, backendMs, totalMs: performance.now() - start });
 }

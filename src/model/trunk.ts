@@ -10,21 +10,30 @@ export const tapName = (block: number, unit: number) => `block${block}_unit${uni
 const unitPrefix = (block: number, unit: number) => `block${block}_unit_${unit}_bottleneck_v2_`;
 
 /**
- * ResNet-101 v2 blocks 1–3 (SPEC §2) on a 1×H×W×3 input. Each unit's output (its tap) is handed to
- * `onTap` as soon as it exists; the trunk keeps only the running activation, so a consumer that
- * reduces taps on the fly keeps peak memory to a few activations. `onTap` must not dispose the tap.
+ * ResNet-101 v2 blocks 1–3 (SPEC §2) on a 1×H×W×3 input, a unit per step: each unit's output (its tap) with
+ * its name, as soon as it exists. The trunk keeps only the running activation, so a consumer that reduces
+ * taps on the fly keeps peak memory to a few activations; a tap lives until the next step (a consumer must
+ * not dispose it, and clones what it keeps). Stopping early disposes the activation.
  */
-export function runTrunk(weights: WeightMap, input: tf.Tensor4D, onTap: (name: string, tap: tf.Tensor4D) => void): void {
+export function* trunkTaps(weights: WeightMap, input: tf.Tensor4D): Generator<[name: string, tap: tf.Tensor4D], void> {
   let x = tf.tidy(() => tf.maxPool(convBias(weights, STEM, input), 3, 2, 'same'));
-  BLOCK_UNITS.forEach((units, b) => {
-    for (let u = 1; u <= units; u++) {
-      const next = bottleneck(weights, b + 1, u, x);
-      x.dispose();
-      x = next;
-      onTap(tapName(b + 1, u), x);
+  try {
+    for (const [b, units] of BLOCK_UNITS.entries()) {
+      for (let u = 1; u <= units; u++) {
+        const next = bottleneck(weights, b + 1, u, x);
+        x.dispose();
+        x = next;
+        yield [tapName(b + 1, u), x];
+      }
     }
-  });
-  x.dispose();
+  } finally {
+    x.dispose();
+  }
+}
+
+/** `trunkTaps` in one go, each tap handed to `onTap`. */
+export function runTrunk(weights: WeightMap, input: tf.Tensor4D, onTap: (name: string, tap: tf.Tensor4D) => void): void {
+  for (const [name, tap] of trunkTaps(weights, input)) onTap(name, tap);
 }
 
 /** One convolution of the trunk: its tensors' prefix in model.json, stride, symmetric padding, activation. */
@@ -70,17 +79,35 @@ export function trunkConvs(): TrunkConv[] {
   return convs;
 }
 
+/** A unit's pre-activation (its folded batch norm): scale and offset. */
+const preactWeights = (prefix: string) => ({
+  scale: `${prefix}preact_FusedBatchNorm_mul_0_param`,
+  offset: `${prefix}preact_FusedBatchNorm_add_param`,
+});
+
+/**
+ * The tensors each step of `trunkTaps` reads, in order (the first step runs the stem too): a step can run
+ * once its tensors are made, while later ones may still be on their way.
+ */
+export function trunkStepWeights(): string[][] {
+  const steps = BLOCK_UNITS.flatMap((count, b) =>
+    Array.from({ length: count }, (_, u) => {
+      const convs = Object.values(unitConvs(b + 1, u + 1)).filter((conv) => conv !== undefined);
+      return [...convs.flatMap((conv) => Object.values(trunkConvWeights(conv))), ...Object.values(preactWeights(unitPrefix(b + 1, u + 1)))];
+    }),
+  );
+  steps[0].unshift(...Object.values(trunkConvWeights(STEM)));
+  return steps;
+}
+
 /** Pre-activation bottleneck unit; output = shortcut + residual, with no final relu. */
 function bottleneck(weights: WeightMap, block: number, unit: number, x: tf.Tensor4D): tf.Tensor4D {
   const prefix = unitPrefix(block, unit);
   const convs = unitConvs(block, unit);
   const stride = convs.conv2.stride;
   return tf.tidy(() => {
-    const pre = preActivation(
-      x,
-      weight<tf.Rank.R1>(weights, `${prefix}preact_FusedBatchNorm_mul_0_param`),
-      weight<tf.Rank.R1>(weights, `${prefix}preact_FusedBatchNorm_add_param`),
-    );
+    const preact = preactWeights(prefix);
+    const pre = preActivation(x, weight<tf.Rank.R1>(weights, preact.scale), weight<tf.Rank.R1>(weights, preact.offset));
     const shortcut = convs.shortcut ? convBias(weights, convs.shortcut, pre) : stride === 1 ? x : tf.maxPool(x, 1, stride, 'valid'); // x[::s, ::s]; wasm's StridedSlice is ~10× slower
     const r1 = convBias(weights, convs.conv1, pre);
     const r2 = convBias(weights, convs.conv2, r1);

@@ -96,7 +96,7 @@ export interface WeightLoadOptions {
    */
   backendReady?: Promise<unknown>;
   /** Called with every tensor made so far, each time more are made (as their shards arrive, once the backend is ready). */
-  onTensors?: (made: WeightMap) => void;
+  onTensors?: (made: WeightMap, metadata: ModelMetadata) => void;
 }
 
 /**
@@ -123,7 +123,7 @@ export async function fetchWeights(
   const cache = cacheName ? await openShardCache(cacheName, base) : undefined;
   const { metadata, weights: stored } = await fetchModelJson(fetchFn, base, cache);
   const total = metadata.shards.reduce((sum, s) => sum + s.bytes, 0);
-  const decoder = progressiveDecoder(metadata.shards, stored, total, onTensors);
+  const decoder = progressiveDecoder(metadata.shards, stored, total, onTensors && ((made) => onTensors(made, metadata)));
   // A failed start is the load's to report; the tensors are then made at the end, or never.
   backendReady?.then(
     () => decoder.makeTensors(),
@@ -222,7 +222,7 @@ function checkSize(shard: ModelMetadata['shards'][number], buffer: ArrayBuffer) 
 const SLICE_MS = 50;
 
 /** A new task: a message, not a timer (a timer set from a timer waits at least 4 ms once they nest). */
-const nextTask = () =>
+export const nextTask = () =>
   new Promise<void>((done) => {
     const { port1, port2 } = new MessageChannel();
     port1.onmessage = () => {

@@ -53,4 +53,10 @@ describe('encodingStatus', () => {
     expect(encodingStatus(image, { phase: 'loading', loaded: 0, total: 1 })).toBe('Waiting for the model…');
     expect(encodingStatus(image, { phase: 'ready', loaded: 1, total: 1 })).toBe('Encoding…');
   });
+  it("shows the trunk's progress before the model is ready, then that the photo waits for the rest of it", () => {
+    const loading = { phase: 'loading', loaded: 5, total: 10 } as const;
+    expect(encodingStatus({ ...image, encodeProgress: 0.5 }, loading)).toBe('Encoding… 50%');
+    expect(encodingStatus({ ...image, encodeProgress: 1 }, loading)).toBe('Encoding… waiting for the rest of the model');
+    expect(encodingStatus({ ...image, encodeProgress: 1 }, { phase: 'ready', loaded: 1, total: 1 })).toBe('Encoding… 100%');
+  });
 });

@@ -24,10 +24,15 @@ export function downloadStatus({ loaded, total, fromCache, elapsedMs: elapsed = 
     .join(' · ');
 }
 
-/** "Encoding… 40%", or why it has not begun: the model is still on its way. */
+/**
+ * "Encoding… 40%", or why it has not begun or finished: the model is still on its way. Before the model is
+ * ready only the trunk runs (the head's weights come last): at its end the photo waits for the rest.
+ */
 export function encodingStatus({ encodeProgress }: PaneImage, model: ModelStatus): string {
-  if (encodeProgress !== undefined) return `Encoding… ${Math.round(100 * encodeProgress)}%`;
-  return model.phase === 'loading' ? 'Waiting for the model…' : 'Encoding…';
+  const loading = model.phase === 'loading';
+  if (encodeProgress === undefined) return loading ? 'Waiting for the model…' : 'Encoding…';
+  if (loading && encodeProgress >= 1) return 'Encoding… waiting for the rest of the model';
+  return `Encoding… ${Math.round(100 * encodeProgress)}%`;
 }
 
 /**
