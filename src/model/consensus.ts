@@ -151,7 +151,7 @@ export function houghHistograms(
 export const cellCosines = (source: FlatMap, target: FlatMap): tf.Tensor2D => tf.matMul(source.cells, target.channels);
 
 /** HPF's votes from cosines [S, T]: clamp(cos, 0)^exponent. */
-export const houghVotes = (cosines: tf.Tensor2D, exponent: number): tf.Tensor2D => tf.tidy(() => tf.pow(tf.relu(cosines), exponent));
+const houghVotes = (cosines: tf.Tensor2D, exponent: number): tf.Tensor2D => tf.tidy(() => tf.pow(tf.relu(cosines), exponent));
 
 type VoteConstants = Pick<ConsensusConstants, 'cosineExponent' | 'fusedExponent' | 'transportIterations' | 'transportWeight'>;
 

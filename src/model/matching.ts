@@ -72,7 +72,7 @@ export function bilinearTaps(p: Point, grid: Grid): { index: [number, number, nu
 }
 
 /** Bilinear sampling as a matrix, [N, cells]: one row of (at most) four weights per point. */
-export function samplingMatrix(points: readonly Point[], grid: Grid): tf.Tensor2D {
+function samplingMatrix(points: readonly Point[], grid: Grid): tf.Tensor2D {
   const cells = grid.height * grid.width;
   const weights = new Float32Array(points.length * cells);
   points.forEach((p, n) => {
@@ -90,7 +90,7 @@ export const sampleAt = (map: FlatMap, points: readonly Point[], grid: Grid): tf
   tf.tidy(() => tf.matMul(samplingMatrix(points, grid), map.cells));
 
 /** One correlation row per query: plain dot products with every target cell, [N, cells]. */
-export const correlationRows = (queries: tf.Tensor2D, target: FlatMap): tf.Tensor2D => tf.matMul(queries, target.channels);
+const correlationRows = (queries: tf.Tensor2D, target: FlatMap): tf.Tensor2D => tf.matMul(queries, target.channels);
 
 /** Points of a source's maps, to be scored against a target's maps (input-image coordinates). */
 export interface RowQuery {
@@ -107,7 +107,7 @@ const stackedRows = (queries: readonly RowQuery[], map: (m: FeatureMaps) => Flat
   });
 
 /** Coarse-to-fine rows of the head (SPEC §4): row_s = corr_s + up×2(row_{s+1}), from scale 4 down to `scale`. */
-export function headRows(queries: readonly RowQuery[], scale: ScaleIndex): tf.Tensor2D {
+function headRows(queries: readonly RowQuery[], scale: ScaleIndex): tf.Tensor2D {
   return tf.tidy(() => {
     let rows: tf.Tensor2D | undefined;
     for (let s = 4; s >= scale; s--) {
@@ -123,13 +123,13 @@ export function headRows(queries: readonly RowQuery[], scale: ScaleIndex): tf.Te
 export const rawRows = (queries: readonly RowQuery[]): tf.Tensor2D => stackedRows(queries, (m) => m.raw, gridOf(RAW_STRIDE));
 
 /** The hyperpixels of a query's maps (encoded with them). */
-export function hyperOf(maps: FeatureMaps): FlatMap {
+function hyperOf(maps: FeatureMaps): FlatMap {
   if (!maps.hyper) throw new MMNetError('bad-argument', 'the "hyper" mode needs features encoded with hyperpixels');
   return maps.hyper;
 }
 
 /** Cosine rows of the hyperpixels sharpened to logits, cos / tau, on the `HYPERPIXEL_STRIDE` grid. */
-export const hyperRows = (queries: readonly RowQuery[], tau: number): tf.Tensor2D =>
+const hyperRows = (queries: readonly RowQuery[], tau: number): tf.Tensor2D =>
   tf.tidy(() => tf.div(stackedRows(queries, hyperOf, gridOf(HYPERPIXEL_STRIDE)), tau));
 
 /**
