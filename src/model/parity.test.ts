@@ -24,7 +24,7 @@ import type { Features } from './features';
 import type { MMNet } from './mmnet';
 import { preprocess } from './image';
 import { gridOf } from './matching';
-import { runTrunk } from './trunk';
+import { trunkTaps } from './trunk';
 import { loadWeights } from './weights';
 import { scaleSpec, type ScaleIndex } from './constants';
 import type { MatchMode } from './types';
@@ -42,16 +42,16 @@ describe('trunk and head on the pattern image', () => {
     const input = preprocess(rgb('pattern'));
     const errors: Record<string, [number, number]> = {};
     const pending: Promise<void>[] = [];
-    runTrunk(weights, input, (name, tap) => {
+    for (const [name, tap] of trunkTaps(weights, input)) {
       const expected = ref.pattern.taps[name] as Stats | undefined;
-      if (!expected) return;
+      if (!expected) continue;
       const copy = tap.clone();
       pending.push(
         sampleError(copy, expected)
           .then((e) => void (errors[name] = [e, 2e-3 * expected.absmax]))
           .finally(() => copy.dispose()),
       );
-    });
+    }
     await Promise.all(pending);
     input.dispose();
     tf.dispose(Object.values(weights));

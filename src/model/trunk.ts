@@ -31,11 +31,6 @@ export function* trunkTaps(weights: WeightMap, input: tf.Tensor4D): Generator<[n
   }
 }
 
-/** `trunkTaps` in one go, each tap handed to `onTap`. */
-export function runTrunk(weights: WeightMap, input: tf.Tensor4D, onTap: (name: string, tap: tf.Tensor4D) => void): void {
-  for (const [name, tap] of trunkTaps(weights, input)) onTap(name, tap);
-}
-
 /** One convolution of the trunk: its tensors' prefix in model.json, stride, symmetric padding, activation. */
 export interface TrunkConv {
   name: string;
