@@ -24,6 +24,13 @@ def _load(args):
     return t.round().clamp(0, 255).to(torch.uint8)[0]
 
 
+def load_photos(paths, H, W):
+    """-> images uint8 [N,3,H,W], each photo resized like SPEC section 1 (the whole photo, stretched)."""
+    # sequential on purpose: a fork()ed multiprocessing pool that runs torch ops after the parent has used
+    # torch's OpenMP threads can deadlock (it hung a device run); decoding 3,487 photos takes ~5 s on the device.
+    return torch.stack([_load((p, H, W)) for p in paths])
+
+
 def load_caltech(H, W, directory=None, max_per_class=None, max_classes=None):
     """-> images uint8 [N,3,H,W] (resized like SPEC section 1), class ids [N], list of index lists per class."""
     d = directory or caltech_dir()
@@ -37,13 +44,11 @@ def load_caltech(H, W, directory=None, max_per_class=None, max_classes=None):
             fs = fs[:max_per_class]
         paths += fs
         labels += [ci] * len(fs)
-    # sequential on purpose: a fork()ed multiprocessing pool that runs torch ops after the parent has used
-    # torch's OpenMP threads can deadlock (it hung a device run); decoding 3,487 photos takes ~5 s on the device.
-    ims = [_load((p, H, W)) for p in paths]
+    ims = load_photos(paths, H, W)
     labels = torch.tensor(labels)
     per_class = [torch.nonzero(labels == ci).flatten().tolist() for ci in range(len(classes))]
     per_class = [p for p in per_class if len(p) >= 2]
-    return torch.stack(ims), labels, per_class
+    return ims, labels, per_class
 
 
 def random_homography(B, gen, device, rot=30.0, scale=(0.75, 1.25), shear=0.15, persp=0.12, trans=0.15):

@@ -14,6 +14,12 @@ Signal (the same as train.py, with a stronger, fixed teacher):
     refined prediction (coarser row detached);
   * synthetic pairs: a photo and a cached random homography of it (photometric jitter on the target), Gaussian
     cross-entropy at scales 4 and 3 around the true warped point.
+--labels FILE replaces the teacher's same-category labels by those of scripts/train/pseudo-labels.ts: the shipped
+default prediction (fused, geometric consensus included) at the centre of every stride-16 source cell, kept where
+its calibrated confidence is >= --label-confidence and its forward-backward distance <= --label-back (over the
+photo's longer side); the loss is the Gaussian cross-entropy there, plus --w-distill x KL(the --init head's own
+scale-3 row || the student's) on every cell, which keeps the head close to a matcher of its own. So the head learns
+the matches that the pair's geometry agrees with (self-training).
 --objective fused puts the scale-3 terms (KL and cross-entropies) on the prediction the app shows instead of the
 head's row: log_softmax(row_3) + lam * log_softmax(raw / tau), the raw part fixed (no gradient). The teacher's
 score already holds the raw prior; fitting the head's row alone to it made the prior count twice once fused.
@@ -25,6 +31,7 @@ Example: /usr/bin/python3 training/distill.py --init models/mmnet_head_v1 --teac
          /usr/bin/python3 training/distill.py --evaluate models/mmnet_head_v2 models/mmnet_head_v3 --fit-fused --out /tmp/e
 """
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -207,6 +214,34 @@ def evaluate_heads(args, log):
             fit_fused(willow.w, willow.features(head), log=lambda line: log(d, line))
 
 
+class PseudoLabels:
+    """scripts/train/pseudo-labels.ts's labels: points [K,2] in resized pixels and kept cells [K] per pair and direction."""
+
+    def __init__(self, path, min_confidence, max_back):
+        d = json.load(open(path))
+        self.photos = d["photos"]
+        index = {p: k for k, p in enumerate(self.photos)}
+        self.pairs = [(index[p["a"]], index[p["b"]]) for p in d["pairs"]]
+
+        def direction(x):
+            pts = torch.tensor([x["x"], x["y"]]).T * torch.tensor([float(W), float(H)])
+            ok = (torch.tensor(x["confidence"]) >= min_confidence) & (torch.tensor(x["back"]) <= max_back)
+            assert len(pts) == H3 * W3, "labels on a %d-cell grid, expected %d" % (len(pts), H3 * W3)
+            return pts, ok
+
+        self.ab = [direction(p["ab"]) for p in d["pairs"]]
+        self.ba = [direction(p["ba"]) for p in d["pairs"]]
+        self.kept = float(torch.stack([ok for _, ok in self.ab + self.ba]).float().mean())
+        # the cache of the photos' taps is named by the photos
+        self.tag = hashlib.sha256("\n".join(self.photos).encode()).hexdigest()[:12]
+
+    def batch(self, n):
+        """-> photo indices a, b and (points, kept) for a -> b and b -> a, each stacked over n random pairs."""
+        ks = [random.randrange(len(self.pairs)) for _ in range(n)]
+        stack = lambda labels: tuple(torch.stack(v) for v in zip(*(labels[k] for k in ks)))
+        return [self.pairs[k][0] for k in ks], [self.pairs[k][1] for k in ks], stack(self.ab), stack(self.ba)
+
+
 def fused3(rows, raw, args):
     """rows with the scale-3 row replaced by the fused score (raw [B,P,14,20] is fixed)."""
     return {**rows, 3: M.fused_scores(rows[3], raw, 3, args.lam, args.tau)}
@@ -226,6 +261,11 @@ def main():
     ap.add_argument("--batch-syn", type=int, default=2)
     ap.add_argument("--pts", type=int, default=64, help="synthetic points per pair and direction")
     ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--labels", help="same-category labels from scripts/train/pseudo-labels.ts instead of --teacher")
+    ap.add_argument("--label-confidence", type=float, default=0.7, help="--labels: least confidence of a kept cell")
+    ap.add_argument("--label-back", type=float, default=0.05, help="--labels: most forward-backward distance")
+    ap.add_argument("--select", choices=("s3", "fused_s3"), help="val score that picks the checkpoint (default: by --objective)")
+    ap.add_argument("--keep-checkpoints", action="store_true", help="also save the head at every evaluation (OUT/step-N)")
     ap.add_argument("--objective", choices=("head", "fused"), default="head",
                     help="scale-3 losses on the head's row or on the fused prediction (raw prior fixed)")
     add_signal_args(ap, w_syn=0.5)
@@ -250,17 +290,25 @@ def main():
         return evaluate_heads(args, log)
     trunk = M.Trunk().eval()
     head = M.load_head_npy(M.Head(), args.init)
-    teacher = M.load_head_npy(M.Head(), args.teacher).eval()
-
-    imgs, _, per_class = D.load_caltech(H, W, max_per_class=args.per_class, max_classes=args.max_classes)
-    # the cached teacher maps belong to one teacher: name it in the cache
-    teacher_tag = os.path.basename(os.path.normpath(args.teacher))
-    cal_path = os.path.join(args.cache, "caltech%d-%d-%s" % (args.per_class, len(imgs), teacher_tag))
+    labelled = teacher = anchor = None
+    if args.labels:
+        if args.w_distill > 0:
+            anchor = M.load_head_npy(M.Head(), args.init).eval()
+        labelled = PseudoLabels(args.labels, args.label_confidence, args.label_back)
+        log("labels: %d pairs, %.1f%% of cells kept" % (len(labelled.pairs), 100 * labelled.kept))
+        imgs = D.load_photos([os.path.join(D.caltech_dir(), p) for p in labelled.photos], H, W)
+        cal_path = os.path.join(args.cache, "photos%d-%s" % (len(imgs), labelled.tag))
+    else:
+        teacher = M.load_head_npy(M.Head(), args.teacher).eval()
+        imgs, _, per_class = D.load_caltech(H, W, max_per_class=args.per_class, max_classes=args.max_classes)
+        # the cached teacher maps belong to one teacher: name it in the cache
+        teacher_tag = os.path.basename(os.path.normpath(args.teacher))
+        cal_path = os.path.join(args.cache, "caltech%d-%d-%s" % (args.per_class, len(imgs), teacher_tag))
     if not Cache.exists(cal_path):
         build(cal_path, imgs, trunk, teacher, log=log)
-    cal = Cache(cal_path, len(imgs), teacher=True)
+    cal = Cache(cal_path, len(imgs), teacher=teacher is not None)
 
-    syn_path = os.path.join(args.cache, "synthetic%d-%d" % (args.synthetic, len(imgs)))
+    syn_path = os.path.join(args.cache, "synthetic%d-%d%s" % (args.synthetic, len(imgs), "-" + labelled.tag if labelled else ""))
     g = torch.Generator().manual_seed(1234)
     src_idx = torch.randint(len(imgs), (args.synthetic,), generator=g)
     src, tgt, ps, pt, v, qt, qs, v2 = D.synthetic_pairs(imgs[src_idx].float(), g, args.pts)
@@ -281,7 +329,7 @@ def main():
     syn_sigma = lambda s: 1.0
 
     best = dict(score=-1.0)
-    select = "fused_s3" if args.objective == "fused" else "s3"
+    select = args.select or ("fused_s3" if args.objective == "fused" else "s3")
     history = []
 
     def consider(step):
@@ -298,6 +346,9 @@ def main():
         for split in ("val", "test"):
             log("eval step %d %-4s (%.0fs): %s" % (step, split, time.time() - t0, "  ".join(
                 "%s %s" % (k, " / ".join("%.2f" % x for x in v)) for k, v in res[split].items())))
+        if args.keep_checkpoints:
+            os.makedirs(os.path.join(args.out, "step-%d" % step), exist_ok=True)
+            save_head_parts(head.state_dict(), os.path.join(args.out, "step-%d" % step))
         if score > best["score"]:
             best.update(score=score, step=step, res=res,
                         state={k: v_.detach().clone() for k, v_ in head.state_dict().items()})
@@ -315,11 +366,14 @@ def main():
         lr = args.lr * 0.5 * (1 + math.cos(math.pi * frac)) * min(1.0, (step + 1) / 30)
         for gp in opt.param_groups:
             gp["lr"] = lr
-        ia, ib = [], []
-        for _ in range(Bc):
-            a, b = random.sample(per_class[random.randrange(len(per_class))], 2)
-            ia.append(a)
-            ib.append(b)
+        if labelled:
+            ia, ib, (pts_ab, ok_ab), (pts_ba, ok_ba) = labelled.batch(Bc)
+        else:
+            ia, ib = [], []
+            for _ in range(Bc):
+                a, b = random.sample(per_class[random.randrange(len(per_class))], 2)
+                ia.append(a)
+                ib.append(b)
         js = rng.integers(args.synthetic, size=Bs)
         a3, a4 = cal.taps(ia + ib + src_idx[js].tolist())
         s3, s4 = syn.taps(js)
@@ -329,11 +383,19 @@ def main():
         stats = {}
         # same-category pairs: dense teacher labels on the stride-16 grid
         with torch.no_grad():
-            tg3 = [torch.from_numpy(cal.g3[np.array(ix)].astype(np.float32)) for ix in (ia, ib)]
-            tg4 = [torch.from_numpy(cal.g4[np.array(ix)].astype(np.float32)) for ix in (ia, ib)]
             Na = M.l2n(a3[:Bc, RAW_SLICE])
             Nb = M.l2n(a3[Bc:2 * Bc, RAW_SLICE])
-            (lp_ab, pts_ab, ok_ab), (lp_ba, pts_ba, ok_ba) = teacher_labels(tg3, tg4, Na, Nb, cenB, args)
+            if labelled:
+                lp_ab = lp_ba = None
+                if anchor is not None:
+                    Ta = head34(anchor, a3[:Bc], a4[:Bc])
+                    Tb = head34(anchor, a3[Bc:2 * Bc], a4[Bc:2 * Bc])
+                    lp_ab = torch.log_softmax(rows34(Ta, Tb, cenB)[3].flatten(2), -1)
+                    lp_ba = torch.log_softmax(rows34(Tb, Ta, cenB)[3].flatten(2), -1)
+            else:
+                tg3 = [torch.from_numpy(cal.g3[np.array(ix)].astype(np.float32)) for ix in (ia, ib)]
+                tg4 = [torch.from_numpy(cal.g4[np.array(ix)].astype(np.float32)) for ix in (ia, ib)]
+                (lp_ab, pts_ab, ok_ab), (lp_ba, pts_ba, ok_ba) = teacher_labels(tg3, tg4, Na, Nb, cenB, args)
             raw_ab = torch.einsum("bck,bcm->bkm", Na.flatten(2), Nb.flatten(2)).view(Bc, -1, H3, W3)
             raw_ba = raw_ab.flatten(2).transpose(1, 2).reshape(Bc, -1, H3, W3)
         Ga, Gb = part(0, Bc), part(Bc, 2 * Bc)
@@ -343,9 +405,12 @@ def main():
             if fused:
                 rows = fused3(rows, raw, args)
             l_sem = l_sem + gaussian_ce(rows, pts, ok, sem_sigma, scales=(4, 3)) / 2
+            if lp is None:
+                continue
             slp = torch.log_softmax(rows[3].flatten(2), -1)
             kl = (lp.exp() * (lp - slp)).sum(-1)
-            okf = ok.float()
+            # the anchor (--labels) holds on every cell, the teacher where its label is kept
+            okf = torch.ones_like(ok, dtype=torch.float32) if labelled else ok.float()
             l_dis = l_dis + (kl * okf).sum() / okf.sum().clamp(min=1) / 2
         loss = loss + args.w_sem * l_sem + args.w_distill * l_dis
         stats.update(sem=float(l_sem), dis=float(l_dis), ok=float(ok_ab.float().mean()))

@@ -1,7 +1,8 @@
 #!/bin/bash
 # npm run train:smoke — a few training steps at 96x128 on CPU, an export, a tfjs parity check of that export,
 # two steps of the cached-feature CPU fine-tune (distill.py) with its export, one step of its fused objective,
-# and the PF-WILLOW val/test split.
+# one of self-training on labels made by the tfjs model (scripts/train/pseudo-labels.ts), and the PF-WILLOW
+# val/test split.
 # Needs Debian's python3-torch (/usr/bin/python3, or $MMNET_PYTHON), numpy, PIL, and ../shared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,10 @@ echo "== distill (CPU fine-tune from cached features: 2 steps on 4 photos)"
 echo "== distill --objective fused (1 step, same cache)"
 "$PY" training/distill.py --objective fused --max-classes 2 --per-class 2 --synthetic 2 --batch-sem 1 --batch-syn 1 \
   --steps 1 --no-eval --threads 2 --cache "$TMP/cache" --out "$TMP/distill-fused"
+echo "== self-training: labels from the tfjs model's default prediction (4 photos), 1 step of distill --labels"
+npx tsx scripts/train/pseudo-labels.ts --per-class 2 --max-classes 2 --model "$TMP/model" --out "$TMP/labels.json"
+"$PY" training/distill.py --labels "$TMP/labels.json" --label-confidence 0 --synthetic 2 --batch-sem 1 --batch-syn 1 \
+  --steps 1 --no-eval --threads 2 --cache "$TMP/cache" --out "$TMP/distill-labels"
 echo "== PF-WILLOW val/test split (scripts/eval/pf-willow-split.json)"
 "$PY" - <<'PY'
 import sys
