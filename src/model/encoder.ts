@@ -27,13 +27,48 @@ export interface EncodeOptions {
  * The whole network on a preprocessed 1×224×320×3 input: trunk, head, and the normalised trunk
  * tap of the fused prior, all from one trunk pass; with `hyperTaps`, the hyperpixels too.
  */
-export function encodeMaps(
+export function encodeMaps(weights: WeightMap, input: tf.Tensor4D, options: EncodeOptions = {}): FeatureMaps {
+  return runAtOnce(encodeMapsInSteps(weights, input, options));
+}
+
+/**
+ * `encodeMaps` a trunk unit at a time: it yields after each unit (the head's share of that unit done too),
+ * so that a caller can let other work run in between (`runInSteps`). Abandoned half-way (`return()`), it
+ * frees what it made.
+ */
+export function* encodeMapsInSteps(
   weights: WeightMap,
   input: tf.Tensor4D,
   { mirrored = false, onProgress, hyperTaps }: EncodeOptions = {},
-): FeatureMaps {
-  const { maps, taps } = encodeTaps(weights, input, hyperTaps ?? [], { mirrored, onProgress });
+): Generator<void, FeatureMaps> {
+  const { maps, taps } = yield* encodeTapsInSteps(weights, input, hyperTaps ?? [], { mirrored, onProgress });
   return withHyperpixels(maps, taps, hyperTaps !== undefined, mirrored);
+}
+
+/** A stepwise encode run to its end at once. */
+function runAtOnce<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * A stepwise encode run with `between()` awaited after each step; a throw from it abandons the encode, whose
+ * tensors are then freed.
+ */
+export async function runInSteps<T>(steps: Generator<void, T>, between: () => Promise<void>): Promise<T> {
+  let step = steps.next();
+  try {
+    while (!step.done) {
+      await between();
+      step = steps.next();
+    }
+    return step.value;
+  } finally {
+    // The value is never read: `return()` only runs the encode's clean-up.
+    if (!step.done) steps.return(undefined as T);
+  }
 }
 
 /** `maps` with the hyperpixels of `taps` (`encodeTaps`' taps) when `hyper`; disposes the taps. */
@@ -87,20 +122,36 @@ export function encodeTaps(
   weights: WeightMap,
   input: tf.Tensor4D,
   tapNames: readonly string[],
-  { mirrored = false, onProgress }: Omit<EncodeOptions, 'hyperTaps'> = {},
+  options: Omit<EncodeOptions, 'hyperTaps'> = {},
 ): { maps: FeatureMaps; taps: tf.Tensor4D[] } {
+  return runAtOnce(encodeTapsInSteps(weights, input, tapNames, options));
+}
+
+/** `encodeTaps` a trunk unit at a time (`encodeMapsInSteps`). */
+function* encodeTapsInSteps(
+  weights: WeightMap,
+  input: tf.Tensor4D,
+  tapNames: readonly string[],
+  { mirrored = false, onProgress }: Omit<EncodeOptions, 'hyperTaps'> = {},
+): Generator<void, { maps: FeatureMaps; taps: tf.Tensor4D[] }> {
   checkTaps(tapNames);
   const accumulator = new ScaleAccumulator(weights);
   const pass = new TrunkPass(tapNames, (name, tap) => accumulator.add(name, tap), onProgress);
   const x = mirrored ? tf.reverse(input, 2) : input;
+  let passed = false;
   try {
-    for (const [name, tap] of trunkTaps(weights, x)) pass.take(name, tap);
-  } catch (e) {
-    accumulator.dispose();
-    pass.dispose();
-    throw e;
+    for (const [name, tap] of trunkTaps(weights, x)) {
+      pass.take(name, tap);
+      yield;
+    }
+    passed = true;
   } finally {
     if (x !== input) x.dispose();
+    // A throw, or the encode abandoned between units.
+    if (!passed) {
+      accumulator.dispose();
+      pass.dispose();
+    }
   }
   return finishHead(accumulator, pass, tapNames, mirrored);
 }

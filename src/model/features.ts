@@ -33,6 +33,10 @@ export class Features {
     return tf.reshape(this.maps.head[scale - 1].cells, [height, width, -1]);
   }
 
+  /** @internal */ get isDisposed(): boolean {
+    return this.disposed;
+  }
+
   /** @internal */
   assertAlive(): void {
     if (this.disposed) throw new MMNetError('bad-argument', 'these features were disposed');

@@ -26,7 +26,7 @@ import {
   type MatchSignals,
   type SignalName,
 } from './confidence';
-import { encodeMaps } from './encoder';
+import { encodeMaps, encodeMapsInSteps, runInSteps, type EncodeOptions } from './encoder';
 import type { HyperpixelConstants } from './hyperpixels';
 import { MMNetError } from './errors';
 import { toInput, toOriginal } from './image';
@@ -35,6 +35,7 @@ import {
   cellProbability,
   gridOf,
   heatLogitScale,
+  mapTensors,
   peakPoint,
   rawRows,
   refinedPeak,
@@ -340,10 +341,28 @@ export class Matcher {
   /** @internal */ ensureFlipped(...features: Features[]): void {
     for (const f of features) {
       if (f.flipped) continue;
-      if (!this.weights) throw new MMNetError('model-load', 'matching mirrored images needs the model, which is still loading');
-      const hyperTaps = f.maps.hyper && this.metadata.matching.hyperpixels?.taps;
-      f.flipped = encodeMaps(this.weights, f.input, { mirrored: true, hyperTaps });
+      const { weights, options } = this.mirrorEncode(f);
+      f.flipped = encodeMaps(weights, f.input, options);
     }
+  }
+
+  /**
+   * `ensureFlipped` for one image a trunk unit at a time, awaiting `between()` after each (`MMNet.encodeMirror`).
+   * A throw from `between` abandons the encode and frees its tensors; an encode that finds the mirror made
+   * meanwhile (`flip` asked for it) drops its own maps, and one whose features were disposed meanwhile throws.
+   */
+  /** @internal */ async flipInSteps(f: Features, between: () => Promise<void>): Promise<void> {
+    if (f.flipped) return;
+    const { weights, options } = this.mirrorEncode(f);
+    const maps = await runInSteps(encodeMapsInSteps(weights, f.input, options), between);
+    if (f.flipped || f.isDisposed) tf.dispose(mapTensors(maps));
+    else f.flipped = maps;
+    f.assertAlive();
+  }
+
+  private mirrorEncode(f: Features): { weights: WeightMap; options: EncodeOptions } {
+    if (!this.weights) throw new MMNetError('model-load', 'matching mirrored images needs the model, which is still loading');
+    return { weights: this.weights, options: { mirrored: true, hyperTaps: f.maps.hyper && this.metadata.matching.hyperpixels?.taps } };
   }
 }
 

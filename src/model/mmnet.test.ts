@@ -5,7 +5,7 @@ import { TEST_MODEL_DIR } from './testing/paths';
 import { texturedImage } from './testing/images';
 import { fileFetch, loadNodeModel, modelUrl } from './node/io';
 import { MMNetError, loadMMNet, type MMNet, type Features, type Match } from '.';
-import { INPUT_HEIGHT, INPUT_WIDTH } from './constants';
+import { BLOCK_UNITS, INPUT_HEIGHT, INPUT_WIDTH } from './constants';
 import { neighbourPlan } from './matcher';
 import { toInput, toOriginal } from './image';
 import { gridOf } from './matching';
@@ -89,6 +89,64 @@ describe('encode', () => {
         await model.match(f, a, [{ x: 50, y: 50 }], { mode: 'mmnet', scale: 1, flip: true });
         f.dispose();
       }
+    });
+    input.dispose();
+  });
+});
+
+describe('encodeMirror a unit at a time', () => {
+  const TRUNK_UNITS = BLOCK_UNITS.reduce((sum, n) => sum + n, 0);
+  const headOf = (f: Features) => (f as unknown as { flipped: { head: { cells: tf.Tensor }[] } }).flipped.head;
+
+  it('lets other work in after every trunk unit, and makes the mirror an encode at once makes', async () => {
+    const input = texturedImage(5);
+    const [stepped, whole] = [await model.encode(input), await model.encode(input)];
+    let calls = 0;
+    let matchedBetween = false;
+    await model.encodeMirror(stepped, {
+      between: async () => {
+        calls++;
+        // Work that runs between two units sees a consistent model (here a match of other features).
+        if (calls === 5) matchedBetween = (await model.match(a, b, [{ x: 60, y: 40 }])).length === 1;
+      },
+    });
+    await model.encodeMirror(whole);
+    expect(calls).toBe(TRUNK_UNITS);
+    expect(matchedBetween).toBe(true);
+    expect(stepped.hasMirror).toBe(true);
+    for (const [k, map] of headOf(stepped).entries()) {
+      const difference = tf.tidy(() => tf.max(tf.abs(tf.sub(map.cells, headOf(whole)[k].cells))).dataSync()[0]);
+      expect(difference).toBe(0);
+    }
+    tf.dispose([input]);
+    stepped.dispose();
+    whole.dispose();
+  });
+
+  it('abandoned by a throw from between, frees what it made and leaves no mirror', async () => {
+    const input = texturedImage(6);
+    const f = await model.encode(input);
+    await withoutLeaks(async () => {
+      let calls = 0;
+      const stop = async () => {
+        if (++calls === 7) throw new Error('the image changed');
+      };
+      await expect(model.encodeMirror(f, { between: stop })).rejects.toThrow('the image changed');
+    });
+    expect(f.hasMirror).toBe(false);
+    f.dispose();
+    input.dispose();
+  });
+
+  it('drops its maps when the features are disposed meanwhile, and says so', async () => {
+    const input = texturedImage(7);
+    await withoutLeaks(async () => {
+      const f = await model.encode(input);
+      let calls = 0;
+      const disposeMidway = async () => {
+        if (++calls === 3) f.dispose();
+      };
+      await expectError(model.encodeMirror(f, { between: disposeMidway }), 'bad-argument', /disposed/);
     });
     input.dispose();
   });

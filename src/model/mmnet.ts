@@ -73,12 +73,15 @@ export class MMNet {
 
   /**
    * Encodes the image's mirror ahead of the first match that needs it (`flip`, the mirror rule), so that
-   * match costs no encode: an app can answer plainly first and decide mirrored in the background.
+   * match costs no encode: an app can answer plainly first and decide mirrored in the background. With
+   * `between`, the encode runs a trunk unit at a time and awaits `between()` after each, so that other work
+   * (a click) runs in between instead of waiting for the whole encode; a throw from it abandons the encode.
    */
-  async encodeMirror(features: Features): Promise<void> {
+  async encodeMirror(features: Features, { between }: { between?: () => Promise<void> } = {}): Promise<void> {
     this.assertAlive();
     features.assertAlive();
-    this.matcher.ensureFlipped(features);
+    if (between) await this.matcher.flipInSteps(features, between);
+    else this.matcher.ensureFlipped(features);
     // GPU backends return before the work is done: wait for the last map, as for an encode's time.
     await features.flipped!.head[features.flipped!.head.length - 1].cells.data();
   }
