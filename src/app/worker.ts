@@ -5,6 +5,7 @@
  */
 import { startMatchingBackend } from '../model/backend';
 import { SCALE_INDICES } from '../model/constants';
+import { nextTask } from '../model/weights';
 import {
   BACKEND_ORDER,
   loadMMNet,
@@ -428,33 +429,32 @@ const panesPair = (): [Features, Features] | undefined =>
   slots.source && slots.target ? [slots.source.features, slots.target.features] : undefined;
 
 /**
- * After the panes' first answer, their mirror images are encoded in the background, one per task, so a
- * click or an encode that arrives meanwhile waits for one mirror encode at most; then the page hears
- * `mirrors-ready` and asks again. A new image in a pane ends it (its own first answer starts it again).
+ * After the panes' first answer, their mirror images are encoded in the background, a trunk unit at a time
+ * beside the queue: what the page asks meanwhile (a click, an encode) runs between two units, so it waits
+ * for one unit (tens of ms on wasm), not a whole encode. Then the page hears `mirrors-ready` and asks again.
+ * A new image in a pane ends it; the new pair's mirrors start then if both its panes are encoded, else at its
+ * first answer.
  */
 function encodeMirrors() {
   const pair = panesPair();
   if (mirrorsFor || !model || !pair || mirrorRule()) return;
   mirrorsFor = pair;
-  setTimeout(encodeNextMirror);
-}
-
-function encodeNextMirror() {
-  queue = queue
-    .then(async () => {
-      const pair = panesPair();
-      const missing = pair?.find((features) => !features.hasMirror);
-      if (pair && missing && pair.every((features, k) => features === mirrorsFor?.[k])) {
-        await withFallback(() => model!.encodeMirror(missing));
-        setTimeout(encodeNextMirror);
-        return;
-      }
-      mirrorsFor = undefined;
-      if (mirrorRule()) post({ type: 'mirrors-ready' });
-    })
+  const current = () => pair.every((features, k) => features === panesPair()?.[k]);
+  const between = async () => {
+    // A task, so that the page's messages come in, and the queue, so that what they asked runs first.
+    await nextTask();
+    await queue;
+    if (!current()) throw new MMNetError('bad-argument', "a pane's image changed");
+  };
+  void (async () => {
+    for (const features of pair) if (!features.hasMirror) await model!.encodeMirror(features, { between });
+    if (mirrorRule()) post({ type: 'mirrors-ready' });
+  })()
     // The panes stay matched plainly: still an answer, without the rule for objects facing opposite ways.
-    .catch(() => {
+    .catch(() => undefined)
+    .finally(() => {
       mirrorsFor = undefined;
+      if (!current()) encodeMirrors();
     });
 }
 
