@@ -274,6 +274,18 @@ export class Matcher {
   }
 
   /**
+   * The pair's one-off work, both ways, ahead of its first match: its geometric consensus (when the metadata
+   * has it on), votes included. An app that calls it once both images are encoded answers the first click as
+   * fast as the next. The mirror rule's half waits for the mirrors (`MMNet.encodeMirror`).
+   */
+  async prepare(source: Features, target: Features): Promise<void> {
+    source.assertAlive();
+    target.assertAlive();
+    if (!this.metadata.matching.consensus) return;
+    await Promise.all([this.pairConsensus(source, target, false, true), this.pairConsensus(target, source, false, true)]);
+  }
+
+  /**
    * The pair's consensus as a file (src/model/consensus-file.ts), for a site that ships the pair's features
    * (an example): a matcher given it (`adoptConsensus`) skips the pair's one-off work. Plain geometry only;
    * `withVotes`: with the votes the query-centred histogram (`local`) recasts, needed in the direction clicks

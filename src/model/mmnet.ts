@@ -94,6 +94,12 @@ export class MMNet {
     return (await this.matchMany([{ source, target, points }], options))[0];
   }
 
+  /** The pair's one-off work, both ways, ahead of its first match (`Matcher.prepare`). */
+  async prepare(source: Features, target: Features): Promise<void> {
+    this.assertAlive();
+    return this.matcher.prepare(source, target);
+  }
+
   /**
    * Many `match`es in one go (one source's points on many targets, or back): two readbacks (the rows, then
    * the backward check's), and the work after the correlations runs once over all of them. Answers in the
