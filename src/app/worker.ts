@@ -227,6 +227,8 @@ function load(backends?: readonly BackendName[]): Promise<MMNet> {
       timings: loaded.loadTimings,
     });
     warmHead(loaded.headWarmUps());
+    // The example's pins were answered before the weights (by another matcher): its pair's work is the model's now.
+    preparePanes();
     // The example's pins were answered before the weights: the mirror rule can look at them now.
     encodeMirrors();
     return loaded;
@@ -276,6 +278,7 @@ async function encode({ side, version, bitmap, width, height, digest, shipped }:
         : ((await readShipped(shipped, bitmap)) ?? (await withFallback(() => encodeBitmap(bitmap, reportProgress(version), trunk))));
     slots[side] = { bitmap, features, width, height, digest };
     post({ type: 'encoded', side, version, ms: performance.now() - start, shipped: shippedFeatures.has(features) });
+    preparePanes();
   } finally {
     // A trunk the encode did not use (the photo shared, or the encode failed) is freed when it is done.
     void trunk?.then(
@@ -421,6 +424,21 @@ async function scaleRows({ id, side, point, flip }: Extract<Request, { type: 'sc
  * gallery keeps to plain matching: the rule would double its encodes.
  */
 const mirrorRule = () => model !== undefined && !!slots.source?.features.hasMirror && !!slots.target?.features.hasMirror;
+
+/**
+ * The panes' pair's one-off work (`MMNet.prepare`, its consensus both ways) after the requests already queued
+ * (a second photo dropped with the first is encoded first), so that the pair's first click costs what the next
+ * do. A click that comes sooner waits for it, as it would have done the work itself.
+ */
+function preparePanes() {
+  queue = queue
+    .then(() => {
+      const pair = panesPair();
+      return model && pair ? model.prepare(...pair) : undefined;
+    })
+    // The first click then does the work, or reports what fails.
+    .catch(() => undefined);
+}
 
 /** The pair whose mirrors are being encoded; undefined when none is. */
 let mirrorsFor: [Features, Features] | undefined;
