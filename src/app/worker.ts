@@ -227,9 +227,9 @@ function load(backends?: readonly BackendName[]): Promise<MMNet> {
       timings: loaded.loadTimings,
     });
     warmHead(loaded.headWarmUps());
-    // The example's pins were answered before the weights (by another matcher): its pair's work is the model's now.
+    // The example's pins were answered before the weights, by the early matcher: the model's own does the pair's
+    // one-off work now, and the mirror rule can look at them.
     preparePanes();
-    // The example's pins were answered before the weights: the mirror rule can look at them now.
     encodeMirrors();
     return loaded;
   });
