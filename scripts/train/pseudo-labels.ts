@@ -13,13 +13,14 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { INPUT_HEIGHT, INPUT_WIDTH, SCALES, type Features, type Point } from '../../src/model';
+import type { Features } from '../../src/model';
+import { denseGrid } from '../../src/app/geometry';
 import { loadNodeModel, readJpeg } from '../../src/model/node/io';
 import { BUILT_MODEL_DIR, SHARED_DIR } from '../../src/model/testing/paths';
 import { progressLog } from '../eval/willow';
 
 const CALTECH_DIR = join(SHARED_DIR, 'datasets', 'caltech101-subset');
-/** The default prediction's scale: the grid the labels are given on. */
+/** The default prediction's scale, stride 16: the dense view's grid (`denseGrid`) is its cells' centres. */
 const LABEL_SCALE = 3;
 
 const { values: args } = parseArgs({
@@ -48,17 +49,6 @@ function photosByClass(perClass: number, maxClasses?: number): string[][] {
   );
 }
 
-/** The centres of the label grid's cells, row-major, in an image's own pixels. */
-function cellCentres(width: number, height: number): Point[] {
-  const { stride } = SCALES[LABEL_SCALE - 1];
-  const rows = INPUT_HEIGHT / stride;
-  const cols = INPUT_WIDTH / stride;
-  return Array.from({ length: rows * cols }, (_, k) => ({
-    x: ((((k % cols) + 0.5) * stride) / INPUT_WIDTH) * width,
-    y: (((Math.floor(k / cols) + 0.5) * stride) / INPUT_HEIGHT) * height,
-  }));
-}
-
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
 async function main() {
@@ -78,7 +68,7 @@ async function main() {
     const target = features.get(b)!;
     // Without the query-centred histogram, as the app's dense view asks: it recasts the pair's votes for every
     // point (1.3 s a grid against 0.15 s), and moves few of them (docs/geometry.md, round 6).
-    const matches = await model.match(source.features, target.features, cellCentres(source.width, source.height), {
+    const matches = await model.match(source.features, target.features, denseGrid(source.width, source.height), {
       scale: LABEL_SCALE,
       local: false,
     });
