@@ -72,18 +72,22 @@ export interface LoadedWeights {
   timings: Omit<LoadTimings, 'backendMs' | 'totalMs'>;
 }
 
-type Fetch = (url: string) => Promise<Response>;
+type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
+type Shard = ModelMetadata['shards'][number];
 
 /**
- * Shards downloaded at once, in order. A shard is used only once it is whole and verified, so on a slow link
- * each should be whole as early as possible, to be decoded (and its convolutions warmed) while the next ones
- * download. Four at once (until round 5) finished together, and all their work waited for the end (at
- * 50 Mbit/s, 1–2 s after the last byte). One at a time left the decoding nothing to wait for but fetched
- * 1.0–1.9 s slower under DevTools' 50 Mbit/s throttle; two at a time fetched nearly as fast as four and left
- * 0.2 s of decoding after the last byte (docs/first-screen.md, fifth round). It also leaves the browser's
- * connections to the backend's own files (the wasm binaries).
+ * Byte ranges downloaded at once, in the shards' order, each `RANGE_BYTES` long. A shard is used only once it
+ * is whole and verified, so on a slow link each should be whole as early as possible, to be decoded (and its
+ * convolutions warmed) while the next ones download. Whole shards four at once (until round 5) finished
+ * together, and all their work waited for the end; two at a time fetched 1 s slower under DevTools' 50 Mbit/s
+ * throttle, which gives each request a share that grows with the number of requests. Four ranges of 1 MiB
+ * keep both: the shards come whole one after another, and the link as busy as six whole ones
+ * (docs/first-screen.md, ninth round).
  */
-export const PARALLEL_DOWNLOADS = 2;
+export const PARALLEL_DOWNLOADS = 4;
+export const RANGE_BYTES = 2 ** 20;
+/** Whole shards at once from a server that does not answer ranges: two fetched nearly as fast as four, and left 0.2 s of decoding after the last byte. */
+export const WHOLE_FILES_AT_ONCE = 2;
 
 export interface WeightLoadOptions {
   fetch?: Fetch;
@@ -109,14 +113,17 @@ export async function loadWeights(baseUrl: string, options: WeightLoadOptions = 
 }
 
 /** The model's metadata alone (model.json, a few kB): what matching needs, long before the weights arrive. */
-export async function loadMetadata(baseUrl: string, { fetch: fetchFn = (url) => fetch(url) }: Pick<WeightLoadOptions, 'fetch'> = {}) {
+export async function loadMetadata(
+  baseUrl: string,
+  { fetch: fetchFn = (url, init) => fetch(url, init) }: Pick<WeightLoadOptions, 'fetch'> = {},
+) {
   return (await fetchModelJson(fetchFn, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`)).metadata;
 }
 
 /** `loadWeights`' first half: the verified bytes (runs while a backend starts). */
 export async function fetchWeights(
   baseUrl: string,
-  { fetch: fetchFn = (url) => fetch(url), onProgress, cacheName, backendReady, onTensors }: WeightLoadOptions = {},
+  { fetch: fetchFn = (url, init) => fetch(url, init), onProgress, cacheName, backendReady, onTensors }: WeightLoadOptions = {},
 ): Promise<FetchedWeights> {
   const start = performance.now();
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
@@ -153,8 +160,7 @@ async function fetchShards(
   const timings = { hashMs: 0 };
   const writes: Promise<void>[] = [];
 
-  // p-limit runs queued work first in, first out: the shards come in their order.
-  const download = pLimit(PARALLEL_DOWNLOADS);
+  const download = shardDownloader(fetchFn, base, received);
   // Every shard is looked up in the cache at once; the misses queue for a download, in the shards' order.
   const shards = await Promise.all(
     metadata.shards.map(async (shard) => {
@@ -166,7 +172,7 @@ async function fetchShards(
         decoder.arrived(shard, new Uint8Array(hit));
         return { fromCache: true };
       }
-      const buffer = await download(() => fetchBytes(fetchFn, base, shard.path, (n) => received(n, shard.path, false)));
+      const buffer = await download(shard);
       checkSize(shard, buffer);
       const hashStart = performance.now();
       const digest = await sha256Hex(buffer);
@@ -207,7 +213,7 @@ export async function decodeFetched({ metadata, stored, tensors, fromCache, timi
   return { metadata, weights, fromCache, timings: { ...timings, decodeMs: decoded - start, cacheWriteMs: performance.now() - decoded } };
 }
 
-function checkSize(shard: ModelMetadata['shards'][number], buffer: ArrayBuffer) {
+function checkSize(shard: Shard, buffer: ArrayBuffer) {
   if (buffer.byteLength !== shard.bytes) {
     throw new MMNetError('model-load', `${shard.path}: ${buffer.byteLength} bytes, expected ${shard.bytes}`, shard.path);
   }
@@ -325,7 +331,7 @@ function progressiveDecoder(
       closed = true;
       tf.dispose(tensors.filter((t) => t !== undefined));
     },
-    arrived(shard: ModelMetadata['shards'][number], data: Uint8Array) {
+    arrived(shard: Shard, data: Uint8Array) {
       const k = shards.indexOf(shard);
       bytes.set(data, shardStart[k]);
       isIn[k] = true;
@@ -345,7 +351,7 @@ async function fetchModelJson(fetchFn: Fetch, base: string, cache?: ShardCache):
   const url = `${base}model.json`;
   let text: string;
   try {
-    text = new TextDecoder().decode(await fetchBytes(fetchFn, base, 'model.json'));
+    text = new TextDecoder().decode((await fetchBytes(fetchFn, base, 'model.json')).bytes);
     await cache?.putText(url, text);
   } catch (e) {
     const cached = await cache?.getText(url);
@@ -366,17 +372,83 @@ function parseModelJson(text: string, file: string): ModelJson {
   }
 }
 
-/** Reads a response body chunk by chunk so a progress bar can move during a 4 MB shard. */
-async function fetchBytes(fetchFn: Fetch, base: string, file: string, onChunk?: (bytes: number) => void): Promise<ArrayBuffer> {
+/** Bytes `from` to `to` (inclusive) of a file. */
+type Span = readonly [from: number, to: number];
+
+/**
+ * Downloads shards by `RANGE_BYTES` ranges, `PARALLEL_DOWNLOADS` at a time, in the order asked. The first range
+ * tells whether the server answers ranges; until it does, nothing else starts. A server that sends the whole
+ * file instead (200) gets whole files from then on, one request per shard.
+ */
+function shardDownloader(fetchFn: Fetch, base: string, received: (bytes: number, file: string, fromCache: false) => void) {
+  const limit = pLimit(PARALLEL_DOWNLOADS);
+  let rangesServed: Promise<boolean> | undefined;
+  const get = (shard: Shard, span?: Span) =>
+    limit(() => fetchBytes(fetchFn, base, shard.path, (n) => received(n, shard.path, false), span));
+  /** A shard from its ranges' bodies; a body that is the whole file (the server ignored the range) is the shard. */
+  const joined = (parts: FetchedBytes[]) => parts.find((p) => !p.partial)?.bytes ?? concat(parts.map((p) => new Uint8Array(p.bytes)));
+  return async (shard: Shard): Promise<ArrayBuffer> => {
+    const [first, ...rest] = spans(shard.bytes);
+    if (!rangesServed) {
+      const head = get(shard, first);
+      rangesServed = head.then(
+        (part) => {
+          if (!part.partial) limit.concurrency = WHOLE_FILES_AT_ONCE;
+          return part.partial;
+        },
+        () => false,
+      );
+      // Queued in the probe's own reaction, ahead of the shards that wait for the answer.
+      const tail = rangesServed.then((served) => (served ? Promise.all(rest.map((span) => get(shard, span))) : []));
+      const [part, parts] = await Promise.all([head, tail]);
+      return joined([part, ...parts]);
+    }
+    if (!(await rangesServed)) return (await get(shard)).bytes;
+    return joined(await Promise.all(spans(shard.bytes).map((span) => get(shard, span))));
+  };
+}
+
+/** A file's byte ranges of `RANGE_BYTES` (one empty range for an empty file). */
+function spans(bytes: number): Span[] {
+  const out: Span[] = [];
+  for (let from = 0; from === 0 || from < bytes; from += RANGE_BYTES) out.push([from, Math.min(bytes, from + RANGE_BYTES) - 1]);
+  return out;
+}
+
+interface FetchedBytes {
+  bytes: ArrayBuffer;
+  /** The body is the range asked for (206), not the whole file. */
+  partial: boolean;
+}
+
+/**
+ * Reads a response body chunk by chunk so a progress bar can move during a 4 MB shard; with `span`, asks for
+ * those bytes alone. A 206 must hold exactly the range; a 200 is the whole file.
+ */
+async function fetchBytes(
+  fetchFn: Fetch,
+  base: string,
+  file: string,
+  onChunk?: (bytes: number) => void,
+  span?: Span,
+): Promise<FetchedBytes> {
   let response: Response;
   try {
-    response = await fetchFn(base + file);
+    response = await fetchFn(base + file, span && span[1] >= span[0] ? { headers: { Range: `bytes=${span[0]}-${span[1]}` } } : undefined);
   } catch (e) {
     throw new MMNetError('model-load', `${file}: ${(e as Error).message}`, file);
   }
   if (!response.ok) throw new MMNetError('model-load', `${file}: HTTP ${response.status}`, file);
-  if (!response.body || !onChunk) return response.arrayBuffer();
+  const partial = response.status === 206;
+  const bytes = await readBody(response, onChunk);
+  if (partial && span && bytes.byteLength !== span[1] - span[0] + 1) {
+    throw new MMNetError('model-load', `${file}: ${bytes.byteLength} bytes for the range ${span[0]}–${span[1]}`, file);
+  }
+  return { bytes, partial };
+}
 
+async function readBody(response: Response, onChunk?: (bytes: number) => void): Promise<ArrayBuffer> {
+  if (!response.body || !onChunk) return response.arrayBuffer();
   const chunks: Uint8Array[] = [];
   const reader = response.body.getReader();
   for (let r = await reader.read(); !r.done; r = await reader.read()) {
