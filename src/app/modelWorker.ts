@@ -9,7 +9,7 @@ import { backends, threads } from './params';
 import type { Request, Response } from './protocol';
 import { useStore } from './store';
 
-export const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+export const worker = new Worker(new URL('./worker-entry.ts', import.meta.url), { type: 'module' });
 export const post = (request: Request) => worker.postMessage(request);
 
 /** What the worker said before the engine listened: its messages, or that it stopped. */

@@ -3,6 +3,9 @@ import { DEFAULT_SCALE } from '../model/constants';
 import type { Band, Bands } from './confidence/bands';
 import type { BackendName, BackendReport, HeatMap, LoadProgress, LoadTimings, MatchMode, Point, ScaleIndex } from '../model/index';
 
+/** The Cache Storage the model's files are kept in: a second visit downloads nothing. */
+export const MODEL_CACHE = 'mmnet-web-models';
+
 export type Side = 'source' | 'target';
 
 export const otherSide = (side: Side): Side => (side === 'source' ? 'target' : 'source');

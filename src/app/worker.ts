@@ -8,8 +8,8 @@ import { SCALE_INDICES } from '../model/constants';
 import { nextTask } from '../model/weights';
 import {
   BACKEND_ORDER,
+  downloadModel,
   loadMMNet,
-  loadMetadata,
   Matcher,
   memory,
   MMNetError,
@@ -20,6 +20,7 @@ import {
   type MatchQuery,
   type MatchOptions,
   type MMNet,
+  type ModelDownload,
   type ModelMetadata,
   type Point,
   type TrunkEncoder,
@@ -29,6 +30,7 @@ import { bandsOf } from './confidence/bands';
 import { toCorrespondence, toEncoded, toOriginal } from './correspondence';
 import { denseGrid } from './geometry';
 import {
+  MODEL_CACHE,
   otherSide,
   type GalleryImage,
   type MatchSettings,
@@ -49,8 +51,6 @@ interface Slot {
 }
 
 type LoadRequest = Extract<Request, { type: 'load' }>;
-
-const MODEL_CACHE = 'mmnet-web-models';
 
 // Typed with the DOM lib (the webworker lib cannot be loaded beside it); `self` is the worker scope.
 const post = (message: Response) => self.postMessage(message);
@@ -78,7 +78,17 @@ let galleryQueue: GalleryImage[] = [];
 let galleryEncoding = false;
 let queue = Promise.resolve();
 
-self.onmessage = ({ data }: MessageEvent<Request>) => {
+/** The model's download the worker's entry started before this code arrived; taken by the first load. */
+let prefetched: ModelDownload | undefined;
+
+/** Takes the worker's messages over from its entry (worker-entry.ts): those it kept, then each as it comes. */
+export function takeOver(download: ModelDownload | undefined, earlier: readonly Request[]) {
+  prefetched = download;
+  self.onmessage = ({ data }: MessageEvent<Request>) => receive(data);
+  for (const request of earlier) receive(request);
+}
+
+function receive(data: Request) {
   // The gallery's queue is managed on arrival: a cancel must not wait behind the encodes it cancels.
   if (data.type === 'gallery-add') {
     galleryQueue.push(...data.images);
@@ -98,7 +108,7 @@ self.onmessage = ({ data }: MessageEvent<Request>) => {
   // A photo's trunk starts on arrival, not in the queue, where it would wait behind the photo before it.
   if (data.type === 'encode' && !data.shipped) startTrunk(data);
   enqueue(data);
-};
+}
 
 const enqueue = (request: Request) => {
   queue = queue.then(() => handle(request)).catch((e: unknown) => post(errorResponse(e, request)));
@@ -189,8 +199,10 @@ function load(backends?: readonly BackendName[]): Promise<MMNet> {
   const { wasmPaths, threads } = loadRequest!;
   matchingStarted = startMatchingBackend();
   backendStarted = selectBackend({ backend: backends, wasmPaths, threads });
+  const download = prefetched ?? downloadModel(loadRequest!.modelUrl, { cacheName: MODEL_CACHE });
+  prefetched = undefined;
   // model.json alone (a few kB) is enough to match shipped features: its constants arrive long before the weights.
-  earlyMatcher = loadMetadata(loadRequest!.modelUrl).then((m) => {
+  earlyMatcher = download.model.then(({ metadata: m }) => {
     metadata = m;
     post({ type: 'calibration', bands: bands() });
     return new Matcher(m);
@@ -208,8 +220,7 @@ function load(backends?: readonly BackendName[]): Promise<MMNet> {
     backendStarted,
     wasmPaths,
     threads,
-    // Weight files are kept in Cache Storage by their sha256: a second visit downloads nothing.
-    cacheName: MODEL_CACHE,
+    download,
     onTrunk: trunkIn,
     onProgress: (progress) => {
       const now = performance.now();

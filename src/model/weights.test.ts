@@ -5,15 +5,7 @@ import { TEST_MODEL_DIR, TEST_SHIPPED_MODEL_DIR } from './testing/paths';
 import { fileFetch, modelUrl } from './node/io';
 import { selectBackend } from './backend';
 import { dequantize, storedBytes } from './quantization';
-import {
-  decodeFetched,
-  fetchWeights,
-  PARALLEL_DOWNLOADS,
-  RANGE_BYTES,
-  WHOLE_FILES_AT_ONCE,
-  type ModelJson,
-  type WeightMap,
-} from './weights';
+import { decodeFetched, fetchWeights, type ModelJson, type WeightMap } from './weights';
 
 beforeAll(() => selectBackend({ backend: 'wasm' }));
 
@@ -27,9 +19,6 @@ function lastShardHeld() {
   };
   return { fetch, release: () => release() };
 }
-
-/** Shard files in their number's order (group1-shard2of18.bin before group1-shard10of18.bin). */
-const byShardNumber = (a: string, b: string) => Number(/shard(\d+)of/.exec(a)![1]) - Number(/shard(\d+)of/.exec(b)![1]);
 
 describe('fetchWeights with backendReady', () => {
   it('makes each tensor as its shards arrive, not after the last one', async () => {
@@ -117,65 +106,6 @@ describe('fetchWeights with backendReady', () => {
     }
     expect(differing).toEqual([]);
     tf.dispose(Object.values(weights));
-  });
-
-  it("downloads byte ranges, PARALLEL_DOWNLOADS at a time, in the shards' order, so that each shard is whole early", async () => {
-    const asked: { file: string; from: number; to: number }[] = [];
-    let inFlight = 0;
-    let most = 0;
-    const fetch = async (url: string, init?: RequestInit) => {
-      const range = new Headers(init?.headers).get('Range');
-      if (!url.endsWith('.bin') || !range) return fileFetch(url);
-      const [from, to] = /^bytes=(\d+)-(\d+)$/.exec(range)!.slice(1).map(Number);
-      asked.push({ file: url.slice(url.lastIndexOf('/') + 1), from, to });
-      most = Math.max(most, ++inFlight);
-      const body = new Uint8Array(await (await fileFetch(url)).arrayBuffer()).slice(from, to + 1);
-      await new Promise((done) => setTimeout(done, 5));
-      inFlight--;
-      return new Response(body, { status: 206 });
-    };
-    const fetched = await fetchWeights(modelUrl(TEST_MODEL_DIR), { fetch, backendReady: Promise.resolve() });
-    const { weights } = await decodeFetched(fetched);
-    expect(most).toBe(PARALLEL_DOWNLOADS);
-    // Every shard asked for in RANGE_BYTES pieces that tile it, the shards one after another.
-    for (const { path, bytes } of fetched.metadata.shards) {
-      const mine = asked.filter((a) => a.file === path);
-      expect(mine.map((a) => a.from)).toEqual(Array.from({ length: Math.ceil(bytes / RANGE_BYTES) }, (_, k) => k * RANGE_BYTES));
-      expect(mine.at(-1)!.to).toBe(bytes - 1);
-    }
-    expect(fetched.metadata.shards.length).toBeGreaterThan(1);
-    expect(asked.map((a) => a.file)).toEqual([...asked.map((a) => a.file)].sort(byShardNumber));
-    tf.dispose(Object.values(weights));
-  });
-
-  it('downloads each shard once, whole and WHOLE_FILES_AT_ONCE at a time, from a server that ignores ranges', async () => {
-    const asked: string[] = [];
-    let inFlight = 0;
-    let most = 0;
-    const fetch = async (url: string) => {
-      if (!url.endsWith('.bin')) return fileFetch(url);
-      asked.push(url.slice(url.lastIndexOf('/') + 1));
-      most = Math.max(most, ++inFlight);
-      const response = await fileFetch(url);
-      await new Promise((done) => setTimeout(done, 5));
-      inFlight--;
-      return response;
-    };
-    const fetched = await fetchWeights(modelUrl(TEST_MODEL_DIR), { fetch, backendReady: Promise.resolve() });
-    const { weights } = await decodeFetched(fetched);
-    expect(asked).toEqual(fetched.metadata.shards.map((s) => s.path));
-    expect(most).toBe(WHOLE_FILES_AT_ONCE);
-    tf.dispose(Object.values(weights));
-  });
-
-  it('rejects a range answered with the wrong number of bytes', async () => {
-    const fetch = async (url: string, init?: RequestInit) => {
-      if (!url.endsWith('.bin') || !new Headers(init?.headers).get('Range')) return fileFetch(url);
-      return new Response(new Uint8Array(10), { status: 206 });
-    };
-    await expect(fetchWeights(modelUrl(TEST_MODEL_DIR), { fetch, backendReady: Promise.resolve() })).rejects.toThrow(
-      /10 bytes for the range 0–/,
-    );
   });
 
   it('frees the tensors it made when a shard fails', async () => {

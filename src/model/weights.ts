@@ -1,10 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import pLimit from 'p-limit';
 import { filledTensor } from './backend';
+import { downloadModel, fetchModelJson, type DownloadOptions, type ModelDownload, type Shard } from './download';
 import { MMNetError } from './errors';
 import { dequantize, storedBytes, type StoredTensor } from './quantization';
-import { openShardCache, type ShardCache } from './shard-cache';
-import { sha256Hex } from './sha256';
 import type { LoadProgress, LoadTimings } from './types';
 import type { ScaleSpec } from './constants';
 import type { ConfidenceCalibration } from './confidence';
@@ -72,28 +70,10 @@ export interface LoadedWeights {
   timings: Omit<LoadTimings, 'backendMs' | 'totalMs'>;
 }
 
-type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
-type Shard = ModelMetadata['shards'][number];
-
-/**
- * Byte ranges downloaded at once, in the shards' order, each `RANGE_BYTES` long. A shard is used only once it
- * is whole and verified, so on a slow link each should be whole as early as possible, to be decoded (and its
- * convolutions warmed) while the next ones download. Whole shards four at once (until round 5) finished
- * together, and all their work waited for the end; two at a time fetched 1 s slower under DevTools' 50 Mbit/s
- * throttle, which gives each request a share that grows with the number of requests. Four ranges of 1 MiB
- * keep both: the shards come whole one after another, and the link as busy as six whole ones
- * (docs/first-screen.md, ninth round).
- */
-export const PARALLEL_DOWNLOADS = 4;
-export const RANGE_BYTES = 2 ** 20;
-/** Whole shards at once from a server that does not answer ranges: two fetched nearly as fast as four, and left 0.2 s of decoding after the last byte. */
-export const WHOLE_FILES_AT_ONCE = 2;
-
-export interface WeightLoadOptions {
-  fetch?: Fetch;
+export interface WeightLoadOptions extends DownloadOptions {
+  /** The model's files, already being downloaded (`downloadModel` with this URL): used instead of starting a download. */
+  download?: ModelDownload;
   onProgress?: (p: LoadProgress) => void;
-  /** Cache Storage name for the model files (browsers only); omitted: no caching. */
-  cacheName?: string;
   /**
    * Settles once the backend the weights belong on is the current one: from then on each tensor is made
    * as its shards arrive, so that work overlaps the download instead of following it.
@@ -113,22 +93,17 @@ export async function loadWeights(baseUrl: string, options: WeightLoadOptions = 
 }
 
 /** The model's metadata alone (model.json, a few kB): what matching needs, long before the weights arrive. */
-export async function loadMetadata(
-  baseUrl: string,
-  { fetch: fetchFn = (url, init) => fetch(url, init) }: Pick<WeightLoadOptions, 'fetch'> = {},
-) {
-  return (await fetchModelJson(fetchFn, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`)).metadata;
+export async function loadMetadata(baseUrl: string, { fetch }: DownloadOptions = {}) {
+  return (await fetchModelJson(baseUrl, { fetch })).metadata;
 }
 
-/** `loadWeights`' first half: the verified bytes (runs while a backend starts). */
+/** `loadWeights`' first half: the verified bytes (runs while a backend starts), each decoded as it comes. */
 export async function fetchWeights(
   baseUrl: string,
-  { fetch: fetchFn = (url, init) => fetch(url, init), onProgress, cacheName, backendReady, onTensors }: WeightLoadOptions = {},
+  { download, onProgress, backendReady, onTensors, ...options }: WeightLoadOptions = {},
 ): Promise<FetchedWeights> {
-  const start = performance.now();
-  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
-  const cache = cacheName ? await openShardCache(cacheName, base) : undefined;
-  const { metadata, weights: stored } = await fetchModelJson(fetchFn, base, cache);
+  download ??= downloadModel(baseUrl, options);
+  const { metadata, weights: stored } = await download.model;
   const total = metadata.shards.reduce((sum, s) => sum + s.bytes, 0);
   const decoder = progressiveDecoder(metadata.shards, stored, total, onTensors && ((made) => onTensors(made, metadata)));
   // A failed start is the load's to report; the tensors are then made at the end, or never.
@@ -137,66 +112,12 @@ export async function fetchWeights(
     () => undefined,
   );
   try {
-    return await fetchShards(fetchFn, base, metadata, stored, decoder, { start, total, onProgress, cache });
+    const { fromCache, timings, cached } = await download.take({ onShard: decoder.arrived, onProgress });
+    return { metadata, stored, tensors: decoder.finish, fromCache, timings, cached };
   } catch (e) {
     decoder.fail();
     throw e;
   }
-}
-
-async function fetchShards(
-  fetchFn: Fetch,
-  base: string,
-  metadata: ModelMetadata,
-  stored: StoredTensor[],
-  decoder: ReturnType<typeof progressiveDecoder>,
-  { start, total, onProgress, cache }: { start: number; total: number; onProgress?: (p: LoadProgress) => void; cache?: ShardCache },
-): Promise<FetchedWeights> {
-  let loaded = 0;
-  const received = (bytes: number, file: string, fromCache: boolean) => {
-    loaded += bytes;
-    onProgress?.({ loaded, total, file, fromCache });
-  };
-  const timings = { hashMs: 0 };
-  const writes: Promise<void>[] = [];
-
-  const download = shardDownloader(fetchFn, base, received);
-  // Every shard is looked up in the cache at once; the misses queue for a download, in the shards' order.
-  const shards = await Promise.all(
-    metadata.shards.map(async (shard) => {
-      // A cached shard was hashed before it was stored under its hash: reading it back is enough.
-      const hit = await cache?.get(shard.sha256);
-      if (hit) {
-        checkSize(shard, hit);
-        received(hit.byteLength, shard.path, true);
-        decoder.arrived(shard, new Uint8Array(hit));
-        return { fromCache: true };
-      }
-      const buffer = await download(shard);
-      checkSize(shard, buffer);
-      const hashStart = performance.now();
-      const digest = await sha256Hex(buffer);
-      timings.hashMs += performance.now() - hashStart;
-      if (digest !== shard.sha256) {
-        throw new MMNetError('model-load', `${shard.path}: sha256 mismatch (corrupted or stale file)`, shard.path);
-      }
-      if (cache) writes.push(cache.put(shard.sha256, buffer));
-      decoder.arrived(shard, new Uint8Array(buffer));
-      return { fromCache: false };
-    }),
-  );
-  // Writing Cache Storage takes seconds for a first visit's shards: the tensors are made meanwhile.
-  const cached = Promise.all(writes)
-    .then(() => cache?.retain(metadata.shards.map((s) => s.sha256)))
-    .catch(() => undefined);
-  return {
-    metadata,
-    stored,
-    tensors: decoder.finish,
-    fromCache: shards.every((s) => s.fromCache),
-    timings: { fetchMs: performance.now() - start, ...timings },
-    cached,
-  };
 }
 
 /**
@@ -211,12 +132,6 @@ export async function decodeFetched({ metadata, stored, tensors, fromCache, timi
   const decoded = performance.now();
   await cached;
   return { metadata, weights, fromCache, timings: { ...timings, decodeMs: decoded - start, cacheWriteMs: performance.now() - decoded } };
-}
-
-function checkSize(shard: Shard, buffer: ArrayBuffer) {
-  if (buffer.byteLength !== shard.bytes) {
-    throw new MMNetError('model-load', `${shard.path}: ${buffer.byteLength} bytes, expected ${shard.bytes}`, shard.path);
-  }
 }
 
 /**
@@ -344,128 +259,6 @@ function progressiveDecoder(
       inBackground();
     },
   };
-}
-
-/** model.json from the network, else (offline) the copy cached by the last load. */
-async function fetchModelJson(fetchFn: Fetch, base: string, cache?: ShardCache): Promise<ModelJson> {
-  const url = `${base}model.json`;
-  let text: string;
-  try {
-    text = new TextDecoder().decode((await fetchBytes(fetchFn, base, 'model.json')).bytes);
-    await cache?.putText(url, text);
-  } catch (e) {
-    const cached = await cache?.getText(url);
-    if (cached === undefined) throw e;
-    text = cached;
-  }
-  return parseModelJson(text, 'model.json');
-}
-
-function parseModelJson(text: string, file: string): ModelJson {
-  try {
-    const json = JSON.parse(text) as ModelJson;
-    if (json.metadata?.format !== 'mmnet-web/2' || !Array.isArray(json.weights))
-      throw new Error('not an mmnet-web/2 model (rebuild it with npm run models)');
-    return json;
-  } catch (e) {
-    throw new MMNetError('model-load', `${file}: ${(e as Error).message}`, file);
-  }
-}
-
-/** Bytes `from` to `to` (inclusive) of a file. */
-type Span = readonly [from: number, to: number];
-
-/**
- * Downloads shards by `RANGE_BYTES` ranges, `PARALLEL_DOWNLOADS` at a time, in the order asked. The first range
- * tells whether the server answers ranges; until it does, nothing else starts. A server that sends the whole
- * file instead (200) gets whole files from then on, one request per shard.
- */
-function shardDownloader(fetchFn: Fetch, base: string, received: (bytes: number, file: string, fromCache: false) => void) {
-  const limit = pLimit(PARALLEL_DOWNLOADS);
-  let rangesServed: Promise<boolean> | undefined;
-  const get = (shard: Shard, span?: Span) =>
-    limit(() => fetchBytes(fetchFn, base, shard.path, (n) => received(n, shard.path, false), span));
-  /** A shard from its ranges' bodies; a body that is the whole file (the server ignored the range) is the shard. */
-  const joined = (parts: FetchedBytes[]) => parts.find((p) => !p.partial)?.bytes ?? concat(parts.map((p) => new Uint8Array(p.bytes)));
-  return async (shard: Shard): Promise<ArrayBuffer> => {
-    const [first, ...rest] = spans(shard.bytes);
-    if (!rangesServed) {
-      const head = get(shard, first);
-      rangesServed = head.then(
-        (part) => {
-          if (!part.partial) limit.concurrency = WHOLE_FILES_AT_ONCE;
-          return part.partial;
-        },
-        () => false,
-      );
-      // Queued in the probe's own reaction, ahead of the shards that wait for the answer.
-      const tail = rangesServed.then((served) => (served ? Promise.all(rest.map((span) => get(shard, span))) : []));
-      const [part, parts] = await Promise.all([head, tail]);
-      return joined([part, ...parts]);
-    }
-    if (!(await rangesServed)) return (await get(shard)).bytes;
-    return joined(await Promise.all(spans(shard.bytes).map((span) => get(shard, span))));
-  };
-}
-
-/** A file's byte ranges of `RANGE_BYTES` (one empty range for an empty file). */
-function spans(bytes: number): Span[] {
-  const out: Span[] = [];
-  for (let from = 0; from === 0 || from < bytes; from += RANGE_BYTES) out.push([from, Math.min(bytes, from + RANGE_BYTES) - 1]);
-  return out;
-}
-
-interface FetchedBytes {
-  bytes: ArrayBuffer;
-  /** The body is the range asked for (206), not the whole file. */
-  partial: boolean;
-}
-
-/**
- * Reads a response body chunk by chunk so a progress bar can move during a 4 MB shard; with `span`, asks for
- * those bytes alone. A 206 must hold exactly the range; a 200 is the whole file.
- */
-async function fetchBytes(
-  fetchFn: Fetch,
-  base: string,
-  file: string,
-  onChunk?: (bytes: number) => void,
-  span?: Span,
-): Promise<FetchedBytes> {
-  let response: Response;
-  try {
-    response = await fetchFn(base + file, span && span[1] >= span[0] ? { headers: { Range: `bytes=${span[0]}-${span[1]}` } } : undefined);
-  } catch (e) {
-    throw new MMNetError('model-load', `${file}: ${(e as Error).message}`, file);
-  }
-  if (!response.ok) throw new MMNetError('model-load', `${file}: HTTP ${response.status}`, file);
-  const partial = response.status === 206;
-  const bytes = await readBody(response, onChunk);
-  if (partial && span && bytes.byteLength !== span[1] - span[0] + 1) {
-    throw new MMNetError('model-load', `${file}: ${bytes.byteLength} bytes for the range ${span[0]}–${span[1]}`, file);
-  }
-  return { bytes, partial };
-}
-
-async function readBody(response: Response, onChunk?: (bytes: number) => void): Promise<ArrayBuffer> {
-  if (!response.body || !onChunk) return response.arrayBuffer();
-  const chunks: Uint8Array[] = [];
-  const reader = response.body.getReader();
-  for (let r = await reader.read(); !r.done; r = await reader.read()) {
-    chunks.push(r.value);
-    onChunk(r.value.byteLength);
-  }
-  return concat(chunks);
-}
-
-function concat(parts: Uint8Array[]): ArrayBuffer {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.byteLength, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out.buffer;
 }
 
 /** A weight by name; a missing one means model.json and the code disagree. */
