@@ -114,6 +114,25 @@ test("photos dropped before the model run their trunk while the head's weights d
   await expect(page.getByTestId('pin')).not.toHaveAttribute('data-match', '');
 });
 
+test("the model's download starts before the worker's own code (tfjs, the model) has arrived", async ({ page }) => {
+  // The worker's main chunk is held; its small entry (worker-entry-*.js) is not, and must be fetching the weights.
+  let release!: () => void;
+  const held = new Promise<void>((done) => (release = done));
+  await page.route(/\/assets\/worker-(?!entry-)[^/]*\.js$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  const shards: string[] = [];
+  page.context().on('request', (r) => {
+    if (r.url().endsWith('.bin')) shards.push(r.url());
+  });
+  await page.goto('./?backend=wasm&example=none');
+  await expect.poll(() => shards.length, { timeout: 30_000 }).toBeGreaterThan(0);
+  await expect(page.locator('.app')).toHaveAttribute('data-model', 'loading');
+  release();
+  await expect(page.locator('.app')).toHaveAttribute('data-model', 'ready', { timeout: 90_000 });
+});
+
 test('the example answers clicks on the backend that is ready at once, while the fast one has not started', async ({ page }) => {
   // The wasm binaries never arrive: only the cpu backend the worker starts first can read the features.
   await page.route('**/tfjs-wasm/*.wasm', () => undefined);
