@@ -61,6 +61,31 @@ describe('downloadModel', () => {
     await expectFilesOnDisk(shards);
   });
 
+  it("starts the other ranges as soon as the first one's headers say ranges are served, before its body", async () => {
+    let secondAsked!: () => void;
+    const second = new Promise<void>((done) => (secondAsked = done));
+    let ranges = 0;
+    const fetch = async (url: string, init?: RequestInit) => {
+      const range = new Headers(init?.headers).get('Range');
+      if (!url.endsWith('.bin') || !range) return fileFetch(url);
+      const [from, to] = /^bytes=(\d+)-(\d+)$/.exec(range)!.slice(1).map(Number);
+      const bytes = new Uint8Array(await (await fileFetch(url)).arrayBuffer()).slice(from, to + 1);
+      if (++ranges === 2) secondAsked();
+      if (ranges > 1) return new Response(bytes, { status: 206 });
+      // The first range's body comes only once a second range is asked for.
+      const body = new ReadableStream({
+        async start(controller) {
+          await second;
+          controller.enqueue(bytes);
+          controller.close();
+        },
+      });
+      return new Response(body, { status: 206 });
+    };
+    const { shards } = await takeAll(downloadModel(modelUrl(TEST_MODEL_DIR), { fetch }));
+    await expectFilesOnDisk(shards);
+  });
+
   it('downloads each shard once, whole and WHOLE_FILES_AT_ONCE at a time, from a server that ignores ranges', async () => {
     const asked: string[] = [];
     let inFlight = 0;

@@ -193,29 +193,28 @@ function parseModelJson(text: string, file: string): ModelJson {
 type Span = readonly [from: number, to: number];
 
 /**
- * Downloads shards by `RANGE_BYTES` ranges, `PARALLEL_DOWNLOADS` at a time, in the order asked. The first range
- * tells whether the server answers ranges; until it does, nothing else starts. A server that sends the whole
- * file instead (200) gets whole files from then on, one request per shard.
+ * Downloads shards by `RANGE_BYTES` ranges, `PARALLEL_DOWNLOADS` at a time, in the order asked. The first range's
+ * answer tells whether the server serves ranges; until its headers are in, nothing else starts. A server that sends
+ * the whole file instead (200) gets whole files from then on, one request per shard.
  */
 function shardDownloader(fetchFn: Fetch, base: string, received: (bytes: number, file: string, fromCache: false) => void) {
   const limit = pLimit(PARALLEL_DOWNLOADS);
   let rangesServed: Promise<boolean> | undefined;
-  const get = (shard: Shard, span?: Span) =>
-    limit(() => fetchBytes(fetchFn, base, shard.path, (n) => received(n, shard.path, false), span));
+  const get = (shard: Shard, span?: Span, onAnswer?: (partial: boolean) => void) =>
+    limit(() => fetchBytes(fetchFn, base, shard.path, { span, onAnswer, onChunk: (n) => received(n, shard.path, false) }));
   /** A shard from its ranges' bodies; a body that is the whole file (the server ignored the range) is the shard. */
   const joined = (parts: FetchedBytes[]) => parts.find((p) => !p.partial)?.bytes ?? concat(parts.map((p) => new Uint8Array(p.bytes)));
   return async (shard: Shard): Promise<ArrayBuffer> => {
     const [first, ...rest] = spans(shard.bytes);
     if (!rangesServed) {
-      const head = get(shard, first);
-      rangesServed = head.then(
-        (part) => {
-          if (!part.partial) limit.concurrency = WHOLE_FILES_AT_ONCE;
-          return part.partial;
-        },
-        () => false,
-      );
-      // Queued in the probe's own reaction, ahead of the shards that wait for the answer.
+      let answer!: (served: boolean) => void;
+      rangesServed = new Promise((done) => (answer = done));
+      const head = get(shard, first, (partial) => {
+        if (!partial) limit.concurrency = WHOLE_FILES_AT_ONCE;
+        answer(partial);
+      });
+      head.catch(() => answer(false));
+      // Queued in the answer's first reaction, ahead of the shards that wait for it.
       const tail = rangesServed.then((served) => (served ? Promise.all(rest.map((span) => get(shard, span))) : []));
       const [part, parts] = await Promise.all([head, tail]);
       return joined([part, ...parts]);
@@ -240,14 +239,14 @@ interface FetchedBytes {
 
 /**
  * Reads a response body chunk by chunk so a progress bar can move during a 4 MB shard; with `span`, asks for
- * those bytes alone. A 206 must hold exactly the range; a 200 is the whole file.
+ * those bytes alone. A 206 must hold exactly the range; a 200 is the whole file. `onAnswer` hears which it is
+ * as soon as the headers are in.
  */
 async function fetchBytes(
   fetchFn: Fetch,
   base: string,
   file: string,
-  onChunk?: (bytes: number) => void,
-  span?: Span,
+  { span, onChunk, onAnswer }: { span?: Span; onChunk?: (bytes: number) => void; onAnswer?: (partial: boolean) => void } = {},
 ): Promise<FetchedBytes> {
   let response: Response;
   try {
@@ -257,6 +256,7 @@ async function fetchBytes(
   }
   if (!response.ok) throw new MMNetError('model-load', `${file}: HTTP ${response.status}`, file);
   const partial = response.status === 206;
+  onAnswer?.(partial);
   const bytes = await readBody(response, onChunk);
   if (partial && span && bytes.byteLength !== span[1] - span[0] + 1) {
     throw new MMNetError('model-load', `${file}: ${bytes.byteLength} bytes for the range ${span[0]}–${span[1]}`, file);
