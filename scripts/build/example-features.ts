@@ -15,7 +15,7 @@ import { readFeatures, serializeFeatures } from '../../src/model/feature-file';
 import { Matcher } from '../../src/model/matcher';
 import { fileFetch, loadNodeModel, modelUrl, readJpeg } from '../../src/model/node/io';
 import { REPO_ROOT } from '../../src/model/testing/paths';
-import { loadMetadata } from '../../src/model/weights';
+import { loadMetadata } from '../../src/model/download';
 import { CALTECH_DIR, EXAMPLES, examplePhotos, photoName } from './example-pairs';
 
 /** The file of a photo's features under the site's root (`public/`). */

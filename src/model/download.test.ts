@@ -8,6 +8,18 @@ import { TEST_MODEL_DIR } from './testing/paths';
 
 const fileOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
 
+/** The byte range a request for a shard asks for; undefined for any other request. */
+function askedRange(url: string, init?: RequestInit) {
+  const range = new Headers(init?.headers).get('Range');
+  if (!url.endsWith('.bin') || !range) return undefined;
+  const [from, to] = /^bytes=(\d+)-(\d+)$/.exec(range)!.slice(1).map(Number);
+  return { file: fileOf(url), from, to };
+}
+
+/** Those bytes of the file. */
+const rangeBytes = async (url: string, { from, to }: { from: number; to: number }) =>
+  new Uint8Array(await (await fileFetch(url)).arrayBuffer()).slice(from, to + 1);
+
 /** fileFetch that serves byte ranges (206) and counts the requests in flight. */
 function rangeServer() {
   const asked: { file: string; from: number; to: number }[] = [];
@@ -16,12 +28,11 @@ function rangeServer() {
     asked,
     most: 0,
     fetch: async (url: string, init?: RequestInit) => {
-      const range = new Headers(init?.headers).get('Range');
-      if (!url.endsWith('.bin') || !range) return fileFetch(url);
-      const [from, to] = /^bytes=(\d+)-(\d+)$/.exec(range)!.slice(1).map(Number);
-      asked.push({ file: fileOf(url), from, to });
+      const range = askedRange(url, init);
+      if (!range) return fileFetch(url);
+      asked.push(range);
       server.most = Math.max(server.most, ++inFlight);
-      const body = new Uint8Array(await (await fileFetch(url)).arrayBuffer()).slice(from, to + 1);
+      const body = await rangeBytes(url, range);
       await new Promise((done) => setTimeout(done, 5));
       inFlight--;
       return new Response(body, { status: 206 });
@@ -66,10 +77,9 @@ describe('downloadModel', () => {
     const second = new Promise<void>((done) => (secondAsked = done));
     let ranges = 0;
     const fetch = async (url: string, init?: RequestInit) => {
-      const range = new Headers(init?.headers).get('Range');
-      if (!url.endsWith('.bin') || !range) return fileFetch(url);
-      const [from, to] = /^bytes=(\d+)-(\d+)$/.exec(range)!.slice(1).map(Number);
-      const bytes = new Uint8Array(await (await fileFetch(url)).arrayBuffer()).slice(from, to + 1);
+      const range = askedRange(url, init);
+      if (!range) return fileFetch(url);
+      const bytes = await rangeBytes(url, range);
       if (++ranges === 2) secondAsked();
       if (ranges > 1) return new Response(bytes, { status: 206 });
       // The first range's body comes only once a second range is asked for.
@@ -108,7 +118,7 @@ describe('downloadModel', () => {
 
   it('rejects a range answered with the wrong number of bytes', async () => {
     const fetch = async (url: string, init?: RequestInit) =>
-      url.endsWith('.bin') && new Headers(init?.headers).get('Range') ? new Response(new Uint8Array(10), { status: 206 }) : fileFetch(url);
+      askedRange(url, init) ? new Response(new Uint8Array(10), { status: 206 }) : fileFetch(url);
     await expect(takeAll(downloadModel(modelUrl(TEST_MODEL_DIR), { fetch }))).rejects.toThrow(/10 bytes for the range 0–/);
   });
 

@@ -12,6 +12,8 @@ import type { LoadProgress, LoadTimings } from './types';
 import type { ModelJson, ModelMetadata } from './weights';
 
 export type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
+/** The platform's fetch (a method of the global scope: called through it, not detached). */
+const platformFetch: Fetch = (url, init) => fetch(url, init);
 export type Shard = ModelMetadata['shards'][number];
 
 /**
@@ -60,14 +62,11 @@ export interface ModelDownload {
 }
 
 /** Starts fetching `model.json` and its shards under `baseUrl` (or reading them from the cache). */
-export function downloadModel(
-  baseUrl: string,
-  { fetch: fetchFn = (url, init) => fetch(url, init), cacheName }: DownloadOptions = {},
-): ModelDownload {
+export function downloadModel(baseUrl: string, { fetch: fetchFn = platformFetch, cacheName }: DownloadOptions = {}): ModelDownload {
   const start = performance.now();
   const base = withSlash(baseUrl);
   const opened = cacheName ? openShardCache(cacheName, base) : Promise.resolve(undefined);
-  const model = opened.then((cache) => fetchModelJson(base, { fetch: fetchFn }, cache));
+  const model = opened.then((cache) => fetchModelJson(fetchFn, base, cache));
   const handOver = relay();
   const result = Promise.all([opened, model]).then(([cache, { metadata }]) =>
     fetchShards(fetchFn, base, metadata.shards, { start, cache, relay: handOver }),
@@ -158,13 +157,13 @@ async function fetchShards(
   return { fromCache: fromCache.every(Boolean), timings: { fetchMs: performance.now() - start, ...timings }, cached };
 }
 
-/** model.json under `baseUrl` from the network, else (offline) the copy cached by the last load. */
-export async function fetchModelJson(
-  baseUrl: string,
-  { fetch: fetchFn = (url, init) => fetch(url, init) }: DownloadOptions,
-  cache?: ShardCache,
-): Promise<ModelJson> {
-  const base = withSlash(baseUrl);
+/** The model's metadata alone (model.json, a few kB): what matching needs, long before the weights arrive. */
+export async function loadMetadata(baseUrl: string, { fetch: fetchFn = platformFetch }: Pick<DownloadOptions, 'fetch'> = {}) {
+  return (await fetchModelJson(fetchFn, withSlash(baseUrl))).metadata;
+}
+
+/** model.json under `base` from the network, else (offline) the copy cached by the last load. */
+async function fetchModelJson(fetchFn: Fetch, base: string, cache?: ShardCache): Promise<ModelJson> {
   const url = `${base}model.json`;
   let text: string;
   try {

@@ -6,7 +6,7 @@ import { texturedImage } from './testing/images';
 import { fileFetch, loadNodeModel, modelUrl } from './node/io';
 import { type MMNet, type TrunkEncoder, type TrunkFeatures } from '.';
 import { mapTensors } from './matching';
-import { loadMetadata } from './weights';
+import { loadMetadata } from './download';
 import { selectBackend } from './backend';
 import type { Features } from './features';
 

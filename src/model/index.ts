@@ -2,8 +2,7 @@ export { loadMMNet, MMNet, type LoadOptions } from './mmnet';
 export type { TrunkEncoder, TrunkFeatures } from './early-trunk';
 export { Matcher, type MatchQuery } from './matcher';
 export { Features } from './features';
-export { loadMetadata } from './weights';
-export { downloadModel, type ModelDownload } from './download';
+export { downloadModel, loadMetadata, type ModelDownload } from './download';
 export { readFeatures, serializeFeatures } from './feature-file';
 export { selectBackend } from './backend';
 /** Live tensor count and bytes of the current backend, for leak checks and status displays. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { filledTensor } from './backend';
-import { downloadModel, fetchModelJson, type DownloadOptions, type ModelDownload, type Shard } from './download';
+import { downloadModel, type DownloadOptions, type ModelDownload, type Shard } from './download';
 import { MMNetError } from './errors';
 import { dequantize, storedBytes, type StoredTensor } from './quantization';
 import type { LoadProgress, LoadTimings } from './types';
@@ -90,11 +90,6 @@ export interface WeightLoadOptions extends DownloadOptions {
  */
 export async function loadWeights(baseUrl: string, options: WeightLoadOptions = {}): Promise<LoadedWeights> {
   return decodeFetched(await fetchWeights(baseUrl, options));
-}
-
-/** The model's metadata alone (model.json, a few kB): what matching needs, long before the weights arrive. */
-export async function loadMetadata(baseUrl: string, { fetch }: DownloadOptions = {}) {
-  return (await fetchModelJson(baseUrl, { fetch })).metadata;
 }
 
 /** `loadWeights`' first half: the verified bytes (runs while a backend starts), each decoded as it comes. */
