@@ -82,7 +82,10 @@ export interface HoughHistogram {
   data: Float32Array;
   /** The peak before normalising. */
   peak: number;
-  /** How much of the pair this geometry explains (see `explained`): the mirror rule compares these. */
+  /**
+   * How much of the pair this geometry explains (see `explained`): the mirror rule compares these. 0 when the
+   * pair was cast without the target's mirror image, where the rule has nothing to compare.
+   */
   explained: number;
   /**
    * `transportWeight · log b` of every target cell of the prior's grid (row-major, maximum 0; zeros without
@@ -122,22 +125,17 @@ export function gaussianTaps(sigma: number): Float32Array {
 }
 
 /**
- * Offset histograms of votes [S, T] (source cells × target cells of `grid`, row-major): [2, bins.h, bins.w],
- * that of `plain`, then that of `mirrored` with the target's columns reversed; smoothed, not normalised.
+ * Offset histograms of votes [S, T] (source cells × target cells of `grid`, row-major), [n, bins.h, bins.w]: the
+ * plain votes', then (when given) the mirrored votes' with the target's columns reversed; smoothed, not normalised.
  */
-export function houghHistograms(
-  plain: tf.Tensor2D,
-  mirrored: tf.Tensor2D,
-  grid: Pick<Grid, 'height' | 'width'>,
-  sigma: number,
-): tf.Tensor3D {
+export function houghHistograms(votes: readonly tf.Tensor2D[], grid: Pick<Grid, 'height' | 'width'>, sigma: number): tf.Tensor3D {
   const { height: h, width: w } = grid;
   return tf.tidy(() => {
-    const cells = (votes: tf.Tensor2D) => tf.reshape(votes, [h, w, h, w]); // (sy, sx, ty, tx)
-    const both = tf.stack([cells(plain), tf.reverse(cells(mirrored), 3)]); // [2, sy, sx, ty, tx]
-    const rowsFirst = tf.reshape(tf.transpose(both, [0, 1, 3, 2, 4]), [2, h * h, w * w]); // (sy·ty, sx·tx)
-    const dy = tf.matMul(diagonalSums(h), rowsFirst); // [2, 2h−1, w·w], broadcast over the pair
-    const hist = tf.matMul(dy, diagonalSums(w), false, true); // [2, 2h−1, 2w−1]
+    const cells = (v: tf.Tensor2D) => tf.reshape(v, [h, w, h, w]); // (sy, sx, ty, tx)
+    const all = tf.stack(votes.map((v, k) => (k === 1 ? tf.reverse(cells(v), 3) : cells(v)))); // [n, sy, sx, ty, tx]
+    const rowsFirst = tf.reshape(tf.transpose(all, [0, 1, 3, 2, 4]), [votes.length, h * h, w * w]); // (sy·ty, sx·tx)
+    const dy = tf.matMul(diagonalSums(h), rowsFirst); // [n, 2h−1, w·w], broadcast over the histograms
+    const hist = tf.matMul(dy, diagonalSums(w), false, true); // [n, 2h−1, 2w−1]
     const taps = gaussianTaps(sigma);
     const k = taps.length;
     const smooth = (x: tf.Tensor4D, kernel: tf.Tensor4D) => tf.conv2d(x, kernel, 1, 'same');
@@ -201,16 +199,24 @@ export function pairVotes(
   });
 }
 
+/** `offsetBinIds`' tables by grid and orientation: the same for every pair. */
+const offsetBinTables = new Map<string, Int32Array>();
+
 /** Bin of every (source, target) cell pair, [S·T] (row-major), target columns reversed when `mirrored`. */
 function offsetBinIds(grid: Pick<Grid, 'height' | 'width'>, mirrored: boolean): tf.Tensor1D {
   const { height: h, width: w } = grid;
-  const bins = offsetBins(grid);
-  const ids = new Int32Array(h * w * h * w);
-  for (let s = 0; s < h * w; s++)
-    for (let t = 0; t < h * w; t++) {
-      const tx = mirrored ? w - 1 - (t % w) : t % w;
-      ids[s * h * w + t] = (Math.floor(t / w) - Math.floor(s / w) + h - 1) * bins.width + (tx - (s % w) + w - 1);
-    }
+  const key = `${h}x${w}${mirrored ? 'm' : ''}`;
+  let ids = offsetBinTables.get(key);
+  if (!ids) {
+    const bins = offsetBins(grid);
+    ids = new Int32Array(h * w * h * w);
+    for (let s = 0; s < h * w; s++)
+      for (let t = 0; t < h * w; t++) {
+        const tx = mirrored ? w - 1 - (t % w) : t % w;
+        ids[s * h * w + t] = (Math.floor(t / w) - Math.floor(s / w) + h - 1) * bins.width + (tx - (s % w) + w - 1);
+      }
+    offsetBinTables.set(key, ids);
+  }
   return tf.tensor1d(ids, 'int32');
 }
 
@@ -258,46 +264,49 @@ export async function pairConsensus(
 ): Promise<PairConsensus> {
   const grid = gridOf(RAW_STRIDE);
   const { sigma, mirrorSigma, mirrorBorder } = constants;
-  const [hist, strengths, priors, ...votes] = tf.tidy(() => {
-    // Without the mirror rule the caller passes the target again: its votes are the plain ones, cast once.
-    const targets = targetMirror === target ? [target] : [target, targetMirror];
+  // Without the mirror rule the caller passes the target again: the plain geometry alone is cast, and the
+  // mirror rule's statistic, which nothing reads then, is left out (half of the pair's kernels).
+  const withMirror = targetMirror !== target;
+  const { geometry, strengths, votes } = tf.tidy(() => {
+    const targets = withMirror ? [target, targetMirror] : [target];
     const cosines = targets.map((t) => cellCosines(prior(source), prior(t)));
-    const [plain, mirror = plain] = targets.map((t, k) => pairVotes(source, t, cosines[k], constants));
+    const cast = targets.map((t, k) => pairVotes(source, t, cosines[k], constants));
+    const castVotes = cast.map((c) => c.votes);
+    const geometry = [houghHistograms(castVotes, grid, sigma), tf.stack(cast.map((c) => tf.sub(c.targetPrior, tf.max(c.targetPrior))))];
+    // The scale hypotheses' votes fall between bins: they are cast in JavaScript, from the votes read back.
+    const votes = constants.houghScales ? castVotes : [];
+    if (!withMirror) return { geometry, strengths: [], votes };
     // The mirror rule reads the geometry of HPF's votes alone, in histograms smoothed more than the matches':
     // with the fused rows' sharp votes, or at σ 0.5, the plain and the mirrored geometry explain a pair more
     // alike (val figures in docs/geometry.md).
-    const [hpf, hpfMirror = hpf] = cosines.map((c) => houghVotes(c, constants.cosineExponent));
-    const byHpf = tf.unstack(houghHistograms(hpf, hpfMirror, grid, mirrorSigma)) as tf.Tensor2D[];
-    return [
-      houghHistograms(plain.votes, mirror.votes, grid, sigma),
-      tf.stack([hpf, hpfMirror].map((v, k) => explained(v, byHpf[k], grid, k === 1, mirrorBorder))),
-      tf.stack([plain.targetPrior, mirror.targetPrior].map((p) => tf.sub(p, tf.max(p)))),
-      // The scale hypotheses' votes fall between bins: they are cast in JavaScript, from the votes read back.
-      ...(constants.houghScales ? (mirror === plain ? [plain.votes] : [plain.votes, mirror.votes]) : []),
-    ];
+    const hpf = cosines.map((c) => houghVotes(c, constants.cosineExponent));
+    const byHpf = tf.unstack(houghHistograms(hpf, grid, mirrorSigma)) as tf.Tensor2D[];
+    return { geometry, strengths: [tf.stack(hpf.map((v, k) => explained(v, byHpf[k], grid, k === 1, mirrorBorder)))], votes };
   });
-  const [values, explains, priorValues, ...voteValues] = await Promise.all([hist, strengths, priors, ...votes].map((t) => t.data()));
-  tf.dispose([hist, strengths, priors, ...votes]);
+  const tensors = [...geometry, ...strengths, ...votes];
+  const read = (await Promise.all(tensors.map((t) => t.data()))) as Float32Array[];
+  tf.dispose(tensors);
+  const [values, priorValues] = read;
+  const [explains] = read.slice(2, 2 + strengths.length);
+  const voteValues = read.slice(2 + strengths.length);
   const scales = constants.houghScales;
-  const scaled = scales && voteValues.map((v, k) => scaledHistograms(v as Float32Array, grid, scales, sigma, k === 1));
-  const size = values.length / 2;
-  const cells = priorValues.length / 2;
+  const scaled = scales && voteValues.map((v, k) => scaledHistograms(v, grid, scales, sigma, k === 1));
+  const size = values.length / (withMirror ? 2 : 1);
+  const cells = grid.height * grid.width;
   const histogram = (k: number): HoughHistogram => {
-    const data = values.slice(k * size, (k + 1) * size) as Float32Array;
+    const data = values.slice(k * size, (k + 1) * size);
     const peak = data.reduce((a, b) => Math.max(a, b), 0);
-    const targetPrior = priorValues.slice(k * cells, (k + 1) * cells) as Float32Array;
-    // Without the mirror rule's votes the mirrored geometry goes unused: no scaled histograms for it.
-    const votes = voteValues[k] as Float32Array | undefined;
     return {
       data: peak > 0 ? data.map((v) => v / peak) : data.fill(1),
       peak,
-      explained: explains[k],
-      targetPrior,
+      explained: explains?.[k] ?? 0,
+      targetPrior: priorValues.slice(k * cells, (k + 1) * cells),
       scaled: scaled?.[k],
-      votes,
+      votes: voteValues[k],
     };
   };
-  return { plain: histogram(0), mirrored: histogram(1), grid };
+  const plain = histogram(0);
+  return { plain, mirrored: withMirror ? histogram(1) : plain, grid };
 }
 
 /** The mirror rule: the target fits better mirrored. */
@@ -393,24 +402,47 @@ export function scaledHistograms(
       if (weight === 0) continue;
       const [y, wy] = split(0.5 - scale * (Math.floor(s / grid.width) + 0.5) + originY);
       const [x, wx] = split(0.5 - scale * ((s % grid.width) + 0.5) + originX);
-      const [w00, w01, w10, w11] = [(1 - wy) * (1 - wx), (1 - wy) * wx, wy * (1 - wx), wy * wx].map((v) => v * weight);
-      for (let i = 0; i < grid.height; i++) {
-        const from = s * cells + i * grid.width;
-        const row = (y + i) * width + x;
-        for (let j = 0; j < grid.width; j++) {
-          // Mirrored (x → W − x), bin column j holds target column w − 1 − j.
-          const vote = votes[from + (mirrored ? grid.width - 1 - j : j)];
-          const at = row + j;
-          data[at] += vote * w00;
-          data[at + 1] += vote * w01;
-          data[at + width] += vote * w10;
-          data[at + width + 1] += vote * w11;
-        }
-      }
+      castRows(votes, s * cells, grid, mirrored, data, y * width + x, width, wy, wx, weight);
     }
     return { scale, height, width, originY, originX, data: smoothInPlace(data, height, width, taps, buffers.pass) };
   });
   return withTotal(histograms, grid.stride);
+}
+
+/**
+ * Source cell s's votes (`votes` from `from`, a grid of rows) laid on `data` (`width` bins a row) from bin `at`,
+ * split bilinearly (`wy`, `wx`) between the four bins around each, times `weight`. Mirrored (x → W − x), bin
+ * column j holds target column w − 1 − j. A function of its own, called once per source cell: V8 optimizes it
+ * after a few calls, where the same loop inlined ran interpreted for most of a pair's first histograms.
+ */
+function castRows(
+  votes: Float32Array,
+  from: number,
+  grid: Pick<Grid, 'height' | 'width'>,
+  mirrored: boolean,
+  data: Float32Array,
+  at: number,
+  width: number,
+  wy: number,
+  wx: number,
+  weight: number,
+) {
+  const w00 = (1 - wy) * (1 - wx) * weight;
+  const w01 = (1 - wy) * wx * weight;
+  const w10 = wy * (1 - wx) * weight;
+  const w11 = wy * wx * weight;
+  for (let i = 0; i < grid.height; i++) {
+    const row = from + i * grid.width;
+    const bin = at + i * width;
+    for (let j = 0; j < grid.width; j++) {
+      const vote = votes[row + (mirrored ? grid.width - 1 - j : j)];
+      const b = bin + j;
+      data[b] += vote * w00;
+      data[b + 1] += vote * w01;
+      data[b + width] += vote * w10;
+      data[b + width + 1] += vote * w11;
+    }
+  }
 }
 
 /** Histograms with Σ of their peaks. */
