@@ -1,11 +1,24 @@
 /** The weight loader's overlap with a starting backend: tensors made as their shards arrive. */
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { TEST_MODEL_DIR, TEST_SHIPPED_MODEL_DIR } from './testing/paths';
 import { fileFetch, modelUrl } from './node/io';
 import { selectBackend } from './backend';
 import { dequantize, storedBytes } from './quantization';
 import { decodeFetched, fetchWeights, type ModelJson, type WeightMap } from './weights';
+
+/** Calls of `dequantize`, the decoder's included (counted through the module, which the decoder imports). */
+const dequantized = vi.hoisted(() => ({ calls: 0 }));
+vi.mock('./quantization', async (importOriginal) => {
+  const original = await importOriginal<typeof import('./quantization')>();
+  return {
+    ...original,
+    dequantize: (...args: Parameters<typeof original.dequantize>) => {
+      dequantized.calls++;
+      return original.dequantize(...args);
+    },
+  };
+});
 
 beforeAll(() => selectBackend({ backend: 'wasm' }));
 
@@ -63,7 +76,7 @@ describe('fetchWeights with backendReady', () => {
     let backendStarts = () => {};
     const backendReady = new Promise<void>((done) => (backendStarts = done));
     const fetched = await fetchWeights(modelUrl(TEST_MODEL_DIR), { fetch: fileFetch, backendReady });
-    // Every tensor is decoded and waits for the backend: its start sets them all to be made at once.
+    // Every shard is in and waits for the backend: its start sets every tensor to be made at once.
     let longestGap = 0;
     let ticking = true;
     const ticks = (async () => {
@@ -81,11 +94,21 @@ describe('fetchWeights with backendReady', () => {
     tf.dispose(Object.values(weights));
   });
 
-  it.each([
-    ['decoded straight into the wasm heap (backend ready first)', Promise.resolve()],
-    // A backend that has not started when the shards are in: the decoder's arrays are made tensors at the end.
-    ['decoded before the backend started, then copied', new Promise<void>(() => {})],
-  ])('holds every value of the stored bytes, %s', async (_, backendReady) => {
+  it('leaves the thread to the starting backend: nothing is decoded before it is ready, each tensor once after', async () => {
+    let backendStarts = () => {};
+    const backendReady = new Promise<void>((done) => (backendStarts = done));
+    dequantized.calls = 0;
+    const fetched = await fetchWeights(modelUrl(TEST_MODEL_DIR), { fetch: fileFetch, backendReady });
+    // Every shard is in: tasks enough for a decoder that did not wait to have run.
+    for (let k = 0; k < 20; k++) await new Promise((done) => setTimeout(done));
+    expect(dequantized.calls).toBe(0);
+    backendStarts();
+    const { weights } = await decodeFetched(fetched);
+    expect(dequantized.calls).toBe(fetched.stored.length);
+    tf.dispose(Object.values(weights));
+  });
+
+  it('holds every value of the stored bytes, decoded straight into the wasm heap', async () => {
     const files = await Promise.all(
       ((await (await fileFetch(`${modelUrl(TEST_SHIPPED_MODEL_DIR)}model.json`)).json()) as ModelJson).metadata.shards.map(
         async (s) => new Uint8Array(await (await fileFetch(modelUrl(TEST_SHIPPED_MODEL_DIR) + s.path)).arrayBuffer()),
@@ -93,7 +116,7 @@ describe('fetchWeights with backendReady', () => {
     );
     const bytes = new Uint8Array(files.reduce((n, f) => n + f.length, 0));
     files.reduce((offset, f) => (bytes.set(f, offset), offset + f.length), 0);
-    const fetched = await fetchWeights(modelUrl(TEST_SHIPPED_MODEL_DIR), { fetch: fileFetch, backendReady });
+    const fetched = await fetchWeights(modelUrl(TEST_SHIPPED_MODEL_DIR), { fetch: fileFetch, backendReady: Promise.resolve() });
     const { weights } = await decodeFetched(fetched);
     let offset = 0;
     const differing: string[] = [];

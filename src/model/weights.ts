@@ -130,7 +130,7 @@ export async function decodeFetched({ metadata, stored, tensors, fromCache, timi
 }
 
 /**
- * The worker's thread runs its synchronous work (a tensor's dequantizing, its copy onto the backend, its
+ * The worker's thread runs its synchronous work (a tensor's dequantizing onto the backend, its
  * convolution's warm-up) in slices of about this long, then lets its event loop run: the same thread drains
  * the shards' response bodies and cache reads, which would otherwise stall behind seconds of decoding, and
  * answers the example's matches meanwhile.
@@ -149,9 +149,12 @@ export const nextTask = () =>
   });
 
 /**
- * Decodes each tensor to float32 as soon as the shards holding its bytes are in, and makes it a tensor once
- * the backend is ready, in `SLICE_MS` slices (a queue, in the tensors' order), so this overlaps the download
- * instead of following it and does not hold it up. Shards may arrive in any order.
+ * Makes each tensor, decoded straight onto the backend, as soon as the shards holding its bytes are in and the
+ * backend is ready, in `SLICE_MS` slices (a queue, in the tensors' order), so this overlaps the download
+ * instead of following it and does not hold it up. Shards may arrive in any order. Nothing is decoded before
+ * the backend is ready: the backend's start runs on this thread too, between the slices, and the load waits
+ * for it (a return visit's shards are read from the cache long before it; decoding them into arrays meanwhile
+ * delayed the backend, then cost a copy).
  */
 function progressiveDecoder(
   shards: ModelMetadata['shards'],
@@ -174,7 +177,6 @@ function progressiveDecoder(
   /** Tensors whose bytes are all in, not yet made, in arrival order. */
   const ready: number[] = [];
   const queued = stored.map(() => false);
-  const values: (Float32Array | undefined)[] = [];
   const tensors: (tf.Tensor | undefined)[] = [];
   const byName: Record<string, tf.Tensor> = {};
   let backendReady = false;
@@ -185,29 +187,20 @@ function progressiveDecoder(
 
   const decode = (t: number, out?: Float32Array) =>
     dequantize(bytes.subarray(tensorStart[t], tensorStart[t] + sizes[t]), stored[t].shape, stored[t].storage, out);
-  /**
-   * One tensor's step: its tensor once the backend is ready, decoded straight into it; before that, its
-   * values (made a tensor, and dropped, once it is).
-   */
-  const step = (t: number) => {
+  /** One tensor, decoded straight into the backend's memory. */
+  const make = (t: number) => {
     const { name, shape } = stored[t];
-    if (!backendReady) {
-      values[t] ??= decode(t);
-      return false;
-    }
-    const early = values[t];
-    tensors[t] = byName[name] = early ? tf.tensor(early, shape, 'float32') : filledTensor(shape, (out) => decode(t, out));
-    values[t] = undefined;
-    return true;
+    tensors[t] = byName[name] = filledTensor(shape, (out) => decode(t, out));
   };
-  /** The tensors that can be worked on now: not made, and not waiting (decoded) for the backend. */
-  const undone = () => ready.filter((t) => !tensors[t] && (backendReady || !values[t]));
-  /** Runs the queue, a slice per task; the tensors left decoded wait for the backend. */
+  /** The tensors that can be made now: their bytes in, not made, the backend ready. */
+  const undone = () => (backendReady ? ready.filter((t) => !tensors[t]) : []);
+  /** Runs the queue, a slice per task. */
   const run = async () => {
     for (let left = undone(); !closed && left.length > 0; left = undone()) {
       const sliceStart = performance.now();
       for (const t of left) {
-        if (step(t)) onTensors?.(byName);
+        make(t);
+        onTensors?.(byName);
         if (closed || performance.now() - sliceStart > SLICE_MS) break;
       }
       await nextTask();
