@@ -15,13 +15,13 @@
  * downloads are checked against the float32 checksums.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { REPO_ROOT, SHARED_DIR } from '../../src/model/testing/paths';
 
@@ -392,16 +392,25 @@ async function fetchToPart(url: string, part: string, expected: number, timeoutM
     }
     let received = status === 206 ? offset : 0;
     onBytes(received);
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        received += chunk.length;
-        if (received > expected) return done(new VerifyError(`server sent more than the expected ${expected} bytes`));
-        o.touch();
-        onBytes(received);
-        done(null, chunk);
-      },
-    });
-    await pipeline(res, counter, createWriteStream(part, { flags: status === 206 ? 'a' : 'w' }));
+    // Opened before the body flows and written chunk by chunk: when the connection drops, every byte received
+    // is in `part` for the retry to continue from. (A write stream opens its file later and drops the writes
+    // still queued when the response fails: under load the retry found nothing and started over.)
+    const file = openSync(part, status === 206 ? 'a' : 'w');
+    try {
+      const sink = new Writable({
+        write(chunk: Buffer, _enc, done) {
+          if (received + chunk.length > expected) return done(new VerifyError(`server sent more than the expected ${expected} bytes`));
+          writeSync(file, chunk);
+          received += chunk.length;
+          o.touch();
+          onBytes(received);
+          done();
+        },
+      });
+      await pipeline(res, sink);
+    } finally {
+      closeSync(file);
+    }
     if (received !== expected) throw new Error(`connection closed after ${received} of ${expected} bytes`);
   } catch (e) {
     throw o.stalled() ?? e;
