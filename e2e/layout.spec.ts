@@ -207,6 +207,8 @@ for (const { name, viewport, desktop, touch, query, views, exports } of SIZES) {
       const overlay = page.getByTestId('overlay');
       for (const view of ['Warp', 'Colours', 'Lines']) {
         await page.getByRole('radio', { name: view, exact: true }).check();
+        // The canvas redraws on the next frame: until then it holds the previous view and its count.
+        await expect(overlay).toHaveAttribute('data-dense-view', view.toLowerCase());
         await expect(overlay).not.toHaveAttribute('data-dense-shown', '0');
         expect(await paintOverHeaders(page), `${view} paints over a pane header`).toBe(0);
         if (view === 'Lines') expect(Number(await overlay.getAttribute('data-dense-shown'))).toBeLessThanOrEqual(MAX_LINES);

@@ -24,6 +24,8 @@ export function Overlay({ stage }: { stage: RefObject<HTMLDivElement | null> }) 
       pending = 0;
       const state = useStore.getState();
       canvas.dataset.denseShown = String(paintOverlay(canvas, container, state, state.images, frameOf, frames, headers));
+      // Which dense view the canvas holds: a test reads its count once the canvas shows the view it chose.
+      canvas.dataset.denseView = state.dense ? state.denseView : '';
       // The gallery's grid stands in for the target pane: then the source alone is shown.
       const shown = !!frames.source && (!!frames.target || !state.images.target);
       if (shown && state.pins.every((pin) => pin.result)) handOver();
