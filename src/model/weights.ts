@@ -185,7 +185,7 @@ function progressiveDecoder(
   /** The queue's run under way, if any. */
   let running: Promise<void> | undefined;
 
-  const decode = (t: number, out?: Float32Array) =>
+  const decode = (t: number, out: Float32Array) =>
     dequantize(bytes.subarray(tensorStart[t], tensorStart[t] + sizes[t]), stored[t].shape, stored[t].storage, out);
   /** One tensor, decoded straight into the backend's memory. */
   const make = (t: number) => {
