@@ -18,8 +18,16 @@ async function singleThreadedReadings(page: Page): Promise<Reading[]> {
   if (!singleThreaded) {
     singleThreaded = await readings(page, '?backend=wasm&threads=1', ENCODE_TIMEOUT);
     await expect(page.getByTestId('wasm-mode')).toHaveText('SIMD (1 thread: one thread asked for)');
+    // Single-threaded wasm's heap is not shared memory: the worker decodes every weight itself.
+    expect(await decodedElsewhere(page)).toBe(0);
   }
   return singleThreaded;
+}
+
+/** How many weights the decoding helper (src/app/dequantizer.ts) decoded in the page's load. */
+async function decodedElsewhere(page: Page): Promise<number> {
+  const timings = await page.getByTestId('load').getAttribute('data-timings');
+  return (JSON.parse(timings!) as { decodedElsewhere: number }).decodedElsewhere;
 }
 
 /** The threads the app should run: one per logical core, at most tfjs's pool of 8. */
@@ -42,8 +50,11 @@ test('the built site at its sub-path runs threaded SIMD wasm, with single-thread
   const actual = await readings(page, '?backend=wasm', ENCODE_TIMEOUT);
   const threads = await expectThreaded(page);
   expect(wasmFiles).toEqual(['/demos/mmnet/tfjs-wasm/tfjs-backend-wasm-threaded-simd.wasm']);
-  // The model's worker and a pthread pool the size of the threads (Emscripten's own would start 8, each instantiating the module).
-  expect(workers).toBe(1 + threads);
+  // The model's worker, its decoding helper and a pthread pool the size of the threads (Emscripten's own
+  // would start 8, each instantiating the module).
+  expect(workers).toBe(2 + threads);
+  // The helper wrote the weights into the shared heap: the answers below are made with them.
+  expect(await decodedElsewhere(page)).toBeGreaterThan(0);
   expectSameReadings(actual, expected, 'single-threaded wasm');
 });
 

@@ -28,6 +28,7 @@ import {
 } from '../model/index';
 import { bandsOf } from './confidence/bands';
 import { toCorrespondence, toEncoded, toOriginal } from './correspondence';
+import { startDequantizer } from './dequantizer';
 import { denseGrid } from './geometry';
 import {
   MODEL_CACHE,
@@ -215,12 +216,14 @@ function load(backends?: readonly BackendName[]): Promise<MMNet> {
   );
   let trunkIn!: (trunk: TrunkEncoder | undefined) => void;
   trunkEncoder = new Promise((done) => (trunkIn = done));
+  const dequantizer = startDequantizer();
   modelLoading = loadMMNet(loadRequest!.modelUrl, {
     backend: backends,
     backendStarted,
     wasmPaths,
     threads,
     download,
+    dequantizeElsewhere: dequantizer?.dequantize,
     onTrunk: trunkIn,
     onProgress: (progress) => {
       const now = performance.now();
@@ -244,11 +247,12 @@ function load(backends?: readonly BackendName[]): Promise<MMNet> {
     encodeMirrors();
     return loaded;
   });
-  // Settles the wait for the trunk if it never came (no-op if it did).
-  modelLoading.then(
-    () => trunkIn(undefined),
-    () => trunkIn(undefined),
-  );
+  const loaded = () => {
+    // Settles the wait for the trunk if it never came (no-op if it did).
+    trunkIn(undefined);
+    dequantizer?.close();
+  };
+  modelLoading.then(loaded, loaded);
   return modelLoading;
 }
 

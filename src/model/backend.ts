@@ -322,10 +322,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number, error: Error): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** What `filledTensor` uses of tfjs-backend-wasm's backend (public methods, typed here to keep its module lazy). */
+/** What `filledTensor` and `heapTensor` use of tfjs-backend-wasm's backend (public methods, typed here to keep its module lazy). */
 interface WasmHeap {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+  disposeData(dataId: tf.DataId): boolean;
 }
 
 /**
@@ -334,13 +335,40 @@ interface WasmHeap {
  * copied, which cost about as much as decoding them (fresh memory is slow to touch).
  */
 export function filledTensor(shape: number[], fill: (values: Float32Array) => void): tf.Tensor {
-  if (tf.getBackend() === 'wasm') {
-    const heap = tf.backend() as unknown as WasmHeap;
-    const info = heap.makeOutput(shape, 'float32');
-    fill(heap.typedArrayFromHeap(info));
-    return tf.engine().makeTensorFromTensorInfo(info);
+  const reserved = heapTensor(shape);
+  if (reserved) {
+    fill(reserved.values());
+    return reserved.tensor();
   }
   const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
   fill(values);
   return tf.tensor(values, shape, 'float32');
+}
+
+/** A float32 tensor's memory in the wasm backend's heap, reserved before its values are written (`heapTensor`). */
+export interface HeapTensor {
+  /**
+   * Where its values go, a view asked for when they are written: growing single-threaded wasm's memory
+   * detaches earlier views. Threaded wasm's memory is shared: another thread may fill this view.
+   */
+  values(): Float32Array;
+  /** The tensor, once `values` hold them. */
+  tensor(): tf.Tensor;
+  /** Gives the memory back, for a tensor that will not be made. */
+  free(): void;
+}
+
+/**
+ * On wasm, a float32 tensor's memory, reserved in the backend's heap for its values to be written later
+ * (`filledTensor` writes them at once); undefined on other backends.
+ */
+export function heapTensor(shape: number[]): HeapTensor | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  const heap = tf.backend() as unknown as WasmHeap;
+  const info = heap.makeOutput(shape, 'float32');
+  return {
+    values: () => heap.typedArrayFromHeap(info),
+    tensor: () => tf.engine().makeTensorFromTensorInfo(info),
+    free: () => void heap.disposeData(info.dataId),
+  };
 }

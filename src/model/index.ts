@@ -11,6 +11,7 @@ export { MMNetError, type MMNetErrorCode } from './errors';
 export { toInput, toOriginal } from './image';
 export { hasOneGrid } from './matching';
 export type { ModelMetadata } from './weights';
+export type { DequantizeElsewhere } from './quantization';
 export {
   calibrationKey,
   SIGNALS,

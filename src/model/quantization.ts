@@ -78,6 +78,12 @@ export function halfToFloat(): Float32Array {
 }
 
 /**
+ * `dequantize` on another thread, writing `out`: a view of the wasm backend's heap, which only threaded wasm
+ * shares between threads. Rejects when it cannot (the caller then decodes the tensor itself).
+ */
+export type DequantizeElsewhere = (bytes: Uint8Array, shape: readonly number[], storage: TensorStorage, out: Float32Array) => Promise<void>;
+
+/**
  * One tensor's float32 values from its stored bytes, written to `out` (as many values as `shape` holds;
  * default a new array). `bytes` must start at an even offset of its buffer (the shards' concatenation
  * guarantees it) and hold exactly `storedBytes` bytes.

@@ -50,6 +50,8 @@ export interface LoadTimings {
   decodeMs: number;
   /** Then waiting for the last downloaded shards to be written to Cache Storage (written while others download). */
   cacheWriteMs: number;
+  /** How many tensors were decoded on another thread (`WeightLoadOptions.dequantizeElsewhere`). */
+  decodedElsewhere: number;
 }
 
 export interface BackendReport {

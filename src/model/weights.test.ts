@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { TEST_MODEL_DIR, TEST_SHIPPED_MODEL_DIR } from './testing/paths';
 import { fileFetch, modelUrl } from './node/io';
 import { selectBackend } from './backend';
-import { dequantize, storedBytes } from './quantization';
+import { dequantize, storedBytes, type DequantizeElsewhere } from './quantization';
 import { decodeFetched, fetchWeights, type ModelJson, type WeightMap } from './weights';
 
 /** Calls of `dequantize`, the decoder's included (counted through the module, which the decoder imports). */
@@ -136,5 +136,85 @@ describe('fetchWeights with backendReady', () => {
     const fetch = async (url: string) => (/shard(\d+)of\1\.bin$/.test(url) ? new Response(null, { status: 404 }) : fileFetch(url));
     await expect(fetchWeights(modelUrl(TEST_MODEL_DIR), { fetch, backendReady: Promise.resolve() })).rejects.toThrow(/HTTP 404/);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('fetchWeights with dequantizeElsewhere', () => {
+  /** Stands in for the app's helper worker: decodes on the spot, answers when `answer` says (at once by default). */
+  function helper(answer: (job: number) => Promise<void> | 'refuse' = () => Promise.resolve()) {
+    const jobs: number[] = [];
+    const dequantizeElsewhere: DequantizeElsewhere = async (bytes, shape, storage, out) => {
+      const job = jobs.push(jobs.length) - 1;
+      const reply = answer(job);
+      if (reply === 'refuse') throw new Error('refused');
+      dequantize(bytes, shape, storage, out);
+      await reply;
+    };
+    return { jobs, dequantizeElsewhere };
+  }
+  const backendTensors = () => (tf.engine().backend as unknown as { numDataIds(): number }).numDataIds();
+
+  /** The weights whose values differ (compared here: toEqual's deep comparison takes minutes over millions of values). */
+  const differing = (a: WeightMap, b: WeightMap) =>
+    Object.keys(a).filter((name) => {
+      const [x, y] = [a[name].dataSync(), b[name]?.dataSync()];
+      return y?.length !== x.length || x.some((v, i) => !Object.is(v, y[i]));
+    });
+
+  it('makes each tensor once it is decoded elsewhere, with the values decoding here gives', async () => {
+    const here = await decodeFetched(await fetchWeights(modelUrl(TEST_MODEL_DIR), { fetch: fileFetch, backendReady: Promise.resolve() }));
+    let answer = () => {};
+    const answered = new Promise<void>((done) => (answer = done));
+    const { jobs, dequantizeElsewhere } = helper(() => answered);
+    let made = 0;
+    dequantized.calls = 0;
+    const fetched = await fetchWeights(modelUrl(TEST_MODEL_DIR), {
+      fetch: fileFetch,
+      backendReady: Promise.resolve(),
+      dequantizeElsewhere,
+      onTensors: (weights) => (made = Object.keys(weights).length),
+    });
+    await expect.poll(() => jobs.length).toBe(fetched.stored.length);
+    expect(made).toBe(0);
+    answer();
+    const elsewhere = await decodeFetched(fetched);
+    expect(made).toBe(fetched.stored.length);
+    expect(dequantized.calls).toBe(fetched.stored.length);
+    expect(elsewhere.timings.decodedElsewhere).toBe(fetched.stored.length);
+    expect(differing(elsewhere.weights, here.weights)).toEqual([]);
+    tf.dispose([...Object.values(here.weights), ...Object.values(elsewhere.weights)]);
+  });
+
+  it('decodes here what the helper refuses', async () => {
+    const here = await decodeFetched(await fetchWeights(modelUrl(TEST_MODEL_DIR), { fetch: fileFetch, backendReady: Promise.resolve() }));
+    const { dequantizeElsewhere } = helper((job) => (job % 2 === 0 ? 'refuse' : Promise.resolve()));
+    const elsewhere = await decodeFetched(
+      await fetchWeights(modelUrl(TEST_MODEL_DIR), { fetch: fileFetch, backendReady: Promise.resolve(), dequantizeElsewhere }),
+    );
+    expect(elsewhere.timings.decodedElsewhere).toBe(Math.floor(Object.keys(here.weights).length / 2));
+    expect(differing(elsewhere.weights, here.weights)).toEqual([]);
+    tf.dispose([...Object.values(here.weights), ...Object.values(elsewhere.weights)]);
+  });
+
+  it('gives back the memory of tensors still away when the load fails', async () => {
+    const before = backendTensors();
+    let answer = () => {};
+    const answered = new Promise<void>((done) => (answer = done));
+    const { jobs, dequantizeElsewhere } = helper(() => answered);
+    const network = lastShardHeld();
+    const fetched = fetchWeights(modelUrl(TEST_MODEL_DIR), {
+      fetch: async (url: string) => {
+        const response = await network.fetch(url);
+        return /shard(\d+)of\1\.bin$/.test(url) ? new Response(null, { status: 404 }) : response;
+      },
+      backendReady: Promise.resolve(),
+      dequantizeElsewhere,
+    });
+    await expect.poll(() => jobs.length).toBeGreaterThan(0);
+    expect(backendTensors()).toBeGreaterThan(before);
+    network.release();
+    await expect(fetched).rejects.toThrow(/HTTP 404/);
+    answer();
+    await expect.poll(() => backendTensors()).toBe(before);
   });
 });

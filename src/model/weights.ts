@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { filledTensor } from './backend';
+import { filledTensor, heapTensor, type HeapTensor } from './backend';
 import { downloadModel, type DownloadOptions, type ModelDownload, type Shard } from './download';
 import { MMNetError } from './errors';
-import { dequantize, storedBytes, type StoredTensor } from './quantization';
+import { dequantize, storedBytes, type DequantizeElsewhere, type StoredTensor } from './quantization';
 import type { LoadProgress, LoadTimings } from './types';
 import type { ScaleSpec } from './constants';
 import type { ConfidenceCalibration } from './confidence';
@@ -52,9 +52,10 @@ export interface FetchedWeights {
   stored: StoredTensor[];
   /**
    * Every stored tensor, in `stored`'s order, on the current backend: those made as their shards arrived
-   * (once `WeightLoadOptions.backendReady` had settled) and the rest made now. Called once.
+   * (once `WeightLoadOptions.backendReady` had settled) and the rest made now; and how many of them
+   * `WeightLoadOptions.dequantizeElsewhere` decoded. Called once.
    */
-  tensors: () => Promise<tf.Tensor[]>;
+  tensors: () => Promise<{ made: tf.Tensor[]; elsewhere: number }>;
   /** Every shard came from the browser's cache (no download). */
   fromCache: boolean;
   timings: Pick<LoadTimings, 'fetchMs' | 'hashMs'>;
@@ -81,6 +82,12 @@ export interface WeightLoadOptions extends DownloadOptions {
   backendReady?: Promise<unknown>;
   /** Called with every tensor made so far, each time more are made (as their shards arrive, once the backend is ready). */
   onTensors?: (made: WeightMap, metadata: ModelMetadata) => void;
+  /**
+   * Decodes tensors on another thread, straight into the wasm backend's heap, while this one builds the
+   * operators of those already made (`onTensors`): the two halves of a load's work on two cores. Only wasm
+   * tensors go there; one it cannot decode is decoded here.
+   */
+  dequantizeElsewhere?: DequantizeElsewhere;
 }
 
 /**
@@ -95,12 +102,18 @@ export async function loadWeights(baseUrl: string, options: WeightLoadOptions = 
 /** `loadWeights`' first half: the verified bytes (runs while a backend starts), each decoded as it comes. */
 export async function fetchWeights(
   baseUrl: string,
-  { download, onProgress, backendReady, onTensors, ...options }: WeightLoadOptions = {},
+  { download, onProgress, backendReady, onTensors, dequantizeElsewhere, ...options }: WeightLoadOptions = {},
 ): Promise<FetchedWeights> {
   download ??= downloadModel(baseUrl, options);
   const { metadata, weights: stored } = await download.model;
   const total = metadata.shards.reduce((sum, s) => sum + s.bytes, 0);
-  const decoder = progressiveDecoder(metadata.shards, stored, total, onTensors && ((made) => onTensors(made, metadata)));
+  const decoder = progressiveDecoder(
+    metadata.shards,
+    stored,
+    total,
+    onTensors && ((made) => onTensors(made, metadata)),
+    dequantizeElsewhere,
+  );
   // A failed start is the load's to report; the tensors are then made at the end, or never.
   backendReady?.then(
     () => decoder.makeTensors(),
@@ -121,12 +134,17 @@ export async function fetchWeights(
  */
 export async function decodeFetched({ metadata, stored, tensors, fromCache, timings, cached }: FetchedWeights): Promise<LoadedWeights> {
   const start = performance.now();
-  const made = await tensors();
+  const { made, elsewhere } = await tensors();
   const weights: Record<string, tf.Tensor> = {};
   stored.forEach(({ name }, k) => (weights[name] = made[k]));
   const decoded = performance.now();
   await cached;
-  return { metadata, weights, fromCache, timings: { ...timings, decodeMs: decoded - start, cacheWriteMs: performance.now() - decoded } };
+  return {
+    metadata,
+    weights,
+    fromCache,
+    timings: { ...timings, decodeMs: decoded - start, cacheWriteMs: performance.now() - decoded, decodedElsewhere: elsewhere },
+  };
 }
 
 /**
@@ -154,20 +172,25 @@ export const nextTask = () =>
  * instead of following it and does not hold it up. Shards may arrive in any order. Nothing is decoded before
  * the backend is ready: the backend's start runs on this thread too, between the slices, and the load waits
  * for it (a return visit's shards are read from the cache long before it; decoding them into arrays meanwhile
- * delayed the backend, then cost a copy).
+ * delayed the backend, then cost a copy). With `elsewhere`, the wasm tensors are decoded there, and this thread
+ * makes each one (building its operators, `onTensors`) as it comes back.
  */
 function progressiveDecoder(
   shards: ModelMetadata['shards'],
   stored: readonly StoredTensor[],
   total: number,
   onTensors?: (made: WeightMap) => void,
+  elsewhere?: DequantizeElsewhere,
 ) {
   const sizes = stored.map((t) => storedBytes(t.shape, t.storage));
   const expected = sizes.reduce((a, b) => a + b, 0);
   if (expected !== total) {
     throw new MMNetError('model-load', `model.json: its tensors take ${expected} bytes, the shards hold ${total}`, 'model.json');
   }
-  const bytes = new Uint8Array(total);
+  // Shared memory where there is any, so that the tensors' bytes reach `elsewhere` without a copy.
+  const bytes = new Uint8Array(
+    elsewhere && typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(total) : new ArrayBuffer(total),
+  );
   const shardStart = shards.map((_, k) => shards.slice(0, k).reduce((sum, s) => sum + s.bytes, 0));
   const shardOf = (offset: number) => shardStart.filter((start) => start <= offset).length - 1;
   const tensorStart = sizes.map((_, k) => sizes.slice(0, k).reduce((a, b) => a + b, 0));
@@ -184,23 +207,48 @@ function progressiveDecoder(
   let closed = false;
   /** The queue's run under way, if any. */
   let running: Promise<void> | undefined;
+  /** Tensors being decoded elsewhere. */
+  const away = new Map<number, Promise<void>>();
+  let decodedElsewhere = 0;
 
-  const decode = (t: number, out: Float32Array) =>
-    dequantize(bytes.subarray(tensorStart[t], tensorStart[t] + sizes[t]), stored[t].shape, stored[t].storage, out);
-  /** One tensor, decoded straight into the backend's memory. */
-  const make = (t: number) => {
-    const { name, shape } = stored[t];
-    tensors[t] = byName[name] = filledTensor(shape, (out) => decode(t, out));
+  const bytesOf = (t: number) => bytes.subarray(tensorStart[t], tensorStart[t] + sizes[t]);
+  const decode = (t: number, out: Float32Array) => dequantize(bytesOf(t), stored[t].shape, stored[t].storage, out);
+  const decodedHere = (t: number) => filledTensor(stored[t].shape, (out) => decode(t, out));
+  const add = (t: number, tensor: tf.Tensor) => {
+    tensors[t] = byName[stored[t].name] = tensor;
+    onTensors?.(byName);
   };
-  /** The tensors that can be made now: their bytes in, not made, the backend ready. */
-  const undone = () => (backendReady ? ready.filter((t) => !tensors[t]) : []);
+  /** Decodes a tensor elsewhere into its reserved memory (here if that fails), then makes it. */
+  const sendAway = async (t: number, memory: HeapTensor, there: DequantizeElsewhere) => {
+    try {
+      await there(bytesOf(t), stored[t].shape, stored[t].storage, memory.values()).then(
+        () => decodedElsewhere++,
+        () => decode(t, memory.values()),
+      );
+    } catch (e) {
+      memory.free();
+      throw e;
+    }
+    if (closed) memory.free();
+    else add(t, memory.tensor());
+  };
+  /** One tensor, decoded straight into the backend's memory, here or elsewhere. */
+  const make = (t: number) => {
+    const memory = elsewhere && heapTensor(stored[t].shape);
+    if (!memory) return add(t, decodedHere(t));
+    const job = sendAway(t, memory, elsewhere);
+    away.set(t, job);
+    // A failure is `finish`'s to report: it makes the tensor again.
+    job.catch(() => undefined).finally(() => away.delete(t));
+  };
+  /** The tensors that can be made now: their bytes in, not made or on their way, the backend ready. */
+  const undone = () => (backendReady ? ready.filter((t) => !tensors[t] && !away.has(t)) : []);
   /** Runs the queue, a slice per task. */
   const run = async () => {
     for (let left = undone(); !closed && left.length > 0; left = undone()) {
       const sliceStart = performance.now();
       for (const t of left) {
         make(t);
-        onTensors?.(byName);
         if (closed || performance.now() - sliceStart > SLICE_MS) break;
       }
       await nextTask();
@@ -221,13 +269,14 @@ function progressiveDecoder(
       inBackground();
     },
     /** Every tensor, once all shards are in and the queue has run (the backend must be ready). */
-    async finish(): Promise<tf.Tensor[]> {
+    async finish(): Promise<{ made: tf.Tensor[]; elsewhere: number }> {
       backendReady = true;
       while (stored.some((_, t) => !tensors[t])) {
         if (closed) throw new MMNetError('model-load', 'the load failed');
         await schedule();
+        await Promise.all(away.values());
       }
-      return tensors as tf.Tensor[];
+      return { made: tensors as tf.Tensor[], elsewhere: decodedElsewhere };
     },
     /** The load failed: what was made goes, and nothing more is. */
     fail() {
