@@ -114,6 +114,34 @@ test("photos dropped before the model run their trunk while the head's weights d
   await expect(page.getByTestId('pin')).not.toHaveAttribute('data-match', '');
 });
 
+test("photos dropped before the worker's own code has arrived run their trunk too, once it has", async ({ page }) => {
+  // The worker's main chunk waits until both photos are dropped: the entry then hands it the load and both
+  // encodes at once (`takeOver`), and the encodes find the load still queued. The head's shard waits as above.
+  let [releaseCode, releaseHead] = [() => {}, () => {}];
+  const [code, head] = [new Promise<void>((done) => (releaseCode = done)), new Promise<void>((done) => (releaseHead = done))];
+  await page.route(/\/assets\/worker-(?!entry-)[^/]*\.js$/, async (route) => {
+    await code;
+    await route.continue();
+  });
+  await page.route('**/models/**/group1-shard*', async (route) => {
+    if (/shard(\d+)of\1\.bin$/.test(route.request().url())) await head;
+    await route.continue();
+  });
+  await page.goto('./?backend=wasm&example=none');
+  const photos = await Promise.all(['Motorbikes-000.jpg', 'Motorbikes-002.jpg'].map((name) => exampleFile(page, name)));
+  await dropFile(page, 'source', photos[0]);
+  await dropFile(page, 'target', photos[1]);
+  await expect(page.getByTestId('pane-target').locator('.busy')).toHaveText('Waiting for the model…');
+  releaseCode();
+  for (const side of ['source', 'target']) {
+    await expect(page.getByTestId(`pane-${side}`).locator('.busy')).toHaveText('Encoding… waiting for the rest of the model');
+  }
+  releaseHead();
+  await waitEncoded(page);
+  await clickImage(page, 'source', 136, 74, { width: 272 });
+  await expect(page.getByTestId('pin')).not.toHaveAttribute('data-match', '');
+});
+
 test("the model's download starts before the worker's own code (tfjs, the model) has arrived", async ({ page }) => {
   // The worker's main chunk is held; its small entry (worker-entry-*.js) is not, and must be fetching the weights.
   let release!: () => void;

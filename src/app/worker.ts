@@ -61,6 +61,8 @@ let model: MMNet | undefined;
 let modelLoading: Promise<MMNet> | undefined;
 /** The loading model's trunk, once its weights are made (undefined if the model was ready first, or failed). */
 let trunkEncoder: Promise<TrunkEncoder | undefined> | undefined;
+/** Settles once the queue has started the load (`load`), which sets `trunkEncoder`. */
+let loadStarted: Promise<void> | undefined;
 /** Photos that came before the model, by version: their trunk, run while the weights download. */
 const earlyTrunks = new Map<number, Promise<TrunkFeatures | undefined>>();
 /** Started first, so shipped features can be read while the weights download. */
@@ -109,6 +111,7 @@ function receive(data: Request) {
   // A photo's trunk starts on arrival, not in the queue, where it would wait behind the photo before it.
   if (data.type === 'encode' && !data.shipped) startTrunk(data);
   enqueue(data);
+  if (data.type === 'load') loadStarted = queue;
 }
 
 const enqueue = (request: Request) => {
@@ -308,8 +311,12 @@ async function encode({ side, version, bitmap, width, height, digest, shipped }:
  * last), beside any other photo's, reporting its progress; its encode in the queue then runs the head alone.
  */
 function startTrunk({ version, bitmap }: EncodeRequest) {
-  if (model || !trunkEncoder) return;
-  const trunk = trunkEncoder.then((early) =>
+  if (model) return;
+  // Messages that came before the worker's code are handed over at once (`takeOver`): a photo among them
+  // finds the load still queued, and its trunk waits for the load to start (not for the queue after it).
+  const encoder = trunkEncoder ?? loadStarted?.then(() => trunkEncoder);
+  if (!encoder) return;
+  const trunk = encoder.then((early) =>
     // The model may be in by now: the photo's encode in the queue then runs whole.
     early && !model ? early.encodeTrunk(bitmap, { onProgress: reportProgress(version) }) : undefined,
   );
