@@ -223,7 +223,8 @@ function progressiveDecoder(
     try {
       await there(bytesOf(t), stored[t].shape, stored[t].storage, memory.values()).then(
         () => decodedElsewhere++,
-        () => decode(t, memory.values()),
+        // A failed load needs the values no more.
+        () => closed || decode(t, memory.values()),
       );
     } catch (e) {
       memory.free();
