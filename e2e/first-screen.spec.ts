@@ -90,66 +90,72 @@ test('the example answers before the weights arrive, and says what is still load
   await screenshot(page, 'first-screen-waiting');
 });
 
-test("photos dropped before the model run their trunk while the head's weights download, then are matched", async ({ page }) => {
-  // The last shard (the head's weights) waits until both trunks have run, so the staged encode is seen, not raced.
+/** Holds the requests that `url` matches until the returned function is called. */
+async function hold(page: Page, url: string | RegExp, only: (url: string) => boolean = () => true): Promise<() => void> {
   let release!: () => void;
   const held = new Promise<void>((done) => (release = done));
-  await page.route('**/models/**/group1-shard*', async (route) => {
-    if (/shard(\d+)of\1\.bin$/.test(route.request().url())) await held;
+  await page.route(url, async (route) => {
+    if (only(route.request().url())) await held;
     await route.continue();
   });
+  return release;
+}
+
+/** The model's last shard: the head's weights. */
+const holdHeadShard = (page: Page) => hold(page, '**/models/**/group1-shard*', (url) => /shard(\d+)of\1\.bin$/.test(url));
+/** The worker's main chunk (tfjs, the model); not its small entry (worker-entry-*.js). */
+const holdWorkerCode = (page: Page) => hold(page, /\/assets\/worker-(?!entry-)[^/]*\.js$/);
+
+/** Opens the app on empty panes and drops two motorbikes on them. */
+async function dropMotorbikes(page: Page) {
   await page.goto('./?backend=wasm&example=none');
   const photos = await Promise.all(['Motorbikes-000.jpg', 'Motorbikes-002.jpg'].map((name) => exampleFile(page, name)));
   await dropFile(page, 'source', photos[0]);
   await dropFile(page, 'target', photos[1]);
+}
+
+/** Both panes' trunks have run; their heads wait for the rest of the model. */
+async function expectTrunksRun(page: Page) {
   for (const side of ['source', 'target']) {
     await expect(page.getByTestId(`pane-${side}`).locator('.busy')).toHaveText('Encoding… waiting for the rest of the model');
   }
-  await expect(page.locator('.app')).toHaveAttribute('data-model', 'loading');
-  await screenshot(page, 'first-screen-staged-encode');
-  release();
+}
+
+/** The photos encoded, a click on the source is answered. */
+async function expectMatched(page: Page) {
   await waitEncoded(page);
   await clickImage(page, 'source', 136, 74, { width: 272 });
   await expect(page.getByTestId('pin')).toHaveCount(1);
   await expect(page.getByTestId('pin')).not.toHaveAttribute('data-match', '');
+}
+
+test("photos dropped before the model run their trunk while the head's weights download, then are matched", async ({ page }) => {
+  // The head's weights wait until both trunks have run, so the staged encode is seen, not raced.
+  const releaseHead = await holdHeadShard(page);
+  await dropMotorbikes(page);
+  await expectTrunksRun(page);
+  await expect(page.locator('.app')).toHaveAttribute('data-model', 'loading');
+  await screenshot(page, 'first-screen-staged-encode');
+  releaseHead();
+  await expectMatched(page);
 });
 
 test("photos dropped before the worker's own code has arrived run their trunk too, once it has", async ({ page }) => {
   // The worker's main chunk waits until both photos are dropped: the entry then hands it the load and both
-  // encodes at once (`takeOver`), and the encodes find the load still queued. The head's shard waits as above.
-  let [releaseCode, releaseHead] = [() => {}, () => {}];
-  const [code, head] = [new Promise<void>((done) => (releaseCode = done)), new Promise<void>((done) => (releaseHead = done))];
-  await page.route(/\/assets\/worker-(?!entry-)[^/]*\.js$/, async (route) => {
-    await code;
-    await route.continue();
-  });
-  await page.route('**/models/**/group1-shard*', async (route) => {
-    if (/shard(\d+)of\1\.bin$/.test(route.request().url())) await head;
-    await route.continue();
-  });
-  await page.goto('./?backend=wasm&example=none');
-  const photos = await Promise.all(['Motorbikes-000.jpg', 'Motorbikes-002.jpg'].map((name) => exampleFile(page, name)));
-  await dropFile(page, 'source', photos[0]);
-  await dropFile(page, 'target', photos[1]);
+  // encodes at once (`takeOver`), and the encodes find the load still queued.
+  const releaseCode = await holdWorkerCode(page);
+  const releaseHead = await holdHeadShard(page);
+  await dropMotorbikes(page);
   await expect(page.getByTestId('pane-target').locator('.busy')).toHaveText('Waiting for the model…');
   releaseCode();
-  for (const side of ['source', 'target']) {
-    await expect(page.getByTestId(`pane-${side}`).locator('.busy')).toHaveText('Encoding… waiting for the rest of the model');
-  }
+  await expectTrunksRun(page);
   releaseHead();
-  await waitEncoded(page);
-  await clickImage(page, 'source', 136, 74, { width: 272 });
-  await expect(page.getByTestId('pin')).not.toHaveAttribute('data-match', '');
+  await expectMatched(page);
 });
 
 test("the model's download starts before the worker's own code (tfjs, the model) has arrived", async ({ page }) => {
-  // The worker's main chunk is held; its small entry (worker-entry-*.js) is not, and must be fetching the weights.
-  let release!: () => void;
-  const held = new Promise<void>((done) => (release = done));
-  await page.route(/\/assets\/worker-(?!entry-)[^/]*\.js$/, async (route) => {
-    await held;
-    await route.continue();
-  });
+  // The worker's small entry is not held, and must be fetching the weights.
+  const release = await holdWorkerCode(page);
   const shards: string[] = [];
   page.context().on('request', (r) => {
     if (r.url().endsWith('.bin')) shards.push(r.url());
