@@ -11,10 +11,8 @@ import { BLOCK_UNITS, SCALE_INDICES, type ScaleIndex } from './constants';
 import type { Grid } from './matching';
 import { MMNetError } from './errors';
 import { tapName } from './trunk';
+import { l2Normalize } from './unit-vectors';
 import type { ModelMetadata } from './weights';
-
-/** Unit-length vectors over the channel axis (PyTorch F.normalize, eps 1e-12). */
-export const l2Normalize = (x: tf.Tensor4D): tf.Tensor4D => tf.tidy(() => tf.div(x, tf.maximum(tf.norm(x, 'euclidean', -1, true), 1e-12)));
 
 /** What `metadata.matching.hyperpixels` ships: the taps, and how the `hyper` mode sharpens their cosines. */
 export interface HyperpixelConstants {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { onWebGPU, runPerItem, WEBGPU } from './program';
+import { l2Normalize } from '../unit-vectors';
 
 /**
  * LocalAttention ("WeightAverage" in the paper's code, SPEC §3): θ, φ, g are 1×1 projections of x; each
@@ -27,8 +28,8 @@ export interface WeightAverageInputs {
 }
 
 /**
- * The reference is ~155 kernels on GPU backends (projections, slices, norms, nine products); WebGPU
- * runs two: the three projections, then the rest.
+ * The reference (wasm, WebGL, CPU) is about 30 ops: projections, norms, two neighbourhood gathers and the
+ * products; WebGPU runs two kernels: the three projections, then the rest.
  */
 export function weightAverage(inputs: WeightAverageInputs): tf.Tensor4D {
   if (onWebGPU()) {
@@ -42,40 +43,43 @@ export function weightAverage(inputs: WeightAverageInputs): tf.Tensor4D {
   return reference(inputs);
 }
 
-/** Pads height and width by one cell that repeats the edge (PyTorch 'replicate'). */
-export function padEdge(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [, h, w] = x.shape;
-    const rows = tf.concat([tf.slice(x, [0, 0, 0, 0], [-1, 1, -1, -1]), x, tf.slice(x, [0, h - 1, 0, 0], [-1, 1, -1, -1])], 1);
-    return tf.concat([tf.slice(rows, [0, 0, 0, 0], [-1, -1, 1, -1]), rows, tf.slice(rows, [0, 0, w - 1, 0], [-1, -1, 1, -1])], 2);
-  });
-}
+/** One cell before and after height and width. */
+const ONE_CELL: [number, number][] = [
+  [0, 0],
+  [1, 1],
+  [1, 1],
+  [0, 0],
+];
 
-/** The nine neighbourhood offsets (dy, dx) of the padded maps, row-major. */
-const OFFSETS = [0, 1, 2].flatMap((dy) => [0, 1, 2].map((dx) => [dy, dx] as const));
+/** Pads height and width by one cell that repeats the edge (PyTorch 'replicate'; at width 1 'symmetric' is that). */
+export const padEdge = (x: tf.Tensor4D): tf.Tensor4D => tf.mirrorPad(x, ONE_CELL, 'symmetric');
+
+/**
+ * 3×3 depthwise filters (3×3×channels×9) that copy each channel's neighbour k (row-major, k = 3·dy + dx) to
+ * output channel 9·c + k: one kernel gathers the whole neighbourhood, where nine slices would each copy a map.
+ */
+function neighbourhoodFilter(channels: number): tf.Tensor4D {
+  const values = new Float32Array(9 * channels * 9);
+  for (let k = 0; k < 9; k++) for (let c = 0; c < channels; c++) values[(k * channels + c) * 9 + k] = 1;
+  return tf.tensor4d(values, [3, 3, channels, 9]);
+}
 
 const pointwise = (x: tf.Tensor4D, { weight, bias }: Pointwise) => tf.fused.conv2d({ x, filter: weight, bias, strides: 1, pad: 'valid' });
 
 function reference({ x, ...projections }: WeightAverageInputs): tf.Tensor4D {
   return tf.tidy(() => {
     const [, h, w] = x.shape;
-    const theta = pointwise(x, projections.theta);
-    const phiPadded = padEdge(pointwise(x, projections.phi));
-    const gPadded = padEdge(pointwise(x, projections.g));
-    const thetaNorm = tf.norm(theta, 'euclidean', -1, true);
-    const shifted = (t: tf.Tensor4D, dy: number, dx: number) => tf.slice(t, [0, dy, dx, 0], [-1, h, w, -1]);
-    const sims = OFFSETS.map(([dy, dx]) => {
-      const p = shifted(phiPadded, dy, dx);
-      const dot = tf.sum(tf.mul(theta, p), -1, true);
-      return tf.div(dot, tf.maximum(tf.mul(thetaNorm, tf.norm(p, 'euclidean', -1, true)), 1e-8));
-    });
-    const attention = tf.softmax(tf.concat(sims, -1)); // 1×h×w×9
-    // Summed pairwise, not with one addN: WebGL/WebGPU bind each addN input separately, and nine
-    // inputs exceed the 8 storage buffers a WebGPU device guarantees (tfjs does not split addN).
-    const aggregated = OFFSETS.map(([dy, dx], k) =>
-      tf.mul(tf.slice(attention, [0, 0, 0, k], [-1, -1, -1, 1]), shifted(gPadded, dy, dx)),
-    ).reduce((sum, term) => tf.add(sum, term)) as tf.Tensor4D;
-    return tf.add(x, pointwise(aggregated, projections.back));
+    const embedding = projections.theta.weight.shape[3];
+    const filter = neighbourhoodFilter(embedding);
+    // (h·w)×E×9: each cell's nine edge-padded neighbours, side by side per channel.
+    const neighbours = (t: tf.Tensor4D) => tf.reshape(tf.depthwiseConv2d(padEdge(t), filter, 1, 'valid'), [h * w, embedding, 9]);
+    // Normalised before the gather, so each cosine is a dot product.
+    const theta = tf.reshape(l2Normalize(pointwise(x, projections.theta)), [h * w, embedding, 1]);
+    const phi = neighbours(l2Normalize(pointwise(x, projections.phi)));
+    const attention = tf.softmax(tf.sum(tf.mul(theta, phi), 1)); // (h·w)×9
+    const g = neighbours(pointwise(x, projections.g));
+    const aggregated = tf.sum(tf.mul(g, tf.reshape(attention, [h * w, 1, 9])), 2); // (h·w)×E
+    return tf.add(x, pointwise(tf.reshape(aggregated, [1, h, w, embedding]), projections.back));
   });
 }
 
