@@ -3,7 +3,7 @@
  *
  *   tsx scripts/bench/bench.ts [--backends wasm,cpu,webgpu] [--runs 20] [--model DIR] [--webgpu-flags A=1,B=true]
  *
- * Prints a table; the last line is `encode_ms_wasm=… match_ms_wasm=… consensus_pair_ms_wasm=… click_vs_no_consensus=… leaked_tensors=…` (a click with the consensus over one without). WebGPU runs
+ * Prints tables (among them the kernels one encode dispatches and where their time goes); the last line is `encode_ms_wasm=… match_ms_wasm=… consensus_pair_ms_wasm=… click_vs_no_consensus=… leaked_tensors=…` (a click with the consensus over one without). WebGPU runs
  * through Dawn (src/model/node/webgpu.ts: lavapipe unless `VK_DRIVER_FILES` names another Vulkan driver)
  * and gets its own table (`--runs` steady encodes) and last line,
  * `encode_ms_webgpu=… first_encode_ms=… kernels=… leaked_tensors=…`. `--webgpu-flags` sets tfjs WebGPU
@@ -109,7 +109,8 @@ async function benchBackend(backend: BackendName) {
   const b = await model.encode(imageB);
 
   const encodeMs = await timeMs(slow ? 2 : 7, async () => (await model.encode(imageA)).dispose());
-  const { peakBytes } = await tf.profile(async () => (await model.encode(imageA)).dispose());
+  const { peakBytes, kernels } = await tf.profile(async () => (await model.encode(imageA)).dispose());
+  const encodeOps = opTimes(kernels);
 
   // The first flipped match encodes both mirrored images; later ones reuse them.
   const fa = await model.encode(imageA);
@@ -131,7 +132,18 @@ async function benchBackend(backend: BackendName) {
   a.dispose();
   b.dispose();
   model.dispose();
-  return { backend, encodeMs, flipEncodeMs, peakBytes, matchMs, heatmapMs, consensusMs, cycles, leaked };
+  return { backend, encodeMs, flipEncodeMs, peakBytes, encodeOps, matchMs, heatmapMs, consensusMs, cycles, leaked };
+}
+
+/**
+ * The kernels one profiled run dispatched, and their time by kernel name, slowest first. tf.profile also
+ * lists each op that wraps a kernel (`fusedConv2d__op`), which would count it twice.
+ */
+function opTimes(kernels: { name: string; kernelTimeMs: unknown }[]) {
+  const dispatched = kernels.filter((k) => !k.name.endsWith('__op'));
+  const ms = new Map<string, number>();
+  for (const k of dispatched) ms.set(k.name, (ms.get(k.name) ?? 0) + (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0));
+  return { count: dispatched.length, byName: [...ms].sort((x, y) => y[1] - x[1]) };
 }
 
 const fixtureImages = () => ['willow_a', 'willow_b'].map((n) => readRgb(join(SHARED_DIR, 'fixtures', `${n}_224x320.rgb`)));
@@ -228,6 +240,13 @@ if (results.length > 0) {
     console.log(
       `| ${r.backend} | ${f1(r.encodeMs)} (${f1(ENCODE_GFLOP / (r.encodeMs / 1000))}) | ${f1(r.flipEncodeMs)} | ${f1(r.peakBytes / 2 ** 20)} | ${r.leaked} (N=${r.cycles}) |`,
     );
+  }
+  console.log('\n| backend | kernels per encode | kernel time by kernel (one profiled encode) |');
+  console.log('|---|---|---|');
+  for (const { backend, encodeOps } of results) {
+    const total = encodeOps.byName.reduce((sum, [, ms]) => sum + ms, 0);
+    const shares = encodeOps.byName.slice(0, 6).map(([name, ms]) => `${name} ${f1(ms)} ms (${f1((100 * ms) / total)} %)`);
+    console.log(`| ${backend} | ${encodeOps.count} | ${shares.join(', ')} |`);
   }
   console.log('\n| backend | query | 1 point ms | 20×14 grid ms |');
   console.log('|---|---|---|---|');
